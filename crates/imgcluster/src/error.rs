@@ -1,0 +1,30 @@
+//! The library's error type: one enum per module, folded into [`Error`].
+
+use thiserror::Error as ThisError;
+
+/// Any error the library returns.
+#[derive(Debug, ThisError)]
+#[non_exhaustive]
+pub enum Error {
+    /// Invalid k-means parameters or data.
+    #[error(transparent)]
+    KMeans(#[from] crate::kmeans::KMeansError),
+    /// An image operation got invalid input.
+    #[error(transparent)]
+    Imgproc(#[from] crate::imgproc::ImgprocError),
+    /// A data set could not be read or is malformed.
+    #[error(transparent)]
+    Dataset(#[from] crate::dataset::DatasetError),
+    /// Metrics got inconsistent input.
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::MetricsError),
+    /// A figure or report could not be produced.
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
+    /// A feature pipeline got invalid input.
+    #[error(transparent)]
+    Features(#[from] crate::features::FeaturesError),
+}
+
+/// `Result` with the library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,10 @@
+//! (imgproc: placeholder, filled in by its module work.)
+
+/// Errors of this module.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImgprocError {
+    /// Placeholder.
+    #[error("placeholder")]
+    Placeholder,
+}

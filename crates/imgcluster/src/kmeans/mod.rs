@@ -1,0 +1,10 @@
+//! (kmeans: placeholder, filled in by its module work.)
+
+/// Errors of this module.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KMeansError {
+    /// Placeholder.
+    #[error("placeholder")]
+    Placeholder,
+}

@@ -1,0 +1,37 @@
+//! # imgcluster
+//!
+//! Unsupervised image classification with k-means.
+//!
+//! The library reproduces OpenCV's `cv::kmeans` bit for bit (same random number
+//! generator, same seeds, same labels), OpenCV's image moments, affine warps and the
+//! classic "deskew" preprocessing, and adds the metrics and figures needed to judge
+//! a clustering against known classes.
+//!
+//! The modules are grouped by concept:
+//!
+//! * [`rng`] — OpenCV-compatible multiply-with-carry random number generator.
+//! * [`kmeans`] — k-means: parameters, initialisation, Lloyd iterations, fitting.
+//! * [`kernels`] — distance kernels (the only place that owns `unsafe` and SIMD).
+//! * [`imgproc`] — moments, affine warps, deskew.
+//! * [`dataset`] — loaders for image data sets (grid PNG, `.npy`, …).
+//! * [`features`] — preprocessing pipelines that turn images into feature vectors.
+//! * [`metrics`] — confusion matrix, cluster→class matching, accuracy, NMI, ARI.
+//! * [`report`] — figures (PNG) and reports.
+#![deny(missing_docs)]
+
+pub mod dataset;
+pub mod error;
+pub mod features;
+pub mod image;
+pub mod imgproc;
+pub mod kernels;
+pub mod kmeans;
+pub mod metrics;
+pub mod report;
+pub mod rng;
+pub mod threads;
+
+pub use error::{Error, Result};
+pub use image::{GrayImage, GrayView};
+pub use rng::CvRng;
+pub use threads::Threads;
