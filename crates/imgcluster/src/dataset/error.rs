@@ -1,0 +1,77 @@
+use std::path::PathBuf;
+
+/// Errors raised while reading or shaping a data set.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DatasetError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The PNG could not be decoded.
+    #[error("not a valid PNG image: {0}")]
+    Png(String),
+    /// The `.npy` file is malformed or of an unsupported kind.
+    #[error("not a supported .npy array: {0}")]
+    Npy(String),
+    /// The image is not a whole number of cells.
+    #[error("a {width}x{height} image is not a whole number of {cell}x{cell} cells")]
+    NotDivisible {
+        /// Image width in pixels.
+        width: usize,
+        /// Image height in pixels.
+        height: usize,
+        /// Cell side in pixels.
+        cell: usize,
+    },
+    /// The rows of cells cannot be split into equal bands, one per class.
+    #[error("{rows} rows of cells cannot be split into {classes} equal class bands")]
+    UnevenClasses {
+        /// Rows of cells in the grid.
+        rows: usize,
+        /// Number of classes asked for.
+        classes: usize,
+    },
+    /// A parameter is out of range.
+    #[error("invalid {name}: {reason}")]
+    InvalidParameter {
+        /// The parameter.
+        name: &'static str,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// A floating-point sample holds NaN or infinity.
+    #[error("sample {row}, feature {col} is not a finite number")]
+    NonFinite {
+        /// Sample index.
+        row: usize,
+        /// Feature index.
+        col: usize,
+    },
+    /// The labels do not match the samples.
+    #[error("{labels} labels for {samples} samples")]
+    LabelCount {
+        /// Number of labels.
+        labels: usize,
+        /// Number of samples.
+        samples: usize,
+    },
+    /// A label is negative or not an integer.
+    #[error("label {index} is {value}, expected a non-negative integer class")]
+    BadLabel {
+        /// Position of the label.
+        index: usize,
+        /// The label's value as text.
+        value: String,
+    },
+    /// The data set holds no samples.
+    #[error("the data set is empty")]
+    Empty,
+    /// The operation needs 8-bit images but the data are feature vectors.
+    #[error("this needs 8-bit images (N x H x W u8); the data are {0}")]
+    NotImages(String),
+}
