@@ -1,0 +1,103 @@
+//! Writing output files: whole or not at all.
+//!
+//! Every file is written to a temporary file in its destination folder and renamed into
+//! place only once it is complete, so an error or an interrupt never leaves a half-written
+//! file under the final name.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+/// A set of files to write together: nothing is written until [`Outputs::commit`].
+#[derive(Default)]
+pub struct Outputs {
+    files: Vec<(PathBuf, Vec<u8>)>,
+}
+
+impl Outputs {
+    /// Queues `bytes` for `path`.
+    pub fn add(&mut self, path: impl Into<PathBuf>, bytes: Vec<u8>) {
+        self.files.push((path.into(), bytes));
+    }
+
+    /// The queued paths.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        self.files.iter().map(|(p, _)| p.as_path())
+    }
+
+    /// Writes every queued file atomically, in order.
+    pub fn commit(self) -> Result<()> {
+        for (path, bytes) in &self.files {
+            write_atomic(path, bytes)?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks up front that `dir` exists as a folder or can be created, and that files can be
+/// created in it, so a long run does not fail only at the end.
+pub fn prepare_dir(dir: &Path, flag: &str) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        anyhow::bail!("{flag} {}: exists and is not a folder", dir.display());
+    }
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("{flag} {}: cannot create the folder", dir.display()))?;
+    tempfile::Builder::new()
+        .prefix(".imgcluster-probe")
+        .tempfile_in(dir)
+        .with_context(|| format!("{flag} {}: the folder is not writable", dir.display()))?;
+    Ok(())
+}
+
+/// Checks up front that a file can be created at `path` (its folder exists and is writable).
+pub fn prepare_file(path: &Path, flag: &str) -> Result<()> {
+    if path.is_dir() {
+        anyhow::bail!("{flag} {}: is a folder, expected a file name", path.display());
+    }
+    let dir = parent_dir(path);
+    if !dir.is_dir() {
+        anyhow::bail!("{flag} {}: the folder {} does not exist", path.display(), dir.display());
+    }
+    tempfile::Builder::new()
+        .prefix(".imgcluster-probe")
+        .tempfile_in(dir)
+        .with_context(|| format!("{flag} {}: the folder is not writable", path.display()))?;
+    Ok(())
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    // Special files such as /dev/null or /dev/full cannot be replaced by a rename:
+    // write to them directly.
+    if path.exists() && !path.is_file() && !path.is_dir() {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        f.write_all(bytes)
+            .and_then(|_| f.flush())
+            .with_context(|| format!("writing {}", path.display()))?;
+        return Ok(());
+    }
+    let dir = parent_dir(path);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".imgcluster-")
+        .suffix(".part")
+        .tempfile_in(dir)
+        .with_context(|| format!("writing {}: cannot create a file in {}", path.display(), dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .with_context(|| format!("writing {}", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
