@@ -88,7 +88,11 @@ pub fn l2sq_opencv(a: &[f32], b: &[f32]) -> f32 {
 /// assert_eq!(l2sq_sequential(&[3.0, 4.0], &[0.0, 0.0]), 25.0);
 /// ```
 pub fn l2sq_sequential(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len(), "l2sq_sequential: slices of different lengths");
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "l2sq_sequential: slices of different lengths"
+    );
     a.iter().zip(b).fold(0.0_f32, |d, (&x, &y)| {
         let t = x - y;
         d + t * t
@@ -109,7 +113,7 @@ mod tests {
                 for (l, dl) in dv.iter_mut().enumerate() {
                     let t = a[j + 4 * v + l] - b[j + 4 * v + l];
                     let p = t * t;
-                    *dl = p + *dl;
+                    *dl += p;
                 }
             }
             j += 16;
@@ -143,7 +147,9 @@ mod tests {
 
     #[test]
     fn matches_the_vector_transcription_on_awkward_sizes() {
-        for n in [0, 1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 63, 64, 65, 399, 400, 401, 1000] {
+        for n in [
+            0, 1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 63, 64, 65, 399, 400, 401, 1000,
+        ] {
             let a = pseudo_random(n, 1);
             let b = pseudo_random(n, 2);
             let got = l2sq_opencv(&a, &b);
@@ -157,7 +163,10 @@ mod tests {
         for n in 0..16 {
             let a = pseudo_random(n, 3);
             let b = pseudo_random(n, 4);
-            assert_eq!(l2sq_opencv(&a, &b).to_bits(), l2sq_sequential(&a, &b).to_bits());
+            assert_eq!(
+                l2sq_opencv(&a, &b).to_bits(),
+                l2sq_sequential(&a, &b).to_bits()
+            );
         }
     }
 

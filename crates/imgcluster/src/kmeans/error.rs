@@ -13,7 +13,9 @@ pub enum KMeansError {
     #[error("the number of attempts must be at least 1")]
     ZeroAttempts,
     /// The termination epsilon is NaN, infinite, or so large that its square overflows.
-    #[error("termination epsilon {epsilon} is not usable (NaN, infinite, or its square overflows)")]
+    #[error(
+        "termination epsilon {epsilon} is not usable (NaN, infinite, or its square overflows)"
+    )]
     InvalidEpsilon {
         /// The epsilon given.
         epsilon: f64,

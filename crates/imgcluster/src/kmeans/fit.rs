@@ -178,23 +178,8 @@ fn validate<'a>(
     data: &'a [f32],
     dims: usize,
 ) -> Result<Samples<'a>, KMeansError> {
-    if dims == 0 {
-        return Err(KMeansError::ZeroDims);
-    }
-    if data.len() % dims != 0 {
-        return Err(KMeansError::RaggedData {
-            len: data.len(),
-            dims,
-        });
-    }
-    let n = data.len() / dims;
-    let k = params.k();
-    if n < k {
-        return Err(KMeansError::TooFewSamples { n, k });
-    }
-    if n > i32::MAX as usize {
-        return Err(KMeansError::TooManySamples { n });
-    }
+    let samples = Samples::new(data, dims, params.k())?;
+    let n = samples.n;
     if let Init::Labels { labels, .. } = params.init() {
         if labels.len() != n {
             return Err(KMeansError::InitialLabelsLength {
@@ -203,13 +188,7 @@ fn validate<'a>(
             });
         }
     }
-    if let Some(pos) = data.iter().position(|v| !v.is_finite()) {
-        return Err(KMeansError::NonFinite {
-            row: pos / dims,
-            col: pos % dims,
-        });
-    }
-    Ok(Samples { data, n, dims })
+    Ok(samples)
 }
 
 /// The attempts loop of `cv::kmeans`.
@@ -278,7 +257,13 @@ fn run(
             if iter == max_iter || max_center_shift <= epsilon_sq {
                 // The last pass keeps the labels (no new empty clusters) and only
                 // measures the distances.
-                lloyd::distances_to_labels(samples, &ws.centers, &ws.labels, &mut ws.dists, parallel);
+                lloyd::distances_to_labels(
+                    samples,
+                    &ws.centers,
+                    &ws.labels,
+                    &mut ws.dists,
+                    parallel,
+                );
                 break lloyd::opencv_sum(&ws.dists);
             }
             lloyd::assign(samples, &ws.centers, k, &mut ws.labels, parallel);

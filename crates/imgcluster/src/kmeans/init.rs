@@ -135,6 +135,89 @@ pub(crate) fn plus_plus(
     Ok(())
 }
 
+/// The `k` random initial centers OpenCV's `KMEANS_RANDOM_CENTERS` would draw from
+/// `rng` for `data` (`k × dims`, row-major).
+///
+/// Center by center, coordinate by coordinate, with `margin = 1/dims` and
+/// `u = rng.next_f32()`: `(u * (1 + 2 margin) - margin) * (max_j - min_j) + min_j`
+/// in `f32`, where `[min_j, max_j]` is the range of coordinate `j` over the samples.
+/// The centers lie in that range widened by `margin` times its width on each side.
+///
+/// # Errors
+///
+/// The data checks of [`fit`](super::fit): [`KMeansError::ZeroClusters`],
+/// [`KMeansError::ZeroDims`], [`KMeansError::RaggedData`],
+/// [`KMeansError::TooFewSamples`], [`KMeansError::TooManySamples`],
+/// [`KMeansError::NonFinite`].
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kmeans::random_box_centers;
+/// use imgcluster::CvRng;
+///
+/// let data = [0.0_f32, 10.0, 4.0, 20.0];
+/// let centers = random_box_centers(&data, 2, 2, &mut CvRng::opencv_default())?;
+/// assert_eq!(centers.len(), 4);
+/// // margin = 1/2: coordinate 0 within [0 - 2, 4 + 2], coordinate 1 within [5, 25].
+/// assert!(centers.chunks(2).all(|c| (-2.0..=6.0).contains(&c[0]) && (5.0..=25.0).contains(&c[1])));
+/// # Ok::<(), imgcluster::kmeans::KMeansError>(())
+/// ```
+pub fn random_box_centers(
+    data: &[f32],
+    dims: usize,
+    k: usize,
+    rng: &mut CvRng,
+) -> Result<Vec<f32>, KMeansError> {
+    let samples = Samples::new(data, dims, k)?;
+    let mut bbox = Vec::with_capacity(dims);
+    bounding_box(samples, &mut bbox);
+    let mut centers = vec![0.0; k * dims];
+    for center in centers.chunks_exact_mut(dims) {
+        random_center(&bbox, center, rng);
+    }
+    Ok(centers)
+}
+
+/// The `k` initial centers OpenCV's `KMEANS_PP_CENTERS` (k-means++ with 3 trials per
+/// step) would choose from `rng` for `data` (`k × dims`, row-major; each center is a
+/// copy of a sample). Runs on the calling thread.
+///
+/// # Errors
+///
+/// The data checks of [`fit`](super::fit) (see [`random_box_centers`]), and
+/// [`KMeansError::DistanceOverflow`] if squared distances overflow `f32`.
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kmeans::plus_plus_centers;
+/// use imgcluster::CvRng;
+///
+/// let data = [0.0_f32, 1.0, 100.0, 101.0];
+/// let centers = plus_plus_centers(&data, 1, 2, &mut CvRng::opencv_default())?;
+/// assert!(centers.iter().any(|&c| c < 50.0) && centers.iter().any(|&c| c > 50.0));
+/// # Ok::<(), imgcluster::kmeans::KMeansError>(())
+/// ```
+pub fn plus_plus_centers(
+    data: &[f32],
+    dims: usize,
+    k: usize,
+    rng: &mut CvRng,
+) -> Result<Vec<f32>, KMeansError> {
+    let samples = Samples::new(data, dims, k)?;
+    let mut centers = vec![0.0; k * dims];
+    plus_plus(
+        samples,
+        k,
+        &mut centers,
+        rng,
+        &mut PlusPlusScratch::default(),
+        false,
+    )?;
+    Ok(centers)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,6 +27,42 @@ pub(crate) struct Samples<'a> {
 }
 
 impl<'a> Samples<'a> {
+    /// Validates `data` as `n × dims` finite samples with at least `k` samples.
+    ///
+    /// # Errors
+    ///
+    /// [`KMeansError::ZeroClusters`], [`KMeansError::ZeroDims`],
+    /// [`KMeansError::RaggedData`], [`KMeansError::TooFewSamples`],
+    /// [`KMeansError::TooManySamples`] or [`KMeansError::NonFinite`].
+    pub fn new(data: &'a [f32], dims: usize, k: usize) -> Result<Self, KMeansError> {
+        if k == 0 {
+            return Err(KMeansError::ZeroClusters);
+        }
+        if dims == 0 {
+            return Err(KMeansError::ZeroDims);
+        }
+        if data.len() % dims != 0 {
+            return Err(KMeansError::RaggedData {
+                len: data.len(),
+                dims,
+            });
+        }
+        let n = data.len() / dims;
+        if n < k {
+            return Err(KMeansError::TooFewSamples { n, k });
+        }
+        if n > i32::MAX as usize {
+            return Err(KMeansError::TooManySamples { n });
+        }
+        if let Some(pos) = data.iter().position(|v| !v.is_finite()) {
+            return Err(KMeansError::NonFinite {
+                row: pos / dims,
+                col: pos % dims,
+            });
+        }
+        Ok(Samples { data, n, dims })
+    }
+
     /// Sample `i`.
     #[inline]
     pub fn row(&self, i: usize) -> &'a [f32] {
@@ -164,7 +200,10 @@ pub(crate) fn update_centers(
             }
         }
         let scale = 1.0_f32 / counters[max_k] as f32;
-        for (t, &s) in temp.iter_mut().zip(&centers[max_k * dims..(max_k + 1) * dims]) {
+        for (t, &s) in temp
+            .iter_mut()
+            .zip(&centers[max_k * dims..(max_k + 1) * dims])
+        {
             *t = s * scale;
         }
         let mut max_dist = 0.0_f64;
@@ -204,7 +243,10 @@ pub(crate) fn update_centers(
 /// centers keeps the old value when the new one is not larger (so NaN is ignored).
 pub(crate) fn max_center_shift(centers: &[f32], old_centers: &[f32], dims: usize) -> f64 {
     let mut max_shift = 0.0_f64;
-    for (c, o) in centers.chunks_exact(dims).zip(old_centers.chunks_exact(dims)) {
+    for (c, o) in centers
+        .chunks_exact(dims)
+        .zip(old_centers.chunks_exact(dims))
+    {
         let mut dist = 0.0_f64;
         for (&x, &y) in c.iter().zip(o) {
             let t = f64::from(x - y);

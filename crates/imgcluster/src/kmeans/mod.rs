@@ -37,4 +37,5 @@ mod params;
 
 pub use error::KMeansError;
 pub use fit::{fit, fit_with, KMeansFit, Workspace};
+pub use init::{plus_plus_centers, random_box_centers};
 pub use params::{CheckedKMeansParams, Init, KMeansParams, Reseed, TermCriteria};
