@@ -1,10 +1,41 @@
-//! (kmeans: placeholder, filled in by its module work.)
+//! k-means clustering, reproducing OpenCV 4.8's `cv::kmeans` bit for bit.
+//!
+//! Given the same data, parameters and random number generator state
+//! ([`CvRng`](crate::CvRng)), [`fit`] returns the labels, centers and compactness
+//! OpenCV returns: same initial centers (random in the bounding box, or k-means++),
+//! same Lloyd iterations in `f32` with OpenCV's distance kernel, same empty-cluster
+//! repair, same termination test and the same choice of the best attempt.
+//!
+//! The flow follows the library's usual verbs: [`KMeansParams`] (unchecked builder)
+//! → [`KMeansParams::check`] → [`CheckedKMeansParams`] → [`fit`] → [`KMeansFit`].
+//!
+//! # Examples
+//!
+//! ```
+//! use imgcluster::kmeans::{self, Init, KMeansParams, TermCriteria};
+//! use imgcluster::CvRng;
+//!
+//! // Two obvious groups on a line.
+//! let data = [0.0_f32, 0.5, 1.0, 10.0, 10.5, 11.0];
+//! let params = KMeansParams::new(2)
+//!     .term(TermCriteria::new().max_iter(10).epsilon(1.0))
+//!     .attempts(3)
+//!     .init(Init::PlusPlus)
+//!     .check()?;
+//! let fit = kmeans::fit(&params, &data, 1, &mut CvRng::opencv_default())?;
+//! assert_eq!(fit.labels[0], fit.labels[2]);
+//! assert_ne!(fit.labels[0], fit.labels[3]);
+//! assert_eq!(fit.compactness, 1.0);
+//! # Ok::<(), imgcluster::kmeans::KMeansError>(())
+//! ```
 
-/// Errors of this module.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum KMeansError {
-    /// Placeholder.
-    #[error("placeholder")]
-    Placeholder,
-}
+mod error;
+mod fit;
+mod init;
+mod lloyd;
+mod params;
+
+pub use error::KMeansError;
+pub use fit::{fit, fit_with, KMeansFit, Workspace};
+pub use init::{plus_plus_centers, random_box_centers};
+pub use params::{CheckedKMeansParams, Init, KMeansParams, Reseed, TermCriteria};

@@ -1,1 +1,574 @@
-//! Integration tests: kmeans.
+//! Integration tests: k-means parity with OpenCV 4.8 fixtures, and properties.
+
+use imgcluster::kmeans::{self, Init, KMeansError, KMeansParams, Reseed, TermCriteria};
+use imgcluster::{CvRng, Threads};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngSeed};
+
+use super::common::{fixture_dir, manifest, read_npy};
+
+const DIMS: usize = 400;
+
+/// One `kmeans` entry of the fixture manifest.
+#[derive(Debug)]
+struct Case {
+    data: String,
+    k: usize,
+    max_iter: usize,
+    epsilon: f64,
+    attempts: usize,
+    flags: String,
+    rng_seed: Option<i32>,
+    compactness: f64,
+    labels: String,
+    centers: String,
+}
+
+fn cases() -> Option<Vec<Case>> {
+    let text = manifest()?;
+    let json: serde_json::Value = serde_json::from_str(&text).expect("manifest.json parses");
+    let cases = json["kmeans"]
+        .as_array()
+        .expect("manifest has a kmeans array")
+        .iter()
+        .map(|c| Case {
+            data: c["data"].as_str().unwrap().to_string(),
+            k: c["K"].as_u64().unwrap() as usize,
+            max_iter: c["max_iter"].as_u64().unwrap() as usize,
+            epsilon: c["epsilon"].as_f64().unwrap(),
+            attempts: c["attempts"].as_u64().unwrap() as usize,
+            flags: c["flags"].as_str().unwrap().to_string(),
+            rng_seed: c["rng_seed"].as_i64().map(|s| i32::try_from(s).unwrap()),
+            compactness: c["compactness"].as_f64().unwrap(),
+            labels: c["labels"].as_str().unwrap().to_string(),
+            centers: c["centers"].as_str().unwrap().to_string(),
+        })
+        .collect();
+    Some(cases)
+}
+
+/// The 5000 cells (raw or deskewed) as f32 rows of 400 values.
+fn cells(kind: &str) -> Option<Vec<f32>> {
+    let file = match kind {
+        "raw" => "digits_cells.npy",
+        "deskewed" => "digits_deskewed.npy",
+        other => panic!("unknown data kind {other}"),
+    };
+    let npy = read_npy(file)?;
+    assert_eq!(npy.shape, [5000, 20, 20]);
+    Some(npy.as_u8().iter().map(|&v| f32::from(v)).collect())
+}
+
+fn run_case(index: usize) {
+    let Some(cases) = cases() else { return };
+    assert_eq!(cases.len(), 10, "the manifest lists 10 k-means cases");
+    let case = &cases[index];
+    let Some(data) = cells(&case.data) else {
+        return;
+    };
+    let init = match case.flags.as_str() {
+        "KMEANS_RANDOM_CENTERS" => Init::RandomBox,
+        "KMEANS_PP_CENTERS" => Init::PlusPlus,
+        other => panic!("unexpected flags {other}"),
+    };
+    let params = KMeansParams::new(case.k)
+        .term(
+            TermCriteria::new()
+                .max_iter(case.max_iter)
+                .epsilon(case.epsilon),
+        )
+        .attempts(case.attempts)
+        .init(init)
+        .threads(Threads::Auto)
+        .check()
+        .unwrap();
+    let mut rng = match case.rng_seed {
+        None => CvRng::opencv_default(),
+        Some(seed) => CvRng::from_set_rng_seed(seed),
+    };
+    let fit = kmeans::fit(&params, &data, DIMS, &mut rng).unwrap();
+
+    let want_labels = read_npy(&case.labels).unwrap().to_i32();
+    let centers_npy = read_npy(&case.centers).unwrap();
+    assert_eq!(centers_npy.shape, [case.k, DIMS]);
+    let want_centers = centers_npy.to_f32();
+
+    let differing = fit
+        .labels
+        .iter()
+        .zip(&want_labels)
+        .filter(|(&a, &b)| a as i32 != b)
+        .count();
+    let rel = (fit.compactness - case.compactness).abs() / case.compactness;
+    let max_center_err = fit
+        .centers
+        .iter()
+        .zip(&want_centers)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0_f32, f32::max);
+    eprintln!(
+        "case {index:02}: {differing} labels differ, compactness {} vs {} (rel {rel:.3e}), \
+         max center error {max_center_err:e}, best attempt {}, {} iterations",
+        fit.compactness, case.compactness, fit.best_attempt, fit.iterations
+    );
+    assert_eq!(differing, 0, "case {index:02}: labels differ");
+    assert!(
+        rel <= 1e-9,
+        "case {index:02}: compactness relative error {rel:e}"
+    );
+    assert!(
+        max_center_err <= 1e-4,
+        "case {index:02}: center error {max_center_err:e}"
+    );
+}
+
+macro_rules! fixture_cases {
+    ($($name:ident => $index:expr),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                run_case($index);
+            }
+        )*
+    };
+}
+
+fixture_cases! {
+    opencv_case_00_raw_random_default_rng => 0,
+    opencv_case_01_deskewed_random_default_rng => 1,
+    opencv_case_02_raw_random_one_attempt => 2,
+    opencv_case_03_raw_plus_plus_default_rng => 3,
+    opencv_case_04_raw_random_seed_1 => 4,
+    opencv_case_05_deskewed_plus_plus_seed_1 => 5,
+    opencv_case_06_raw_k25_seed_1 => 6,
+    opencv_case_07_raw_random_seed_12345 => 7,
+    opencv_case_08_deskewed_plus_plus_seed_12345 => 8,
+    opencv_case_09_raw_k25_seed_12345 => 9,
+}
+
+#[test]
+fn fixtures_are_listed() {
+    if fixture_dir().is_none() {
+        return;
+    }
+    let cases = cases().unwrap();
+    assert_eq!(cases.len(), 10);
+}
+
+/// The fixtures pin the starting state: the default state reproduces case 02, while
+/// `setRNGSeed(-1)` (state `u64::MAX`, not `0xffffffff`) does not.
+#[test]
+fn fixture_pins_the_default_rng_state() {
+    let Some(cases) = cases() else { return };
+    let case = &cases[2];
+    assert_eq!((case.rng_seed, case.attempts), (None, 1));
+    let Some(data) = cells(&case.data) else {
+        return;
+    };
+    let want = read_npy(&case.labels).unwrap().to_i32();
+    let params = KMeansParams::new(case.k)
+        .term(
+            TermCriteria::new()
+                .max_iter(case.max_iter)
+                .epsilon(case.epsilon),
+        )
+        .attempts(case.attempts)
+        .check()
+        .unwrap();
+    let other = kmeans::fit(&params, &data, DIMS, &mut CvRng::from_set_rng_seed(-1)).unwrap();
+    assert_ne!(other.compactness, case.compactness);
+    assert!(other.labels.iter().zip(&want).any(|(&a, &b)| a as i32 != b));
+}
+
+// ---------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn check_rejects_zero_k() {
+    assert_eq!(
+        KMeansParams::new(0).check().unwrap_err(),
+        KMeansError::ZeroClusters
+    );
+}
+
+#[test]
+fn check_rejects_zero_attempts() {
+    assert_eq!(
+        KMeansParams::new(3).attempts(0).check().unwrap_err(),
+        KMeansError::ZeroAttempts
+    );
+}
+
+#[test]
+fn check_rejects_out_of_range_initial_labels() {
+    assert_eq!(
+        KMeansParams::new(2)
+            .init(Init::labels(vec![1, 0, 5]))
+            .check()
+            .unwrap_err(),
+        KMeansError::InitialLabelOutOfRange {
+            index: 2,
+            label: 5,
+            k: 2
+        }
+    );
+}
+
+#[test]
+fn check_rejects_nan_epsilon() {
+    let err = KMeansParams::new(2)
+        .term(TermCriteria::new().epsilon(f64::NAN))
+        .check()
+        .unwrap_err();
+    assert!(matches!(err, KMeansError::InvalidEpsilon { epsilon } if epsilon.is_nan()));
+}
+
+#[test]
+fn fit_rejects_wrong_number_of_initial_labels() {
+    let params = KMeansParams::new(2)
+        .init(Init::labels(vec![0, 1, 0]))
+        .check()
+        .unwrap();
+    let data = [0.0_f32, 1.0, 2.0, 3.0];
+    assert_eq!(
+        kmeans::fit(&params, &data, 1, &mut CvRng::default()).unwrap_err(),
+        KMeansError::InitialLabelsLength {
+            expected: 4,
+            got: 3
+        }
+    );
+}
+
+#[test]
+fn fit_rejects_non_finite_data() {
+    let params = KMeansParams::new(2).check().unwrap();
+    let mut data = vec![0.0_f32; 12];
+    data[7] = f32::NAN;
+    assert_eq!(
+        kmeans::fit(&params, &data, 3, &mut CvRng::default()).unwrap_err(),
+        KMeansError::NonFinite { row: 2, col: 1 }
+    );
+    data[7] = 0.0;
+    data[1] = f32::NEG_INFINITY;
+    assert_eq!(
+        kmeans::fit(&params, &data, 3, &mut CvRng::default()).unwrap_err(),
+        KMeansError::NonFinite { row: 0, col: 1 }
+    );
+}
+
+#[test]
+fn fit_rejects_bad_shapes() {
+    let params = KMeansParams::new(3).check().unwrap();
+    let mut rng = CvRng::default();
+    assert_eq!(
+        kmeans::fit(&params, &[1.0; 6], 0, &mut rng).unwrap_err(),
+        KMeansError::ZeroDims
+    );
+    assert_eq!(
+        kmeans::fit(&params, &[1.0; 7], 2, &mut rng).unwrap_err(),
+        KMeansError::RaggedData { len: 7, dims: 2 }
+    );
+    assert_eq!(
+        kmeans::fit(&params, &[1.0; 4], 2, &mut rng).unwrap_err(),
+        KMeansError::TooFewSamples { n: 2, k: 3 }
+    );
+    assert_eq!(
+        kmeans::fit(&params, &[], 2, &mut rng).unwrap_err(),
+        KMeansError::TooFewSamples { n: 0, k: 3 }
+    );
+    // Nothing was drawn.
+    assert_eq!(rng, CvRng::default());
+}
+
+#[test]
+fn overflowing_distances_are_an_error_not_a_panic() {
+    let data = [-3e38_f32, 3e38, -3e38, 3e38, 0.0, 1.0];
+    for init in [Init::RandomBox, Init::PlusPlus] {
+        let params = KMeansParams::new(2).init(init).check().unwrap();
+        assert_eq!(
+            kmeans::fit(&params, &data, 1, &mut CvRng::default()).unwrap_err(),
+            KMeansError::DistanceOverflow
+        );
+    }
+}
+
+#[test]
+fn errors_fold_into_the_library_error() {
+    let err: imgcluster::Error = KMeansParams::new(0).check().unwrap_err().into();
+    assert!(matches!(
+        err,
+        imgcluster::Error::KMeans(KMeansError::ZeroClusters)
+    ));
+    assert!(err.to_string().contains("at least 1"));
+}
+
+// ---------------------------------------------------------------------------------
+// Behaviour
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn random_box_draws_one_f32_per_coordinate_per_center_per_attempt() {
+    let data: Vec<f32> = (0..60).map(|i| ((i * 37) % 23) as f32).collect();
+    let (k, dims, attempts) = (4, 3, 5);
+    let params = KMeansParams::new(k).attempts(attempts).check().unwrap();
+    let mut rng = CvRng::from_set_rng_seed(7);
+    kmeans::fit(&params, &data, dims, &mut rng).unwrap();
+    let mut expected = CvRng::from_set_rng_seed(7);
+    for _ in 0..k * dims * attempts {
+        expected.next_u32();
+    }
+    assert_eq!(rng, expected);
+}
+
+#[test]
+fn consecutive_fits_continue_the_stream() {
+    let data: Vec<f32> = (0..80).map(|i| ((i * 13) % 17) as f32).collect();
+    let params = KMeansParams::new(3)
+        .attempts(2)
+        .init(Init::PlusPlus)
+        .check()
+        .unwrap();
+    let mut rng = CvRng::opencv_default();
+    let first = kmeans::fit(&params, &data, 2, &mut rng).unwrap();
+    let state_between = rng.clone();
+    let second = kmeans::fit(&params, &data, 2, &mut rng).unwrap();
+    let mut replay = state_between.clone();
+    assert_eq!(kmeans::fit(&params, &data, 2, &mut replay).unwrap(), second);
+    assert_eq!(replay, rng);
+    // The second call really started from a later state than the first.
+    assert_ne!(state_between, CvRng::opencv_default());
+    assert_eq!(
+        kmeans::fit(&params, &data, 2, &mut CvRng::opencv_default()).unwrap(),
+        first
+    );
+}
+
+#[test]
+fn initial_labels_then_plus_plus_reseeding() {
+    let data: Vec<f32> = (0..40).map(|i| ((i * 7) % 11) as f32).collect();
+    let labels: Vec<u32> = (0..40).map(|i| (i % 3) as u32).collect();
+    let params = KMeansParams::new(3)
+        .attempts(3)
+        .init(Init::Labels {
+            labels,
+            reseed: Reseed::PlusPlus,
+        })
+        .check()
+        .unwrap();
+    let fit = kmeans::fit(&params, &data, 1, &mut CvRng::default()).unwrap();
+    assert!(fit.labels.iter().all(|&l| l < 3));
+    assert!(fit.best_attempt < 3);
+}
+
+#[test]
+fn k_equal_to_one_is_the_mean() {
+    let data = [1.0_f32, 2.0, 3.0, 6.0];
+    let params = KMeansParams::new(1).attempts(5).check().unwrap();
+    let mut rng = CvRng::default();
+    let fit = kmeans::fit(&params, &data, 1, &mut rng).unwrap();
+    assert_eq!(fit.labels, [0, 0, 0, 0]);
+    assert_eq!(fit.centers, [3.0]);
+    assert_eq!(fit.compactness, 4.0 + 1.0 + 0.0 + 9.0);
+    assert_eq!(fit.iterations, 2);
+    // One attempt of one random center in 1-D: a single draw.
+    let mut expected = CvRng::default();
+    expected.next_u32();
+    assert_eq!(rng, expected);
+}
+
+// ---------------------------------------------------------------------------------
+// Properties
+// ---------------------------------------------------------------------------------
+
+/// Deterministic proptest configuration: fixed seed, no persistence files.
+fn pinned(cases: u32) -> Config {
+    Config {
+        cases,
+        rng_seed: RngSeed::Fixed(0x6b6d_6561_6e73),
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Problem {
+    data: Vec<f32>,
+    dims: usize,
+    k: usize,
+    init: Init,
+    attempts: usize,
+    term: TermCriteria,
+    seed: i32,
+}
+
+fn problem() -> impl Strategy<Value = Problem> {
+    (1_usize..5, 1_usize..30)
+        .prop_flat_map(|(dims, n)| {
+            (
+                Just(dims),
+                // Small integers and halves: many ties and duplicates, the hard cases.
+                prop::collection::vec((-40_i32..40).prop_map(|v| v as f32 * 0.5), n * dims),
+                1..=n.min(6),
+                0_u8..4,
+                prop::collection::vec(any::<u32>(), n),
+                1_usize..4,
+                (
+                    proptest::option::of(0_usize..20),
+                    proptest::option::of(0.0_f64..3.0),
+                ),
+                any::<i32>(),
+            )
+        })
+        .prop_map(
+            |(dims, data, k, init, raw_labels, attempts, (max_iter, epsilon), seed)| {
+                let labels: Vec<u32> = raw_labels.iter().map(|&l| l % k as u32).collect();
+                let init = match init {
+                    0 => Init::RandomBox,
+                    1 => Init::PlusPlus,
+                    2 => Init::labels(labels),
+                    _ => Init::Labels {
+                        labels,
+                        reseed: Reseed::PlusPlus,
+                    },
+                };
+                Problem {
+                    data,
+                    dims,
+                    k,
+                    init,
+                    attempts,
+                    term: TermCriteria { max_iter, epsilon },
+                    seed,
+                }
+            },
+        )
+}
+
+fn fit_problem(p: &Problem, threads: Threads) -> (kmeans::KMeansFit, CvRng) {
+    let params = KMeansParams::new(p.k)
+        .init(p.init.clone())
+        .attempts(p.attempts)
+        .term(p.term)
+        .threads(threads)
+        .check()
+        .unwrap();
+    let mut rng = CvRng::from_set_rng_seed(p.seed);
+    let fit = kmeans::fit(&params, &p.data, p.dims, &mut rng).unwrap();
+    (fit, rng)
+}
+
+/// OpenCV's compactness: `normL2Sqr_` of each sample to its center, widened to f64,
+/// summed as `cv::sum` sums (blocks of four).
+fn recomputed_compactness(fit: &kmeans::KMeansFit, data: &[f32]) -> f64 {
+    let d: Vec<f64> = data
+        .chunks_exact(fit.dims)
+        .zip(&fit.labels)
+        .map(|(x, &l)| {
+            f64::from(imgcluster::kernels::l2sq_opencv(
+                x,
+                fit.center(l as usize).unwrap(),
+            ))
+        })
+        .collect();
+    let mut s = 0.0;
+    let mut blocks = d.chunks_exact(4);
+    for b in &mut blocks {
+        s += b[0] + b[1] + b[2] + b[3];
+    }
+    for &v in blocks.remainder() {
+        s += v;
+    }
+    s
+}
+
+proptest! {
+    #![proptest_config(pinned(64))]
+
+    #[test]
+    fn labels_are_below_k_and_shapes_match(p in problem()) {
+        let (fit, _) = fit_problem(&p, Threads::Fixed(1));
+        let n = p.data.len() / p.dims;
+        prop_assert_eq!(fit.labels.len(), n);
+        prop_assert_eq!(fit.centers.len(), p.k * p.dims);
+        prop_assert!(fit.labels.iter().all(|&l| (l as usize) < p.k));
+        prop_assert!(fit.best_attempt < p.attempts);
+        prop_assert!(fit.iterations >= 1 && fit.iterations <= 100);
+    }
+
+    #[test]
+    fn compactness_is_the_sum_of_squared_distances(p in problem()) {
+        let (fit, _) = fit_problem(&p, Threads::Fixed(1));
+        prop_assert_eq!(fit.compactness, recomputed_compactness(&fit, &p.data));
+        // And close to the exact value in f64.
+        let exact: f64 = p.data
+            .chunks_exact(p.dims)
+            .zip(&fit.labels)
+            .map(|(x, &l)| {
+                x.iter()
+                    .zip(fit.center(l as usize).unwrap())
+                    .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
+                    .sum::<f64>()
+            })
+            .sum();
+        prop_assert!((fit.compactness - exact).abs() <= 1e-4 * (1.0 + exact));
+    }
+
+    #[test]
+    fn one_and_two_threads_agree(p in problem()) {
+        let (one, rng_one) = fit_problem(&p, Threads::Fixed(1));
+        let (two, rng_two) = fit_problem(&p, Threads::Fixed(2));
+        prop_assert_eq!(one, two);
+        prop_assert_eq!(rng_one, rng_two);
+    }
+
+    #[test]
+    fn random_box_centers_lie_in_the_widened_box(p in problem()) {
+        let mut rng = CvRng::from_set_rng_seed(p.seed);
+        let centers = kmeans::random_box_centers(&p.data, p.dims, p.k, &mut rng).unwrap();
+        let margin = 1.0 / p.dims as f32;
+        for j in 0..p.dims {
+            let column = p.data.iter().skip(j).step_by(p.dims);
+            let lo = column.clone().copied().fold(f32::INFINITY, f32::min);
+            let hi = column.copied().fold(f32::NEG_INFINITY, f32::max);
+            let pad = margin * (hi - lo);
+            let slack = 1e-4 * (1.0 + lo.abs() + hi.abs());
+            for c in centers.chunks_exact(p.dims) {
+                prop_assert!(
+                    c[j] >= lo - pad - slack && c[j] <= hi + pad + slack,
+                    "coordinate {} = {} outside [{}, {}] widened by {}", j, c[j], lo, hi, pad
+                );
+            }
+        }
+        // One draw per coordinate.
+        let mut expected = CvRng::from_set_rng_seed(p.seed);
+        for _ in 0..p.k * p.dims {
+            expected.next_u32();
+        }
+        prop_assert_eq!(rng, expected);
+    }
+
+    #[test]
+    fn fitted_centers_lie_in_the_bounding_box(p in problem()) {
+        let (fit, _) = fit_problem(&p, Threads::Fixed(1));
+        for j in 0..p.dims {
+            let column = p.data.iter().skip(j).step_by(p.dims);
+            let lo = column.clone().copied().fold(f32::INFINITY, f32::min);
+            let hi = column.copied().fold(f32::NEG_INFINITY, f32::max);
+            let slack = 1e-4 * (1.0 + lo.abs() + hi.abs());
+            for c in fit.centers.chunks_exact(p.dims) {
+                prop_assert!(c[j] >= lo - slack && c[j] <= hi + slack);
+            }
+        }
+    }
+
+    #[test]
+    fn plus_plus_centers_are_samples(p in problem()) {
+        let centers = kmeans::plus_plus_centers(
+            &p.data, p.dims, p.k, &mut CvRng::from_set_rng_seed(p.seed),
+        ).unwrap();
+        for c in centers.chunks_exact(p.dims) {
+            prop_assert!(p.data.chunks_exact(p.dims).any(|x| x == c));
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Scalar reference kernels.
+//!
+//! # `l2sq_opencv`: OpenCV's `normL2Sqr_` order, emulated
+//!
+//! OpenCV 4.x computes `cv::hal::normL2Sqr_(a, b, n)` (in `core/src/norm.cpp`, built
+//! with the baseline instruction set) with universal intrinsics. In an x86-64 build
+//! with the default SSE3 baseline a `v_float32` has 4 lanes and `v_muladd` is a
+//! separate multiply and add (no FMA in the baseline). The function is:
+//!
+//! 1. Four vector accumulators `d0..d3` of 4 lanes each, all zero. For every full
+//!    block of 16 elements starting at `j` (while `j + 16 <= n`), with
+//!    `t = a[i] - b[i]` rounded to `f32`:
+//!    `d_v[l] = t*t + d_v[l]` for `i = j + 4v + l`, the product rounded to `f32`
+//!    before the addition.
+//! 2. Lane-wise `s = ((d0 + d1) + d2) + d3`.
+//! 3. Horizontal sum as SSE `v_reduce_sum` does it (two shifted adds):
+//!    `d = (s[0] + s[2]) + (s[1] + s[3])`.
+//! 4. Scalar tail for the remaining `n mod 16` elements in order: `d += t*t`.
+//!
+//! Everything is `f32`; no fused multiply-add is used anywhere (Rust never contracts
+//! `a * b + c` into an FMA), so the result is bit-identical to OpenCV's.
+
+/// Lanes per vector in the emulated SIMD code (SSE: 128 bits of `f32`).
+pub const LANES: usize = 4;
+
+/// Vector accumulators in the emulated SIMD code.
+pub const ACCUMULATORS: usize = 4;
+
+/// Elements consumed per iteration of the main loop (`LANES * ACCUMULATORS`).
+pub const BLOCK: usize = LANES * ACCUMULATORS;
+
+/// Squared Euclidean distance with OpenCV's `normL2Sqr_` accumulation order.
+///
+/// See the [module documentation](self) for the exact order of operations.
+///
+/// # Panics
+///
+/// Panics if `a` and `b` have different lengths.
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kernels::scalar::l2sq_opencv;
+///
+/// let a = [1.0_f32; 17];
+/// let b = [0.0_f32; 17];
+/// assert_eq!(l2sq_opencv(&a, &b), 17.0);
+/// assert_eq!(l2sq_opencv(&[], &[]), 0.0);
+/// ```
+pub fn l2sq_opencv(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "l2sq_opencv: slices of different lengths");
+    let mut acc = [0.0_f32; BLOCK];
+    let blocks = a.len() / BLOCK;
+    let (a_main, a_tail) = a.split_at(blocks * BLOCK);
+    let (b_main, b_tail) = b.split_at(blocks * BLOCK);
+    for (ca, cb) in a_main.chunks_exact(BLOCK).zip(b_main.chunks_exact(BLOCK)) {
+        for i in 0..BLOCK {
+            let t = ca[i] - cb[i];
+            acc[i] += t * t;
+        }
+    }
+    // Lane-wise ((d0 + d1) + d2) + d3.
+    let mut s = [0.0_f32; LANES];
+    for (l, s) in s.iter_mut().enumerate() {
+        *s = ((acc[l] + acc[LANES + l]) + acc[2 * LANES + l]) + acc[3 * LANES + l];
+    }
+    // SSE v_reduce_sum: [s0+s2, s1+s3, ..] then lane 0 + lane 1.
+    let mut d = (s[0] + s[2]) + (s[1] + s[3]);
+    for (&x, &y) in a_tail.iter().zip(b_tail) {
+        let t = x - y;
+        d += t * t;
+    }
+    d
+}
+
+/// Squared Euclidean distance summed left to right in `f32` (`d += t*t`), the
+/// textbook order. Not used by k-means; kept to show (in tests) that the order matters.
+///
+/// # Panics
+///
+/// Panics if `a` and `b` have different lengths.
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kernels::scalar::l2sq_sequential;
+///
+/// assert_eq!(l2sq_sequential(&[3.0, 4.0], &[0.0, 0.0]), 25.0);
+/// ```
+pub fn l2sq_sequential(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "l2sq_sequential: slices of different lengths"
+    );
+    a.iter().zip(b).fold(0.0_f32, |d, (&x, &y)| {
+        let t = x - y;
+        d + t * t
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A literal transcription of the OpenCV SIMD loop with explicit 4-lane vectors.
+    fn vector_transcription(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len();
+        let mut d = [[0.0_f32; 4]; 4];
+        let mut j = 0;
+        while j + 16 <= n {
+            for (v, dv) in d.iter_mut().enumerate() {
+                for (l, dl) in dv.iter_mut().enumerate() {
+                    let t = a[j + 4 * v + l] - b[j + 4 * v + l];
+                    let p = t * t;
+                    *dl += p;
+                }
+            }
+            j += 16;
+        }
+        let mut s = [0.0_f32; 4];
+        for l in 0..4 {
+            let s01 = d[0][l] + d[1][l];
+            let s012 = s01 + d[2][l];
+            s[l] = s012 + d[3][l];
+        }
+        // _mm_add_ps(val, val >> 8 bytes), then _mm_add_ps(val, val >> 4 bytes), lane 0.
+        let v1 = [s[0] + s[2], s[1] + s[3], s[2], s[3]];
+        let mut r = v1[0] + v1[1];
+        while j < n {
+            let t = a[j] - b[j];
+            r += t * t;
+            j += 1;
+        }
+        r
+    }
+
+    fn pseudo_random(n: usize, seed: u32) -> Vec<f32> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (x >> 8) as f32 / 65_536.0 - 128.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn matches_the_vector_transcription_on_awkward_sizes() {
+        for n in [
+            0, 1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 63, 64, 65, 399, 400, 401, 1000,
+        ] {
+            let a = pseudo_random(n, 1);
+            let b = pseudo_random(n, 2);
+            let got = l2sq_opencv(&a, &b);
+            let want = vector_transcription(&a, &b);
+            assert_eq!(got.to_bits(), want.to_bits(), "n = {n}");
+        }
+    }
+
+    #[test]
+    fn short_inputs_are_the_sequential_sum() {
+        for n in 0..16 {
+            let a = pseudo_random(n, 3);
+            let b = pseudo_random(n, 4);
+            assert_eq!(
+                l2sq_opencv(&a, &b).to_bits(),
+                l2sq_sequential(&a, &b).to_bits()
+            );
+        }
+    }
+
+    #[test]
+    fn order_is_observable() {
+        // The blocked order and the sequential order disagree on some inputs, which is
+        // why the kernel has to follow OpenCV's order exactly.
+        let differ = (0..50).any(|seed| {
+            let a = pseudo_random(400, seed);
+            let b = pseudo_random(400, seed + 100);
+            l2sq_opencv(&a, &b) != l2sq_sequential(&a, &b)
+        });
+        assert!(differ);
+    }
+
+    #[test]
+    fn integer_valued_inputs_are_exact() {
+        let a: Vec<f32> = (0..400).map(|i| (i % 64) as f32).collect();
+        let b: Vec<f32> = (0..400).map(|i| ((i * 7) % 64) as f32).collect();
+        let exact: i64 = a
+            .iter()
+            .zip(&b)
+            .map(|(&x, &y)| {
+                let t = (x - y) as i64;
+                t * t
+            })
+            .sum();
+        assert!(exact < (1 << 24));
+        assert_eq!(l2sq_opencv(&a, &b), exact as f32);
+    }
+
+    #[test]
+    #[should_panic(expected = "different lengths")]
+    fn mismatched_lengths_panic() {
+        l2sq_opencv(&[1.0], &[1.0, 2.0]);
+    }
+}

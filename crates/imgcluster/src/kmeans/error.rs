@@ -1,0 +1,78 @@
+//! Errors of the k-means module.
+
+use thiserror::Error;
+
+/// Invalid k-means parameters or data.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum KMeansError {
+    /// The number of clusters is zero.
+    #[error("the number of clusters k must be at least 1")]
+    ZeroClusters,
+    /// The number of attempts is zero.
+    #[error("the number of attempts must be at least 1")]
+    ZeroAttempts,
+    /// The termination epsilon is NaN, infinite, or so large that its square overflows.
+    #[error(
+        "termination epsilon {epsilon} is not usable (NaN, infinite, or its square overflows)"
+    )]
+    InvalidEpsilon {
+        /// The epsilon given.
+        epsilon: f64,
+    },
+    /// An initial label is not smaller than `k`.
+    #[error("initial label {label} of sample {index} is out of range for k = {k}")]
+    InitialLabelOutOfRange {
+        /// Index of the sample.
+        index: usize,
+        /// Its label.
+        label: u32,
+        /// The number of clusters.
+        k: usize,
+    },
+    /// The number of initial labels is not the number of samples.
+    #[error("{got} initial labels given for {expected} samples")]
+    InitialLabelsLength {
+        /// The number of samples.
+        expected: usize,
+        /// The number of labels given.
+        got: usize,
+    },
+    /// The sample dimension is zero.
+    #[error("the sample dimension must be at least 1")]
+    ZeroDims,
+    /// The data length is not a multiple of the sample dimension.
+    #[error("data of length {len} is not a whole number of samples of dimension {dims}")]
+    RaggedData {
+        /// Length of the data slice.
+        len: usize,
+        /// The sample dimension.
+        dims: usize,
+    },
+    /// Fewer samples than clusters.
+    #[error("{n} samples are too few for k = {k} clusters")]
+    TooFewSamples {
+        /// The number of samples.
+        n: usize,
+        /// The number of clusters.
+        k: usize,
+    },
+    /// More samples than OpenCV's `int` indexing allows (`i32::MAX`).
+    #[error("{n} samples are more than k-means supports ({max})", max = i32::MAX)]
+    TooManySamples {
+        /// The number of samples.
+        n: usize,
+    },
+    /// A data value is NaN or infinite.
+    #[error("data value at sample {row}, feature {col} is NaN or infinite")]
+    NonFinite {
+        /// Sample index.
+        row: usize,
+        /// Feature index within the sample.
+        col: usize,
+    },
+    /// Squared distances overflowed `f32` (the data values are too large), so no
+    /// center or attempt could be chosen. OpenCV fails (or returns garbage) here too.
+    #[error("squared distances overflow f32; scale the data down")]
+    DistanceOverflow,
+}

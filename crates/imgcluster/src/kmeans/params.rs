@@ -1,0 +1,414 @@
+//! k-means parameters: the unchecked builder [`KMeansParams`] and the validated
+//! [`CheckedKMeansParams`] that fitting accepts.
+
+use super::KMeansError;
+use crate::Threads;
+
+/// OpenCV's `FLT_EPSILON`, the tolerance used when no epsilon is given.
+const FLT_EPSILON: f64 = f32::EPSILON as f64;
+
+/// Iteration cap OpenCV applies: at most 100 iterations, and 100 when no count is given.
+const MAX_ITER_CAP: usize = 100;
+
+/// When to stop the Lloyd iterations of one attempt (OpenCV's `cv::TermCriteria`
+/// with `COUNT`, `EPS` or both).
+///
+/// Semantics, exactly as in OpenCV's `cv::kmeans`:
+///
+/// * `max_iter: Some(n)` (`COUNT`): at most `n` iterations, with `n` clamped to
+///   `[2, 100]`; `None`: 100 iterations.
+/// * `epsilon: Some(e)` (`EPS`): stop once no center moved by more than `e`
+///   (Euclidean distance); `e` is clamped to `>= 0` and compared squared with the
+///   squared center shift. `None`: `e = FLT_EPSILON` (`f32::EPSILON`).
+///
+/// Whichever condition is met first stops the attempt. The iteration that stops
+/// recomputes the centers but does not reassign labels (OpenCV avoids creating empty
+/// clusters that way).
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kmeans::TermCriteria;
+///
+/// let t = TermCriteria::new().max_iter(10).epsilon(1.0);
+/// assert_eq!(t.max_iter, Some(10));
+/// assert_eq!(t.epsilon, Some(1.0));
+/// assert_eq!(TermCriteria::new(), TermCriteria { max_iter: None, epsilon: None });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct TermCriteria {
+    /// Maximum number of iterations (`COUNT`), or `None` for OpenCV's 100.
+    pub max_iter: Option<usize>,
+    /// Required accuracy: the largest center move (`EPS`), or `None` for `f32::EPSILON`.
+    pub epsilon: Option<f64>,
+}
+
+impl TermCriteria {
+    /// Criteria with neither a count nor an epsilon (OpenCV then uses 100
+    /// iterations and `FLT_EPSILON`).
+    pub const fn new() -> Self {
+        Self {
+            max_iter: None,
+            epsilon: None,
+        }
+    }
+
+    /// Sets the maximum number of iterations (`COUNT`); clamped to `[2, 100]` when used.
+    pub const fn max_iter(mut self, max_iter: usize) -> Self {
+        self.max_iter = Some(max_iter);
+        self
+    }
+
+    /// Sets the required accuracy (`EPS`); negative values act as `0`.
+    pub const fn epsilon(mut self, epsilon: f64) -> Self {
+        self.epsilon = Some(epsilon);
+        self
+    }
+}
+
+/// How the attempts after the first are seeded when the first starts from given labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reseed {
+    /// Random centers in the bounding box (OpenCV: `KMEANS_USE_INITIAL_LABELS` alone).
+    #[default]
+    RandomBox,
+    /// k-means++ (OpenCV: `KMEANS_USE_INITIAL_LABELS | KMEANS_PP_CENTERS`).
+    PlusPlus,
+}
+
+/// How each attempt chooses its initial centers.
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kmeans::{Init, Reseed};
+///
+/// let init = Init::labels(vec![0, 1, 0]);
+/// assert_eq!(init, Init::Labels { labels: vec![0, 1, 0], reseed: Reseed::RandomBox });
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Init {
+    /// `KMEANS_RANDOM_CENTERS`: each coordinate uniform in the data's bounding box
+    /// widened by `1/dims` of its width on both sides, drawn center by center,
+    /// coordinate by coordinate (one `f32` draw each).
+    #[default]
+    RandomBox,
+    /// `KMEANS_PP_CENTERS`: k-means++ (Arthur & Vassilvitskii) with 3 candidate
+    /// centers per step, keeping the one with the smallest potential.
+    PlusPlus,
+    /// `KMEANS_USE_INITIAL_LABELS`: the first attempt starts from these labels (one
+    /// per sample, each `< k`); the following attempts are seeded as `reseed` says.
+    Labels {
+        /// One label per sample.
+        labels: Vec<u32>,
+        /// Seeding of attempts after the first.
+        reseed: Reseed,
+    },
+}
+
+impl Init {
+    /// [`Init::Labels`] with later attempts seeded by [`Reseed::RandomBox`], as
+    /// OpenCV's `KMEANS_USE_INITIAL_LABELS` flag alone does.
+    pub fn labels(labels: Vec<u32>) -> Self {
+        Init::Labels {
+            labels,
+            reseed: Reseed::RandomBox,
+        }
+    }
+}
+
+/// Unchecked k-means parameters; [`KMeansParams::check`] turns them into
+/// [`CheckedKMeansParams`], the only form fitting accepts.
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kmeans::{Init, KMeansParams, TermCriteria};
+/// use imgcluster::Threads;
+///
+/// // The settings of OpenCV's k-means digits tutorial.
+/// let params = KMeansParams::new(10)
+///     .term(TermCriteria::new().max_iter(10).epsilon(1.0))
+///     .attempts(10)
+///     .init(Init::RandomBox)
+///     .threads(Threads::Auto)
+///     .check()?;
+/// assert_eq!(params.k(), 10);
+/// assert_eq!(params.epsilon_sq(), 1.0);
+/// # Ok::<(), imgcluster::kmeans::KMeansError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct KMeansParams {
+    k: usize,
+    term: TermCriteria,
+    attempts: usize,
+    init: Init,
+    threads: Threads,
+}
+
+impl KMeansParams {
+    /// Parameters for `k` clusters with the defaults of OpenCV's k-means tutorial:
+    /// termination after 10 iterations or a center shift of at most 1.0
+    /// (`TermCriteria::new().max_iter(10).epsilon(1.0)`), 10 attempts,
+    /// [`Init::RandomBox`], and [`Threads::Auto`].
+    pub fn new(k: usize) -> Self {
+        Self {
+            k,
+            term: TermCriteria::new().max_iter(10).epsilon(1.0),
+            attempts: 10,
+            init: Init::RandomBox,
+            threads: Threads::Auto,
+        }
+    }
+
+    /// Sets the number of clusters.
+    pub fn k(mut self, k: usize) -> Self {
+        self.k = k;
+        self
+    }
+
+    /// Sets the termination criteria of each attempt.
+    pub fn term(mut self, term: TermCriteria) -> Self {
+        self.term = term;
+        self
+    }
+
+    /// Sets the number of attempts; the attempt with the smallest compactness wins
+    /// (the first one on ties).
+    pub fn attempts(mut self, attempts: usize) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
+    /// Sets the initialisation.
+    pub fn init(mut self, init: Init) -> Self {
+        self.init = init;
+        self
+    }
+
+    /// Sets the threads used for the distance computations (results never depend on it).
+    pub fn threads(mut self, threads: Threads) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    /// Validates the parameters and resolves OpenCV's adjustments (iteration clamp,
+    /// squared epsilon, `k == 1` shortcut).
+    ///
+    /// For `k == 1` OpenCV runs a single attempt of 2 iterations whatever was asked;
+    /// so does this.
+    ///
+    /// # Errors
+    ///
+    /// * [`KMeansError::ZeroClusters`] if `k == 0`;
+    /// * [`KMeansError::ZeroAttempts`] if `attempts == 0` (OpenCV silently uses 1);
+    /// * [`KMeansError::InvalidEpsilon`] if the epsilon is NaN, or its square (after
+    ///   clamping to `>= 0`) is not below `f64::MAX` (OpenCV would then stop before assigning any label);
+    /// * [`KMeansError::InitialLabelOutOfRange`] if an initial label is `>= k`.
+    ///
+    /// The data-dependent checks (sample count, finiteness, number of initial labels)
+    /// happen in [`fit`](super::fit).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use imgcluster::kmeans::{KMeansError, KMeansParams};
+    ///
+    /// assert_eq!(KMeansParams::new(0).check().unwrap_err(), KMeansError::ZeroClusters);
+    /// ```
+    pub fn check(self) -> Result<CheckedKMeansParams, KMeansError> {
+        if self.k == 0 {
+            return Err(KMeansError::ZeroClusters);
+        }
+        if self.attempts == 0 {
+            return Err(KMeansError::ZeroAttempts);
+        }
+        let epsilon_sq = match self.term.epsilon {
+            Some(epsilon) => {
+                // OpenCV: std::max(epsilon, 0.) then squared. NaN would disable the
+                // test silently; a square at or above DBL_MAX would end every attempt
+                // before its first assignment.
+                let e = epsilon.max(0.0);
+                let sq = e * e;
+                if epsilon.is_nan() || sq >= f64::MAX {
+                    return Err(KMeansError::InvalidEpsilon { epsilon });
+                }
+                sq
+            }
+            None => FLT_EPSILON * FLT_EPSILON,
+        };
+        let mut max_iter = match self.term.max_iter {
+            Some(n) => n.clamp(2, MAX_ITER_CAP),
+            None => MAX_ITER_CAP,
+        };
+        let mut attempts = self.attempts;
+        if self.k == 1 {
+            attempts = 1;
+            max_iter = 2;
+        }
+        if let Init::Labels { labels, .. } = &self.init {
+            if let Some((index, &label)) = labels
+                .iter()
+                .enumerate()
+                .find(|(_, &l)| l as usize >= self.k)
+            {
+                return Err(KMeansError::InitialLabelOutOfRange {
+                    index,
+                    label,
+                    k: self.k,
+                });
+            }
+        }
+        Ok(CheckedKMeansParams {
+            k: self.k,
+            term: self.term,
+            attempts,
+            max_iter,
+            epsilon_sq,
+            init: self.init,
+            threads: self.threads,
+        })
+    }
+}
+
+/// Validated k-means parameters, with OpenCV's adjustments resolved.
+///
+/// Built by [`KMeansParams::check`]; accepted by [`fit`](super::fit).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedKMeansParams {
+    k: usize,
+    term: TermCriteria,
+    attempts: usize,
+    max_iter: usize,
+    epsilon_sq: f64,
+    init: Init,
+    threads: Threads,
+}
+
+impl CheckedKMeansParams {
+    /// The number of clusters (at least 1).
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// The termination criteria as given.
+    pub fn term(&self) -> TermCriteria {
+        self.term
+    }
+
+    /// The number of attempts that will run (1 when `k == 1`).
+    pub fn attempts(&self) -> usize {
+        self.attempts
+    }
+
+    /// The iteration limit that will apply: the requested count clamped to `[2, 100]`,
+    /// 100 without a count, 2 when `k == 1`.
+    pub fn max_iter(&self) -> usize {
+        self.max_iter
+    }
+
+    /// The squared epsilon compared with the squared center shift: `max(e, 0)^2`, or
+    /// `f32::EPSILON^2` without an epsilon.
+    pub fn epsilon_sq(&self) -> f64 {
+        self.epsilon_sq
+    }
+
+    /// The initialisation.
+    pub fn init(&self) -> &Init {
+        &self.init
+    }
+
+    /// The threads used for distance computations.
+    pub fn threads(&self) -> Threads {
+        self.threads
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_tutorial_settings() {
+        let p = KMeansParams::new(3);
+        assert_eq!(p.term, TermCriteria::new().max_iter(10).epsilon(1.0));
+        assert_eq!(p.attempts, 10);
+        assert_eq!(p.init, Init::RandomBox);
+        assert_eq!(p.threads, Threads::Auto);
+        assert_eq!(Init::default(), Init::RandomBox);
+        assert_eq!(Reseed::default(), Reseed::RandomBox);
+        assert_eq!(TermCriteria::default(), TermCriteria::new());
+    }
+
+    #[test]
+    fn zero_k_and_zero_attempts_are_rejected() {
+        assert_eq!(
+            KMeansParams::new(0).check().unwrap_err(),
+            KMeansError::ZeroClusters
+        );
+        assert_eq!(
+            KMeansParams::new(2).attempts(0).check().unwrap_err(),
+            KMeansError::ZeroAttempts
+        );
+    }
+
+    #[test]
+    fn out_of_range_initial_labels_are_rejected() {
+        let err = KMeansParams::new(2)
+            .init(Init::labels(vec![0, 1, 2, 0]))
+            .check()
+            .unwrap_err();
+        assert_eq!(
+            err,
+            KMeansError::InitialLabelOutOfRange {
+                index: 2,
+                label: 2,
+                k: 2
+            }
+        );
+    }
+
+    #[test]
+    fn bad_epsilons_are_rejected() {
+        for e in [f64::NAN, f64::INFINITY, 1e155] {
+            let err = KMeansParams::new(2)
+                .term(TermCriteria::new().epsilon(e))
+                .check()
+                .unwrap_err();
+            assert!(matches!(err, KMeansError::InvalidEpsilon { .. }), "{e}");
+        }
+    }
+
+    #[test]
+    fn opencv_adjustments() {
+        let p = KMeansParams::new(4)
+            .term(TermCriteria::new().max_iter(0).epsilon(-3.0))
+            .check()
+            .unwrap();
+        assert_eq!(p.max_iter(), 2);
+        assert_eq!(p.epsilon_sq(), 0.0);
+        let p = KMeansParams::new(4)
+            .term(TermCriteria::new().max_iter(1000).epsilon(0.5))
+            .check()
+            .unwrap();
+        assert_eq!(p.max_iter(), 100);
+        assert_eq!(p.epsilon_sq(), 0.25);
+        let p = KMeansParams::new(4)
+            .term(TermCriteria::new().epsilon(f64::NEG_INFINITY))
+            .check()
+            .unwrap();
+        assert_eq!(p.epsilon_sq(), 0.0);
+        let p = KMeansParams::new(4)
+            .term(TermCriteria::new())
+            .check()
+            .unwrap();
+        assert_eq!(p.max_iter(), 100);
+        assert_eq!(p.epsilon_sq(), (f32::EPSILON as f64).powi(2));
+        let p = KMeansParams::new(1)
+            .term(TermCriteria::new().max_iter(50))
+            .attempts(7)
+            .check()
+            .unwrap();
+        assert_eq!((p.attempts(), p.max_iter()), (1, 2));
+    }
+}
