@@ -1,3 +1,54 @@
-fn main() {
-    println!("Hello, world!");
+//! `imgcluster`: unsupervised image classification with k-means, from the command line.
+
+mod args;
+mod classify;
+mod data;
+mod features_cmd;
+mod figures;
+mod output;
+mod run;
+mod tutorial;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let mut stdout = io::stdout().lock();
+    let result = match cli.command {
+        Command::Tutorial(a) => tutorial::run(&a, &mut stdout),
+        Command::Classify(a) => classify::run(&a, &mut stdout),
+        Command::Features(a) => features_cmd::run(&a, &mut stdout),
+    }
+    .and_then(|()| stdout.flush().map_err(anyhow::Error::from));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "imgcluster: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A reader that went away (`imgcluster ... | head`) is not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
 }

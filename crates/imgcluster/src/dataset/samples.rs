@@ -157,6 +157,34 @@ impl Dataset {
         Ok(self)
     }
 
+    /// The same data set (labels, grid layout) with new 8-bit images of the same size.
+    ///
+    /// # Errors
+    /// [`DatasetError::NotImages`] when this data set does not hold images,
+    /// [`DatasetError::InvalidParameter`] when `pixels` has another length.
+    pub fn with_images(&self, pixels: Vec<u8>) -> Result<Dataset, DatasetError> {
+        let shape = self
+            .shape
+            .ok_or_else(|| DatasetError::NotImages(self.describe()))?;
+        check_len(pixels.len(), self.n, self.dims)?;
+        Ok(Dataset {
+            shape: Some(shape),
+            pixels: Pixels::U8(pixels),
+            ..self.clone_meta()
+        })
+    }
+
+    fn clone_meta(&self) -> Dataset {
+        Dataset {
+            n: self.n,
+            dims: self.dims,
+            shape: self.shape,
+            pixels: Pixels::U8(Vec::new()),
+            labels: self.labels.clone(),
+            grid_cols: self.grid_cols,
+        }
+    }
+
     /// Number of samples.
     pub fn len(&self) -> usize {
         self.n

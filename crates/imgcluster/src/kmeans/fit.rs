@@ -50,6 +50,59 @@ impl KMeansFit {
     pub fn center(&self, c: usize) -> Option<&[f32]> {
         (c < self.k).then(|| &self.centers[c * self.dims..(c + 1) * self.dims])
     }
+
+    /// Assigns each sample of `data` (`n × dims`, row-major) to its nearest center, as
+    /// OpenCV's assignment step does: distances by [`l2sq_opencv`](crate::kernels::l2sq_opencv),
+    /// ties to the lowest cluster index. Returns the cluster and the squared distance of each
+    /// sample. Samples are processed in parallel on `threads`; the result does not depend on it.
+    ///
+    /// # Errors
+    /// [`KMeansError::RaggedData`] when `data.len()` is not a multiple of `dims`,
+    /// [`KMeansError::NonFinite`] for a NaN or infinite value.
+    ///
+    /// # Examples
+    /// ```
+    /// use imgcluster::kmeans::{self, KMeansParams};
+    /// use imgcluster::{CvRng, Threads};
+    /// let params = KMeansParams::new(2).check()?;
+    /// let fit = kmeans::fit(&params, &[0.0, 1.0, 10.0, 11.0], 1, &mut CvRng::opencv_default())?;
+    /// let (labels, dists) = fit.predict(&[0.5, 12.0], Threads::Fixed(1))?;
+    /// assert_eq!(labels[0], fit.labels[0]);
+    /// assert_eq!(labels[1], fit.labels[3]);
+    /// assert_eq!(dists, vec![0.0, 1.5 * 1.5]);
+    /// # Ok::<(), imgcluster::kmeans::KMeansError>(())
+    /// ```
+    pub fn predict(
+        &self,
+        data: &[f32],
+        threads: crate::Threads,
+    ) -> Result<(Vec<u32>, Vec<f32>), KMeansError> {
+        use rayon::prelude::*;
+        let d = self.dims;
+        if d == 0 || data.len() % d != 0 {
+            return Err(KMeansError::RaggedData {
+                len: data.len(),
+                dims: d,
+            });
+        }
+        if let Some(i) = data.iter().position(|x| !x.is_finite()) {
+            return Err(KMeansError::NonFinite {
+                row: i / d,
+                col: i % d,
+            });
+        }
+        let nearest = |x: &[f32]| -> (u32, f32) {
+            let mut best = (0u32, f32::INFINITY);
+            for (c, center) in self.centers.chunks_exact(d).enumerate() {
+                let dist = crate::kernels::l2sq_opencv(x, center);
+                if dist < best.1 {
+                    best = (c as u32, dist);
+                }
+            }
+            best
+        };
+        Ok(threads.install(|| data.par_chunks(d).map(nearest).unzip()))
+    }
 }
 
 /// Reusable buffers for [`fit_with`], so repeated fits do not reallocate.

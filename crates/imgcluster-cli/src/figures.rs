@@ -1,0 +1,89 @@
+//! The PNG figures of a run: cluster centers, cluster mean images, confusion matrix.
+
+use anyhow::Result;
+use imgcluster::dataset::Dataset;
+use imgcluster::report::{
+    centers_grid, confusion_heatmap, deskew_strip, Colormap, GridOptions, HeatmapOptions,
+    TileStyle,
+};
+use imgcluster::GrayImage;
+
+use crate::run::RunOutcome;
+
+/// Tiles per row in grids of centers: the tutorial's 2 × 5 for ten clusters.
+fn grid_cols(k: usize) -> usize {
+    if k <= 10 {
+        k.div_ceil(2).max(1)
+    } else {
+        10
+    }
+}
+
+fn center_captions(o: &RunOutcome) -> Vec<String> {
+    (0..o.fit.k)
+        .map(|c| match o.mapping().and_then(|m| m.class_of(c)) {
+            Some(class) => format!("{c} -> {class}"),
+            None => format!("cluster {c}"),
+        })
+        .collect()
+}
+
+/// Figures of one run, named `<stem>centers.png` and so on.
+pub fn for_run(o: &RunOutcome, stem: &str) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut out = Vec::new();
+    let fit = &o.fit;
+    if let Some((h, w)) = o.processed.image_shape() {
+        for (suffix, cmap) in [("", Colormap::Viridis), ("_gray", Colormap::Gray)] {
+            let opts = GridOptions::new()
+                .cols(grid_cols(fit.k))
+                .colormap(cmap)
+                .scale(5)
+                .title(format!("{} cluster centers", fit.k))
+                .captions(center_captions(o));
+            out.push((
+                format!("{stem}centers{suffix}.png"),
+                centers_grid(&fit.centers, fit.k, h, w, &opts)?,
+            ));
+        }
+    }
+    if let Some(cm) = o.headline() {
+        let n = cm.n_classes();
+        let labels: Vec<String> = (0..n).map(|c| c.to_string()).collect();
+        let acc = cm.accuracy();
+        let opts = HeatmapOptions::new()
+            .title(format!("accuracy {}%", acc.format_percent()))
+            .row_labels(labels.clone())
+            .col_labels(labels);
+        out.push((
+            format!("{stem}confusion.png"),
+            confusion_heatmap(cm.as_slice(), n, n, &opts)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// Before/after deskew: the first image of each class (or the first ten images).
+pub fn deskew_examples(before: &Dataset, after: &Dataset) -> Result<Vec<u8>> {
+    let picks: Vec<usize> = match before.labels() {
+        Some(labels) => {
+            let mut seen = Vec::new();
+            let mut picks = Vec::new();
+            for (i, &l) in labels.iter().enumerate() {
+                if !seen.contains(&l) {
+                    seen.push(l);
+                    picks.push(i);
+                }
+            }
+            picks
+        }
+        None => (0..before.len().min(10)).collect(),
+    };
+    let take = |ds: &Dataset| -> Vec<GrayImage> {
+        picks
+            .iter()
+            .filter_map(|&i| ds.image(i).map(|v| v.to_owned()))
+            .collect()
+    };
+    let style = TileStyle::new().colormap(Colormap::Gray).scale(5);
+    Ok(deskew_strip(&take(before), &take(after), &style)?)
+}

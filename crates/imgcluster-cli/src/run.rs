@@ -1,0 +1,155 @@
+//! The clustering run shared by `classify` and `tutorial`: preprocess, split, fit, score.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use imgcluster::dataset::Dataset;
+use imgcluster::features::{preprocess, FeatureKind};
+use imgcluster::kmeans::{self, CheckedKMeansParams, KMeansError, KMeansFit};
+use imgcluster::metrics::{
+    ClusterMapping, ConfusionMatrix, Contingency, Evaluation, Mapping,
+};
+use imgcluster::{CvRng, Threads};
+
+/// What to run.
+pub struct RunSpec {
+    pub kind: FeatureKind,
+    pub params: CheckedKMeansParams,
+    /// `cv2.setRNGSeed(seed)`; `None` is OpenCV's default generator state.
+    pub seed: Option<i32>,
+    pub threads: Threads,
+    /// Cluster this part of the data and score the rest; `None` clusters everything.
+    pub train_ratio: Option<f64>,
+}
+
+/// Scores of the held-out part, with the mapping learned on the training part.
+pub struct HeldOut {
+    pub n: usize,
+    pub confusion: ConfusionMatrix,
+    pub nmi: f64,
+    pub ari: f64,
+}
+
+/// What a run produced.
+pub struct RunOutcome {
+    /// The data after preprocessing (all samples, original order).
+    pub processed: Dataset,
+    /// The k-means fit on the training part.
+    pub fit: KMeansFit,
+    /// Cluster of every sample in original order (held-out samples by nearest center).
+    pub clusters: Vec<u32>,
+    /// Number of training samples.
+    pub n_train: usize,
+    /// Scores on the training part, when labels are known.
+    pub train: Option<Evaluation>,
+    /// Scores on the held-out part, when there is one and labels are known.
+    pub held_out: Option<HeldOut>,
+    pub features_ms: f64,
+    pub kmeans_ms: f64,
+}
+
+impl RunOutcome {
+    /// The mapping cluster → class, when labels are known.
+    pub fn mapping(&self) -> Option<&ClusterMapping> {
+        self.train.as_ref().map(|e| &e.mapping)
+    }
+
+    /// The confusion matrix to report: held-out when there is one, else training.
+    pub fn headline(&self) -> Option<&ConfusionMatrix> {
+        match (&self.held_out, &self.train) {
+            (Some(h), _) => Some(&h.confusion),
+            (None, Some(t)) => Some(&t.confusion),
+            _ => None,
+        }
+    }
+}
+
+pub fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1e3
+}
+
+/// One-to-one matching when there are as many clusters as classes, else majority.
+pub fn mapping_for(k: usize, n_classes: usize) -> Mapping {
+    if k == n_classes {
+        Mapping::OneToOne
+    } else {
+        Mapping::Majority
+    }
+}
+
+pub fn run(ds: &Dataset, spec: &RunSpec) -> Result<RunOutcome> {
+    let t = Instant::now();
+    let processed = preprocess(ds, &spec.kind, spec.threads)
+        .with_context(|| format!("--features {}", spec.kind.name()))?;
+    let features_ms = ms(t);
+
+    let (train_idx, test_idx): (Vec<usize>, Vec<usize>) = match spec.train_ratio {
+        Some(r) if r < 1.0 => {
+            let s = processed
+                .split(r)
+                .with_context(|| format!("--train-ratio {r}"))?;
+            (s.train_indices, s.test_indices)
+        }
+        _ => ((0..processed.len()).collect(), Vec::new()),
+    };
+    let train = if test_idx.is_empty() {
+        processed.clone()
+    } else {
+        processed.subset(&train_idx)
+    };
+    let x = train.to_f32();
+
+    let t = Instant::now();
+    let mut rng = spec
+        .seed
+        .map_or_else(CvRng::opencv_default, CvRng::from_set_rng_seed);
+    let fit = kmeans::fit(&spec.params, &x, train.dims(), &mut rng).map_err(|e| match e {
+        KMeansError::TooFewSamples { n, k } => anyhow::anyhow!(
+            "-k {k}: more clusters than the {n} samples to cluster"
+        ),
+        e => anyhow::Error::new(e).context("k-means"),
+    })?;
+    let kmeans_ms = ms(t);
+
+    let mut clusters = vec![0u32; processed.len()];
+    for (&i, &c) in train_idx.iter().zip(&fit.labels) {
+        clusters[i] = c;
+    }
+    let mut held_out_clusters = Vec::new();
+    if !test_idx.is_empty() {
+        let test = processed.subset(&test_idx);
+        held_out_clusters = fit.predict(&test.to_f32(), spec.threads)?.0;
+        for (&i, &c) in test_idx.iter().zip(&held_out_clusters) {
+            clusters[i] = c;
+        }
+    }
+
+    let (mut train_eval, mut held_out) = (None, None);
+    if let (Some(labels), Some(n_classes)) = (processed.labels(), processed.n_classes()) {
+        let k = fit.k;
+        let truth: Vec<u32> = train_idx.iter().map(|&i| labels[i]).collect();
+        let table = Contingency::new(&truth, &fit.labels, k, n_classes)?;
+        let eval = Evaluation::from_contingency(table, mapping_for(k, n_classes))?;
+        if !test_idx.is_empty() {
+            let truth: Vec<u32> = test_idx.iter().map(|&i| labels[i]).collect();
+            let table = Contingency::new(&truth, &held_out_clusters, k, n_classes)?;
+            held_out = Some(HeldOut {
+                n: test_idx.len(),
+                confusion: ConfusionMatrix::from_contingency(&table, &eval.mapping)?,
+                nmi: table.nmi(),
+                ari: table.ari(),
+            });
+        }
+        train_eval = Some(eval);
+    }
+    Ok(RunOutcome {
+        processed,
+        fit,
+        clusters,
+        n_train: train_idx.len(),
+        train: train_eval,
+        held_out,
+        features_ms,
+        kmeans_ms,
+    })
+}
