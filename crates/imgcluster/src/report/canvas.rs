@@ -193,7 +193,14 @@ impl Canvas {
     /// assert_eq!(c.get(2, 0), Some(Rgb::new(9, 9, 9)));
     /// # Ok::<(), imgcluster::report::ReportError>(())
     /// ```
-    pub fn blit_scaled(&mut self, x: usize, y: usize, src_width: usize, pixels: &[Rgb], scale: usize) {
+    pub fn blit_scaled(
+        &mut self,
+        x: usize,
+        y: usize,
+        src_width: usize,
+        pixels: &[Rgb],
+        scale: usize,
+    ) {
         if src_width == 0 {
             return;
         }
@@ -244,7 +251,14 @@ impl Canvas {
     }
 
     /// Writes `text` horizontally centred on column `cx` with its top at row `y`.
-    pub fn draw_text_centered(&mut self, cx: usize, y: usize, text: &str, color: Rgb, scale: usize) {
+    pub fn draw_text_centered(
+        &mut self,
+        cx: usize,
+        y: usize,
+        text: &str,
+        color: Rgb,
+        scale: usize,
+    ) {
         let (w, _) = text_size(text, scale);
         self.draw_text(cx.saturating_sub(w / 2), y, text, color, scale);
     }

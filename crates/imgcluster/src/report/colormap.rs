@@ -191,10 +191,7 @@ impl ValueRange {
     /// assert_eq!(ValueRange::Fixed { min: 0.0, max: 1.0 }.resolve(v)?, (0.0, 1.0));
     /// # Ok::<(), imgcluster::report::ReportError>(())
     /// ```
-    pub fn resolve(
-        self,
-        values: impl IntoIterator<Item = f64>,
-    ) -> Result<(f64, f64), ReportError> {
+    pub fn resolve(self, values: impl IntoIterator<Item = f64>) -> Result<(f64, f64), ReportError> {
         let mut lo = f64::INFINITY;
         let mut hi = f64::NEG_INFINITY;
         for (index, value) in values.into_iter().enumerate() {
@@ -277,8 +274,8 @@ mod tests {
     fn gray_matches_matplotlib_including_its_rounding_dips() {
         // Entries where matplotlib's `gray(i, bytes=True)` is `i - 1` rather than `i`.
         let dips = [
-            33, 37, 41, 45, 49, 53, 57, 61, 66, 74, 82, 90, 98, 106, 114, 122, 132, 148, 164,
-            180, 196, 212, 228, 244,
+            33, 37, 41, 45, 49, 53, 57, 61, 66, 74, 82, 90, 98, 106, 114, 122, 132, 148, 164, 180,
+            196, 212, 228, 244,
         ];
         for (i, c) in Colormap::Gray.lut().iter().enumerate() {
             let want = if dips.contains(&i) { i - 1 } else { i } as u8;
@@ -290,10 +287,12 @@ mod tests {
     fn apply_bins_like_imshow() {
         // 0..=255 over the full range: floor(v / 255 * 256) clipped.
         let values: Vec<u8> = (0..=255).collect();
-        let c = Colormap::Viridis.apply_u8(&values, ValueRange::Auto).unwrap();
-        for v in 0..=255usize {
+        let c = Colormap::Viridis
+            .apply_u8(&values, ValueRange::Auto)
+            .unwrap();
+        for (v, color) in c.iter().enumerate() {
             let want = (v * 256 / 255).min(255);
-            assert_eq!(c[v], Colormap::Viridis.lut()[want], "value {v}");
+            assert_eq!(*color, Colormap::Viridis.lut()[want], "value {v}");
         }
     }
 

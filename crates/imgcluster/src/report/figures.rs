@@ -7,6 +7,7 @@
 use super::canvas::{text_size, Canvas, Rgb};
 use super::colormap::{Colormap, ValueRange};
 use super::error::ReportError;
+use super::font::ADVANCE;
 use crate::image::GrayImage;
 
 /// Blank border around every figure, in pixels.
@@ -90,7 +91,7 @@ impl TileStyle {
 }
 
 /// Options of the grid figures ([`centers_grid`], [`image_grid`]).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct GridOptions {
     /// How each image is drawn. Default: [`TileStyle::default`].
@@ -101,6 +102,17 @@ pub struct GridOptions {
     pub title: Option<String>,
     /// One caption under each image, or none at all when empty. Default: empty.
     pub captions: Vec<String>,
+}
+
+impl Default for GridOptions {
+    fn default() -> Self {
+        Self {
+            style: TileStyle::default(),
+            cols: 5,
+            title: None,
+            captions: Vec::new(),
+        }
+    }
 }
 
 impl GridOptions {
@@ -116,12 +128,7 @@ impl GridOptions {
     /// assert!(o.title.is_none() && o.captions.is_empty());
     /// ```
     pub fn new() -> Self {
-        Self {
-            style: TileStyle::default(),
-            cols: 5,
-            title: None,
-            captions: Vec::new(),
-        }
+        Self::default()
     }
 
     /// Sets the whole tile style.
@@ -322,14 +329,26 @@ pub fn deskew_strip(
     let n = before.len();
     let all = || rows.iter().flat_map(|(_, tiles)| tiles.iter());
     let col_w = all().map(|t| t.width).max().unwrap_or(0).saturating_mul(s);
-    let row_h = all().map(|t| t.height).max().unwrap_or(0).saturating_mul(s);
-    let label_w = rows.iter().map(|(l, _)| text_size(l, ts).0).max().unwrap_or(0);
     let (_, text_h) = text_size("x", ts);
+    // Rows are at least one line of text tall, so labels of tiny images do not collide.
+    let row_h = all()
+        .map(|t| t.height)
+        .max()
+        .unwrap_or(0)
+        .saturating_mul(s)
+        .max(text_h);
+    let label_w = rows
+        .iter()
+        .map(|(l, _)| text_size(l, ts).0)
+        .max()
+        .unwrap_or(0);
     let tiles_w = col_w
         .saturating_add(GAP)
         .saturating_mul(n)
         .saturating_sub(GAP);
-    let width = (2 * MARGIN + GAP).saturating_add(label_w).saturating_add(tiles_w);
+    let width = (2 * MARGIN + GAP)
+        .saturating_add(label_w)
+        .saturating_add(tiles_w);
     let height = (2 * MARGIN + GAP).saturating_add(row_h.saturating_mul(2));
     let mut canvas = Canvas::new(width, height, BACKGROUND)?;
     for (r, (label, tiles)) in rows.iter().enumerate() {
@@ -376,7 +395,15 @@ fn gray_tiles(
 
 /// Draws `tile` upscaled by `scale`, centred in the `cell_w` × `cell_h` box at (`x`, `y`),
 /// with a one-pixel frame just outside it.
-fn draw_tile(canvas: &mut Canvas, x: usize, y: usize, cell_w: usize, cell_h: usize, tile: &Tile, scale: usize) {
+fn draw_tile(
+    canvas: &mut Canvas,
+    x: usize,
+    y: usize,
+    cell_w: usize,
+    cell_h: usize,
+    tile: &Tile,
+    scale: usize,
+) {
     let (w, h) = (tile.width * scale, tile.height * scale);
     let tx = x + (cell_w - w) / 2;
     let ty = y + (cell_h - h) / 2;
@@ -399,28 +426,66 @@ fn render_grid(tiles: &[Tile], opts: &GridOptions) -> Result<Canvas, ReportError
     }
     let s = opts.style.scale;
     let ts = opts.style.text_scale;
-    let title_scale = ts + 1;
+    let title_scale = ts.saturating_add(1);
     let n = tiles.len();
     let cols = opts.cols.min(n);
     let rows = n.div_ceil(cols);
 
-    let tile_w = tiles.iter().map(|t| t.width).max().unwrap_or(0).saturating_mul(s);
-    let tile_h = tiles.iter().map(|t| t.height).max().unwrap_or(0).saturating_mul(s);
-    let caption_w = opts.captions.iter().map(|c| text_size(c, ts).0).max().unwrap_or(0);
-    let caption_h = opts.captions.iter().map(|c| text_size(c, ts).1).max().unwrap_or(0);
-    let caption_block = if caption_h > 0 { CAPTION_GAP + caption_h } else { 0 };
-    // Frames sit one pixel outside the tiles, inside the gaps.
-    let cell_w = tile_w.max(caption_w);
+    let tile_w = tiles
+        .iter()
+        .map(|t| t.width)
+        .max()
+        .unwrap_or(0)
+        .saturating_mul(s);
+    let tile_h = tiles
+        .iter()
+        .map(|t| t.height)
+        .max()
+        .unwrap_or(0)
+        .saturating_mul(s);
+    let caption_w = opts
+        .captions
+        .iter()
+        .map(|c| text_size(c, ts).0)
+        .max()
+        .unwrap_or(0);
+    let caption_h = opts
+        .captions
+        .iter()
+        .map(|c| text_size(c, ts).1)
+        .max()
+        .unwrap_or(0);
+    let caption_block = if caption_h > 0 {
+        caption_h.saturating_add(CAPTION_GAP)
+    } else {
+        0
+    };
+    // Frames sit one pixel outside the tiles, inside the gaps; captions wider than
+    // the tiles keep two blank characters between them.
+    let caption_room = if caption_w > 0 {
+        caption_w
+            .saturating_add((2 * ADVANCE).saturating_mul(ts))
+            .saturating_sub(GAP)
+    } else {
+        0
+    };
+    let cell_w = tile_w.max(caption_room);
     let cell_h = tile_h.saturating_add(caption_block);
     let grid_w = cell_w.saturating_add(GAP).saturating_mul(cols) - GAP;
     let grid_h = cell_h.saturating_add(GAP).saturating_mul(rows) - GAP;
     let title = opts.title.as_deref().unwrap_or("");
     let (title_w, title_h) = text_size(title, title_scale);
-    let title_block = if title_h > 0 { title_h + GAP } else { 0 };
+    let title_block = if title_h > 0 {
+        title_h.saturating_add(GAP)
+    } else {
+        0
+    };
 
     let inner_w = grid_w.max(title_w);
     let width = inner_w.saturating_add(2 * MARGIN);
-    let height = grid_h.saturating_add(title_block).saturating_add(2 * MARGIN);
+    let height = grid_h
+        .saturating_add(title_block)
+        .saturating_add(2 * MARGIN);
     let mut canvas = Canvas::new(width, height, BACKGROUND)?;
 
     canvas.draw_text_centered(width / 2, MARGIN, title, INK, title_scale);
@@ -449,8 +514,10 @@ mod tests {
         assert_eq!(s.range, ValueRange::Auto);
         assert_eq!((s.scale, s.text_scale), (5, 2));
         let g = GridOptions::new();
+        assert_eq!(g, GridOptions::default());
         assert_eq!(g.cols, 5);
         assert_eq!(g.style, s);
+        assert!(g.title.is_none() && g.captions.is_empty());
     }
 
     #[test]

@@ -6,8 +6,10 @@ use super::error::ReportError;
 use super::figures::{BACKGROUND, FRAME, GAP, INK, MARGIN};
 use super::font::ASCENT;
 
-/// Length of tick marks, and the space between a tick mark and its label, in pixels.
+/// Length of tick marks, in pixels.
 const TICK: usize = 4;
+/// Space between the end of a tick mark and its label, in pixels.
+const TICK_PAD: usize = 6;
 
 /// Options of [`confusion_heatmap`].
 #[derive(Debug, Clone, PartialEq)]
@@ -128,7 +130,8 @@ fn tick_labels(given: &[String], n: usize, what: &'static str) -> Result<Vec<Str
 }
 
 /// "Nice" tick values (1, 2 or 5 times a power of ten apart) within `lo..=hi`, at most
-/// `max_ticks` of them; just `lo` when the range is empty.
+/// `max_ticks` of them; just `lo` when the range is empty, and `lo, hi` when no two
+/// nice values fit.
 fn nice_ticks(lo: f64, hi: f64, max_ticks: usize) -> Vec<f64> {
     if hi <= lo || max_ticks < 2 {
         return vec![lo];
@@ -143,7 +146,11 @@ fn nice_ticks(lo: f64, hi: f64, max_ticks: usize) -> Vec<f64> {
         .max(1.0); // counts are integers
     let first = (lo / step).ceil() as i64;
     let last = (hi / step).floor() as i64;
-    (first..=last).map(|i| i as f64 * step).collect()
+    if last > first {
+        (first..=last).map(|i| i as f64 * step).collect()
+    } else {
+        vec![lo, hi]
+    }
 }
 
 /// A confusion matrix of `rows` × `cols` counts (row-major: `counts[r * cols + c]` is
@@ -174,7 +181,11 @@ pub fn confusion_heatmap(
     cols: usize,
     opts: &HeatmapOptions,
 ) -> Result<Vec<u8>, ReportError> {
-    for (what, n) in [("rows", rows), ("cols", cols), ("text_scale", opts.text_scale)] {
+    for (what, n) in [
+        ("rows", rows),
+        ("cols", cols),
+        ("text_scale", opts.text_scale),
+    ] {
         if n == 0 {
             return Err(ReportError::ZeroSize { what });
         }
@@ -201,8 +212,8 @@ fn draw(
     opts: &HeatmapOptions,
 ) -> Result<Canvas, ReportError> {
     let ts = opts.text_scale;
-    let title_scale = ts + 1;
-    let cap_h = ASCENT * ts; // height of digits and capitals
+    let title_scale = ts.saturating_add(1);
+    let cap_h = ASCENT.saturating_mul(ts); // height of digits and capitals
     let width_of = |s: &str| text_size(s, ts).0;
     let max_width = |v: &[String]| v.iter().map(|s| width_of(s)).max().unwrap_or(0);
     let line_h = text_size("0", ts).1;
@@ -212,11 +223,11 @@ fn draw(
     let texts: Vec<String> = counts.iter().map(u64::to_string).collect();
 
     // Square cells that fit the widest count and the widest column label.
-    let pad = 3 * ts;
+    let pad = ts.saturating_mul(3);
     let cell = max_width(&texts)
         .max(max_width(col_labels))
         .max(line_h)
-        .saturating_add(2 * pad);
+        .saturating_add(pad.saturating_mul(2));
     let grid_w = cell.saturating_mul(cols);
     let grid_h = cell.saturating_mul(rows);
 
@@ -226,17 +237,21 @@ fn draw(
     let (title_w, title_h) = text_size(title, title_scale);
 
     // Colour bar ticks: about one per three lines of text.
-    let max_ticks = (grid_h / (3 * line_h)).clamp(2, 6);
+    let max_ticks = (grid_h / line_h.saturating_mul(3)).clamp(2, 6);
     let ticks = nice_ticks(lo, hi, max_ticks);
     let tick_texts: Vec<String> = ticks.iter().map(|t| format!("{t}")).collect();
-    let bar_w = 8 * ts;
+    let bar_w = ts.saturating_mul(8);
 
     // Horizontal layout, left to right.
     let axis_x = MARGIN;
-    let row_labels_right = axis_x + line_h + GAP + max_width(row_labels);
-    let grid_x = row_labels_right + 2 * TICK;
+    let row_labels_right = (axis_x + GAP)
+        .saturating_add(line_h)
+        .saturating_add(max_width(row_labels));
+    let grid_x = row_labels_right.saturating_add(TICK_PAD + TICK + 1);
     let bar_x = grid_x.saturating_add(grid_w).saturating_add(2 * GAP);
-    let bar_labels_x = bar_x.saturating_add(bar_w + 2 * TICK);
+    let bar_labels_x = bar_x
+        .saturating_add(bar_w)
+        .saturating_add(1 + TICK + TICK_PAD);
     let mut width = bar_labels_x
         .saturating_add(max_width(&tick_texts))
         .saturating_add(MARGIN);
@@ -244,9 +259,15 @@ fn draw(
     width = width.max(grid_x.saturating_add(col_axis_w).saturating_add(MARGIN));
 
     // Vertical layout, top to bottom.
-    let grid_y = MARGIN + if title_h > 0 { title_h + GAP } else { 0 };
-    let col_labels_y = grid_y.saturating_add(grid_h).saturating_add(2 * TICK);
-    let col_axis_y = col_labels_y.saturating_add(line_h + GAP / 2);
+    let grid_y = MARGIN.saturating_add(if title_h > 0 {
+        title_h.saturating_add(GAP)
+    } else {
+        0
+    });
+    let col_labels_y = grid_y
+        .saturating_add(grid_h)
+        .saturating_add(1 + TICK + TICK_PAD);
+    let col_axis_y = col_labels_y.saturating_add(line_h).saturating_add(GAP / 2);
     let mut height = col_axis_y.saturating_add(col_axis_h).saturating_add(MARGIN);
     height = height.max(grid_y.saturating_add(row_axis_len).saturating_add(MARGIN));
 
@@ -278,7 +299,9 @@ fn draw(
         let x = row_labels_right - width_of(label);
         canvas.draw_text(x, cy - cap_h / 2, label, INK, ts);
     }
-    let axis_y = (grid_y + grid_h / 2).saturating_sub(row_axis_len / 2).max(grid_y);
+    let axis_y = (grid_y + grid_h / 2)
+        .saturating_sub(row_axis_len / 2)
+        .max(grid_y);
     canvas.draw_text_up(axis_x, axis_y, &opts.row_axis, INK, ts);
 
     // Column ticks and labels, then the column axis name.
@@ -315,10 +338,14 @@ mod tests {
 
     #[test]
     fn nice_ticks_are_round_and_in_range() {
-        assert_eq!(nice_ticks(0.0, 500.0, 6), vec![0.0, 100.0, 200.0, 300.0, 400.0, 500.0]);
+        assert_eq!(
+            nice_ticks(0.0, 500.0, 6),
+            vec![0.0, 100.0, 200.0, 300.0, 400.0, 500.0]
+        );
         assert_eq!(nice_ticks(3.0, 47.0, 5), vec![20.0, 40.0]);
         assert_eq!(nice_ticks(0.0, 3.0, 6), vec![0.0, 1.0, 2.0, 3.0]);
         assert_eq!(nice_ticks(7.0, 7.0, 6), vec![7.0]);
+        assert_eq!(nice_ticks(0.0, 40.0, 2), vec![0.0, 40.0]);
     }
 
     #[test]
@@ -326,7 +353,11 @@ mod tests {
         assert_eq!(tick_labels(&[], 3, "x").unwrap(), ["0", "1", "2"]);
         assert!(matches!(
             tick_labels(&["a".to_owned()], 3, "x"),
-            Err(ReportError::LengthMismatch { expected: 3, actual: 1, .. })
+            Err(ReportError::LengthMismatch {
+                expected: 3,
+                actual: 1,
+                ..
+            })
         ));
     }
 }

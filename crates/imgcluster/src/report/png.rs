@@ -51,9 +51,7 @@ fn encode(
         return Err(ReportError::ZeroSize { what: "png width" });
     }
     if height == 0 {
-        return Err(ReportError::ZeroSize {
-            what: "png height",
-        });
+        return Err(ReportError::ZeroSize { what: "png height" });
     }
     let too_large = || ReportError::TooLarge {
         width,
