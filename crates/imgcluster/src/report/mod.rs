@@ -1,10 +1,23 @@
-//! (report: placeholder, filled in by its module work.)
+//! Figures as PNG bytes: cluster centers, image grids, deskew strips, confusion heat maps.
+//!
+//! Every figure is a function that returns the bytes of an 8-bit RGB PNG; writing files is
+//! the caller's business. Figures are deterministic (same input, same bytes), images are
+//! upscaled by an integer factor with nearest-neighbour sampling, and values are coloured
+//! exactly as matplotlib's `imshow` colours them ([`Colormap`]). Labels use an embedded
+//! bitmap font ([`font`]), so no font files or system libraries are involved.
 
-/// Errors of this module.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ReportError {
-    /// Placeholder.
-    #[error("placeholder")]
-    Placeholder,
-}
+pub mod canvas;
+pub mod colormap;
+mod error;
+pub mod figures;
+pub mod font;
+pub mod heatmap;
+mod png;
+mod viridis;
+
+pub use canvas::{Canvas, Rgb};
+pub use colormap::{Colormap, ValueRange};
+pub use error::ReportError;
+pub use figures::{centers_grid, deskew_strip, image_grid, GridOptions, TileStyle};
+pub use heatmap::{confusion_heatmap, HeatmapOptions};
+pub use png::{encode_gray8, encode_rgb8};
