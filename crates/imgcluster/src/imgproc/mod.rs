@@ -1,10 +1,13 @@
-//! (imgproc: placeholder, filled in by its module work.)
+//! Image operations on 8-bit grayscale images, equal to OpenCV 4.8: [`moments`]
+//! (`cv::moments`), [`warp_affine`] (`cv::warpAffine` with nearest, linear or cubic
+//! interpolation and a constant border) and the digits tutorials' [`deskew`].
 
-/// Errors of this module.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ImgprocError {
-    /// Placeholder.
-    #[error("placeholder")]
-    Placeholder,
-}
+mod deskew;
+mod error;
+mod moments;
+mod warp;
+
+pub use deskew::{deskew, deskew_into, deskew_matrix, DeskewParams, DeskewValidParams};
+pub use error::ImgprocError;
+pub use moments::{moments, Moments};
+pub use warp::{warp_affine, warp_affine_into, Border, Interpolation, MapDirection, WarpOptions};
