@@ -303,43 +303,38 @@ fn lexmin_max_assignment(w: &[i128], n: usize) -> Vec<usize> {
         .enumerate()
         .map(|(i, &mi)| at(i, mi) - v[mi])
         .collect();
-    let tight = |i: usize, j: usize| u[i] + v[j] == at(i, j);
     if (0..n).any(|i| (0..n).any(|j| u[i] + v[j] < at(i, j))) {
         // Cannot happen for an optimal M; keep kuhn_munkres's answer rather than panic.
         debug_assert!(false, "infeasible duals");
         return row_to_col;
     }
+    let tight: Vec<bool> = (0..n * n)
+        .map(|ij| u[ij / n] + v[ij % n] == at(ij / n, ij % n))
+        .collect();
 
     let mut col_to_row = vec![0; n];
     for (i, &j) in row_to_col.iter().enumerate() {
         col_to_row[j] = i;
     }
     let mut locked = vec![false; n];
-    let mut visited = vec![false; n];
     for i in 0..n {
         let current = row_to_col[i];
         for j in 0..current {
-            if locked[j] || !tight(i, j) {
+            if locked[j] || !tight[i * n + j] {
                 continue;
             }
-            // Give j to i; its owner r (a later row) must reach the freed column `current`
+            // Give j to i; its owner (a later row) must reach the freed column `current`
             // along an alternating path through unlocked columns other than j.
-            let r = col_to_row[j];
-            visited.fill(false);
-            visited[j] = true;
-            let mut path = Vec::new();
-            if augment(
-                r,
-                current,
-                &tight,
-                &locked,
-                &col_to_row,
-                &mut visited,
-                &mut path,
+            let mut search = AlternatingPath {
+                tight: &tight,
                 n,
-            ) {
-                // path lists (row, new column) pairs from r onwards.
-                for &(row, col) in &path {
+                col_to_row: &col_to_row,
+                blocked: locked.clone(),
+                path: Vec::new(),
+            };
+            search.blocked[j] = true;
+            if search.find(col_to_row[j], current) {
+                for (row, col) in search.path {
                     row_to_col[row] = col;
                     col_to_row[col] = row;
                 }
@@ -353,43 +348,36 @@ fn lexmin_max_assignment(w: &[i128], n: usize) -> Vec<usize> {
     row_to_col
 }
 
-/// Depth-first search for an alternating path from `row` to the free column `target`,
-/// using tight edges to unlocked, unvisited columns. On success `path` holds the new
-/// `(row, column)` assignments along the path.
-#[allow(clippy::too_many_arguments)]
-fn augment(
-    row: usize,
-    target: usize,
-    tight: &dyn Fn(usize, usize) -> bool,
-    locked: &[bool],
-    col_to_row: &[usize],
-    visited: &mut [bool],
-    path: &mut Vec<(usize, usize)>,
+/// Depth-first search for an alternating path in the equality subgraph.
+struct AlternatingPath<'a> {
+    /// `tight[i * n + j]`: edge (i, j) is in the equality subgraph.
+    tight: &'a [bool],
     n: usize,
-) -> bool {
-    for col in 0..n {
-        if visited[col] || locked[col] || !tight(row, col) {
-            continue;
+    /// The current perfect matching, column → row.
+    col_to_row: &'a [usize],
+    /// Columns the path may not use: locked, the one being handed out, or visited.
+    blocked: Vec<bool>,
+    /// On success, the new `(row, column)` assignments along the path.
+    path: Vec<(usize, usize)>,
+}
+
+impl AlternatingPath<'_> {
+    /// Whether `row` can move to another column so that, following the chain of displaced
+    /// rows, the free column `target` ends up taken.
+    fn find(&mut self, row: usize, target: usize) -> bool {
+        for col in 0..self.n {
+            if self.blocked[col] || !self.tight[row * self.n + col] {
+                continue;
+            }
+            self.blocked[col] = true;
+            self.path.push((row, col));
+            if col == target || self.find(self.col_to_row[col], target) {
+                return true;
+            }
+            self.path.pop();
         }
-        visited[col] = true;
-        path.push((row, col));
-        if col == target
-            || augment(
-                col_to_row[col],
-                target,
-                tight,
-                locked,
-                col_to_row,
-                visited,
-                path,
-                n,
-            )
-        {
-            return true;
-        }
-        path.pop();
+        false
     }
-    false
 }
 
 #[cfg(test)]
