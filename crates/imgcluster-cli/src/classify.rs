@@ -68,7 +68,10 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
     if let Some(dir) = &a.out {
         output::prepare_dir(dir, "--out")?;
     }
-    for (path, flag) in [(&a.labels_out, "--labels-out"), (&a.centers_out, "--centers-out")] {
+    for (path, flag) in [
+        (&a.labels_out, "--labels-out"),
+        (&a.centers_out, "--centers-out"),
+    ] {
         if let Some(p) = path {
             output::prepare_file(p, flag)?;
         }
@@ -122,7 +125,10 @@ pub fn run(a: &ClassifyArgs, w: &mut impl Write) -> Result<()> {
         let mut v = run_json(&outcome, &cfg.spec);
         v["source"] = json!(loaded.source);
         v["timings_ms"] = timings;
-        v["outputs"] = json!(outputs.paths().map(|p| p.display().to_string()).collect::<Vec<_>>());
+        v["outputs"] = json!(outputs
+            .paths()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>());
         outputs.commit()?;
         writeln!(w, "{v}")?;
     } else {
@@ -203,7 +209,9 @@ pub fn run_json(o: &RunOutcome, spec: &RunSpec) -> Value {
 
 fn matrix_json(cm: &imgcluster::metrics::ConfusionMatrix) -> Value {
     let n = cm.n_classes();
-    json!((0..n).map(|r| cm.row(r).unwrap_or(&[]).to_vec()).collect::<Vec<_>>())
+    json!((0..n)
+        .map(|r| cm.row(r).unwrap_or(&[]).to_vec())
+        .collect::<Vec<_>>())
 }
 
 /// The human-readable report of one run.
@@ -239,7 +247,11 @@ pub fn write_run_text(w: &mut impl Write, o: &RunOutcome, spec: &RunSpec) -> Res
         fit.best_attempt + 1
     )?;
     if let Some(e) = &o.train {
-        let part = if o.held_out.is_some() { "Training" } else { "All" };
+        let part = if o.held_out.is_some() {
+            "Training"
+        } else {
+            "All"
+        };
         writeln!(
             w,
             "{part} samples: accuracy {}% ({}/{}), NMI {:.4}, ARI {:.4}",
@@ -271,7 +283,10 @@ pub fn write_run_text(w: &mut impl Write, o: &RunOutcome, spec: &RunSpec) -> Res
         )?;
     }
     if let Some(cm) = o.headline() {
-        writeln!(w, "Confusion matrix (rows: true class, columns: predicted class):")?;
+        writeln!(
+            w,
+            "Confusion matrix (rows: true class, columns: predicted class):"
+        )?;
         writeln!(w, "{cm}")?;
     }
     Ok(())

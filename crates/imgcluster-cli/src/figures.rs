@@ -3,8 +3,7 @@
 use anyhow::Result;
 use imgcluster::dataset::Dataset;
 use imgcluster::report::{
-    centers_grid, confusion_heatmap, deskew_strip, Colormap, GridOptions, HeatmapOptions,
-    TileStyle,
+    centers_grid, confusion_heatmap, deskew_strip, Colormap, GridOptions, HeatmapOptions, TileStyle,
 };
 use imgcluster::GrayImage;
 

@@ -53,11 +53,18 @@ pub fn prepare_dir(dir: &Path, flag: &str) -> Result<()> {
 /// Checks up front that a file can be created at `path` (its folder exists and is writable).
 pub fn prepare_file(path: &Path, flag: &str) -> Result<()> {
     if path.is_dir() {
-        anyhow::bail!("{flag} {}: is a folder, expected a file name", path.display());
+        anyhow::bail!(
+            "{flag} {}: is a folder, expected a file name",
+            path.display()
+        );
     }
     let dir = parent_dir(path);
     if !dir.is_dir() {
-        anyhow::bail!("{flag} {}: the folder {} does not exist", path.display(), dir.display());
+        anyhow::bail!(
+            "{flag} {}: the folder {} does not exist",
+            path.display(),
+            dir.display()
+        );
     }
     tempfile::Builder::new()
         .prefix(".imgcluster-probe")
@@ -92,7 +99,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .prefix(".imgcluster-")
         .suffix(".part")
         .tempfile_in(dir)
-        .with_context(|| format!("writing {}: cannot create a file in {}", path.display(), dir.display()))?;
+        .with_context(|| {
+            format!(
+                "writing {}: cannot create a file in {}",
+                path.display(),
+                dir.display()
+            )
+        })?;
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
         .with_context(|| format!("writing {}", path.display()))?;

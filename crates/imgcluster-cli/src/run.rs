@@ -6,9 +6,7 @@ use anyhow::{Context, Result};
 use imgcluster::dataset::Dataset;
 use imgcluster::features::{preprocess, FeatureKind};
 use imgcluster::kmeans::{self, CheckedKMeansParams, KMeansError, KMeansFit};
-use imgcluster::metrics::{
-    ClusterMapping, ConfusionMatrix, Contingency, Evaluation, Mapping,
-};
+use imgcluster::metrics::{ClusterMapping, ConfusionMatrix, Contingency, Evaluation, Mapping};
 use imgcluster::{CvRng, Threads};
 
 /// What to run.
@@ -104,9 +102,9 @@ pub fn run(ds: &Dataset, spec: &RunSpec) -> Result<RunOutcome> {
         .seed
         .map_or_else(CvRng::opencv_default, CvRng::from_set_rng_seed);
     let fit = kmeans::fit(&spec.params, &x, train.dims(), &mut rng).map_err(|e| match e {
-        KMeansError::TooFewSamples { n, k } => anyhow::anyhow!(
-            "-k {k}: more clusters than the {n} samples to cluster"
-        ),
+        KMeansError::TooFewSamples { n, k } => {
+            anyhow::anyhow!("-k {k}: more clusters than the {n} samples to cluster")
+        }
         e => anyhow::Error::new(e).context("k-means"),
     })?;
     let kmeans_ms = ms(t);
@@ -128,11 +126,11 @@ pub fn run(ds: &Dataset, spec: &RunSpec) -> Result<RunOutcome> {
     if let (Some(labels), Some(n_classes)) = (processed.labels(), processed.n_classes()) {
         let k = fit.k;
         let truth: Vec<u32> = train_idx.iter().map(|&i| labels[i]).collect();
-        let table = Contingency::new(&truth, &fit.labels, k, n_classes)?;
+        let table = Contingency::new(&truth, &fit.labels, n_classes, k)?;
         let eval = Evaluation::from_contingency(table, mapping_for(k, n_classes))?;
         if !test_idx.is_empty() {
             let truth: Vec<u32> = test_idx.iter().map(|&i| labels[i]).collect();
-            let table = Contingency::new(&truth, &held_out_clusters, k, n_classes)?;
+            let table = Contingency::new(&truth, &held_out_clusters, n_classes, k)?;
             held_out = Some(HeldOut {
                 n: test_idx.len(),
                 confusion: ConfusionMatrix::from_contingency(&table, &eval.mapping)?,

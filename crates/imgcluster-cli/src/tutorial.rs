@@ -47,7 +47,10 @@ fn write_step(w: &mut impl Write, title: &str, o: &RunOutcome) -> Result<()> {
             e.accuracy.correct(),
             e.accuracy.total()
         )?;
-        writeln!(w, "Confusion matrix (rows: true digit, columns: predicted digit):")?;
+        writeln!(
+            w,
+            "Confusion matrix (rows: true digit, columns: predicted digit):"
+        )?;
         writeln!(w, "{}", e.confusion)?;
     }
     Ok(())

@@ -376,7 +376,7 @@ mod tests {
     #[test]
     fn round_trips() {
         let b = encode_i32(&[3], &[-1, 0, 7]);
-        assert_eq!(b.len() % 64, 12 % 64);
+        assert_eq!(b.len() % 64, 12);
         let a = parse(&b).unwrap();
         assert_eq!(a.shape, vec![3]);
         assert_eq!(a.data, NpyData::I64(vec![-1, 0, 7]));
