@@ -43,10 +43,10 @@ pub struct DataArgs {
     #[arg(long, value_name = "PATH")]
     pub labels: Option<PathBuf>,
     /// Cell size in pixels of a grid PNG.
-    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = parse_count)]
     pub cell: u32,
     /// Number of classes of a grid PNG, as equal bands of rows from the top.
-    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = parse_count)]
     pub classes: u32,
 }
 
@@ -76,16 +76,16 @@ pub struct ClassifyArgs {
     #[arg(long, value_enum, default_value_t = FeaturesArg::Raw)]
     pub features: FeaturesArg,
     /// Number of clusters.
-    #[arg(short = 'k', long = "clusters", value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(short = 'k', long = "clusters", value_name = "K", default_value_t = 10, value_parser = parse_count)]
     pub k: u32,
     /// Number of k-means runs; the most compact wins.
-    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = parse_count)]
     pub attempts: u32,
     /// Iteration limit (OpenCV clamps it to 2..=100).
-    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = parse_count)]
     pub max_iter: u32,
     /// Stop when no center moves more than this.
-    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = parse_epsilon)]
+    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = parse_epsilon, allow_negative_numbers = true)]
     pub epsilon: f64,
     /// Initial centers.
     #[arg(long, value_enum, default_value_t = InitArg::Random)]
@@ -94,10 +94,10 @@ pub struct ClassifyArgs {
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub seed: Option<i32>,
     /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = parse_count)]
     pub threads: Option<u32>,
     /// Cluster the first R of each row (or class) and score the rest by nearest center.
-    #[arg(long, value_name = "R", value_parser = parse_ratio)]
+    #[arg(long, value_name = "R", value_parser = parse_ratio, allow_negative_numbers = true)]
     pub train_ratio: Option<f64>,
     /// Folder for figures (centers, confusion matrix).
     #[arg(long, value_name = "DIR")]
@@ -139,4 +139,11 @@ fn parse_ratio(s: &str) -> Result<f64, String> {
         return Err(format!("{s} must be in (0, 1]"));
     }
     Ok(v)
+}
+
+fn parse_count(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(v) if v >= 1 => Ok(v),
+        _ => Err(format!("'{s}' must be a whole number of at least 1")),
+    }
 }

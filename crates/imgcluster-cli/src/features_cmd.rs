@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use imgcluster::dataset::npy;
+use imgcluster::dataset::{npy, Pixels};
 
 use crate::args::FeaturesArgs;
 use crate::classify::{data_source, feature_kind};
@@ -16,16 +16,22 @@ pub fn run(a: &FeaturesArgs, w: &mut impl Write) -> Result<()> {
     let loaded = data::load(&data_source(&a.data))?;
     let processed = imgcluster::features::preprocess(&loaded.dataset, &kind, Default::default())
         .with_context(|| format!("--features {}", kind.name()))?;
-    let (pixels, h, wd) = processed
-        .images_u8()
-        .with_context(|| format!("--features {}", kind.name()))?;
-    let bytes = npy::encode_u8(&[processed.len(), h, wd], pixels);
+    let n = processed.len();
+    let shape: Vec<usize> = match processed.image_shape() {
+        Some((h, wd)) => vec![n, h, wd],
+        None => vec![n, processed.dims()],
+    };
+    let (bytes, kind_name) = match processed.pixels() {
+        Pixels::U8(v) => (npy::encode_u8(&shape, v), "u8"),
+        Pixels::F32(v) => (npy::encode_f32(&shape, v), "f32"),
+    };
     output::write_atomic(&a.out, &bytes)?;
+    let dims: Vec<String> = shape[1..].iter().map(|d| d.to_string()).collect();
     writeln!(
         w,
-        "Wrote {} ({} images of {h}x{wd} u8, {})",
+        "Wrote {} ({n} samples of {} {kind_name}, features {})",
         a.out.display(),
-        processed.len(),
+        dims.join("x"),
         kind.name()
     )?;
     Ok(())
