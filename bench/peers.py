@@ -286,6 +286,26 @@ def summarize(row: dict) -> dict:
     return row
 
 
+BUSY_LIMIT = 0.10
+
+
+def cpu_busy(seconds: float = 1.0) -> float | None:
+    """Fraction of all CPUs' time spent busy over `seconds` while this harness sleeps: the load
+    from other processes."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(t) for t in f.readline().split()[1:]]
+        return v[3] + v[4], sum(v[:8])  # idle + iowait, total (without guest columns)
+
+    try:
+        i0, t0 = sample()
+        time.sleep(seconds)
+        i1, t1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    return 1.0 - (i1 - i0) / max(1, t1 - t0)
+
+
 def machine_info(threads: int) -> dict:
     cpu = platform.processor() or ""
     try:
@@ -318,6 +338,7 @@ def machine_info(threads: int) -> dict:
                                                "MKL_NUM_THREADS", "OPENBLAS_CORETYPE",
                                                "OPENBLAS_L2_SIZE")},
         "threadpools": threadpools(),
+        "busy_start": cpu_busy(),
         "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
     }
 
@@ -417,7 +438,7 @@ def bench_workload(w: wl.Workload, a, work: Path, img: Imgcluster | None, estima
         elif "skipped" in row:
             est = row.get("estimate_s")
             log(f"   {tool:10s} skipped ({row['skipped']})"
-                + (f", estimated {est:.0f} s per fit" if est else ""))
+                + (f", estimated {est:.1f} s per fit" if est else ""))
         else:
             log(f"   {tool:10s} median {row['median_ms']:10.1f} ms  runs "
                 + " ".join(f"{t:.1f}" for t in row["times_ms"])
@@ -487,6 +508,11 @@ def cmd_run(a) -> None:
     log(f"machine: {info['cpu']}, {info['logical_cpus']} logical CPUs, {info['mem_gib']} GiB; "
         f"threads per tool: {a.threads}")
     log("versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()))
+    busy = info["busy_start"]
+    if busy is not None and busy > BUSY_LIMIT:
+        log(f"WARNING: the CPUs were {busy:.0%} busy with other work at the start: the machine is "
+            "not quiet, so the timings are not reliable (OpenMP tools such as FAISS and "
+            "scikit-learn suffer most)")
     for p in info["threadpools"]:
         log(f"threadpool: {p.get('user_api')}/{p.get('internal_api')} {p.get('prefix')} "
             f"{p.get('version') or ''} threads={p.get('num_threads')} "
@@ -501,6 +527,7 @@ def cmd_run(a) -> None:
     results.sort(key=lambda r: names.index(r["workload"]))
     for r in results:
         report.add_summary(r)
+    info["busy_end"] = cpu_busy()
     doc = {"machine": info, "threads": a.threads, "peers_only": a.peers_only,
            "quick": a.quick, "elapsed_s": round(time.monotonic() - t_start, 1),
            "workloads": results}

@@ -72,6 +72,11 @@ def markdown(doc: dict) -> str:
     out.append(f"{m['cpu']}, {m['logical_cpus']} logical CPUs, {m['mem_gib']} GiB; "
                f"{doc['threads']} threads per tool; numpy {v['numpy']}, Python {m['python']}; "
                f"{m['date']}" + ("; **quick smoke sizes**" if doc.get("quick") else ""))
+    busy = [b for b in (m.get("busy_start"), m.get("busy_end")) if b is not None]
+    if busy and max(busy) > 0.10:
+        out.append("")
+        out.append(f"**Machine not quiet**: other processes kept the CPUs {max(busy):.0%} busy "
+                   "(sampled for 1 s before and after the run), so these timings are not reliable.")
     out.append("")
     out.append("| workload | tool | iters | median ms | ms/iter | inertia | peak RSS MB |")
     out.append("|---|---|---:|---:|---:|---:|---:|")
@@ -95,7 +100,8 @@ def markdown(doc: dict) -> str:
                 est = row.get("estimate_s")
                 out.append(f"| {wdesc} | {name} | — | skipped | — | — | — |")
                 notes.append(f"{r['workload']} / {name}: skipped ({row['skipped']})"
-                             + (f"; estimated {est:,.0f} s per fit" if est else ""))
+                             + (f"; estimated {est:,.0f} s per fit" if est and est >= 10
+                                else f"; estimated {est:.2f} s per fit" if est else ""))
                 wdesc = ""
                 continue
             iters = "—"
