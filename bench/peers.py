@@ -358,7 +358,6 @@ def inertia_of(row: dict, x_u8, workload: wl.Workload) -> None:
 
 
 def bench_workload(w: wl.Workload, a, work: Path, img: Imgcluster | None, estimates: dict) -> dict:
-    ds = wl.DATASETS[w.data]
     x_path = wl.data_path(work, w.data)
     x_u8 = np.load(x_path, mmap_mode="r")
     n, d = x_u8.shape
