@@ -132,11 +132,16 @@ def markdown(doc: dict) -> str:
         o = r["rows"].get("opencv", {})
         same = s.get("labels_identical")
         same_s = "not checked" if same is None else ("**yes**" if same else "**no**")
-        out.append(f"**{r['workload']}** (OpenCV's default RNG, opencv mode): labels identical to "
-                   f"OpenCV's: {same_s}; OpenCV {_f(o.get('median_ms'), ',.1f')} ms, imgcluster "
-                   f"{_f(img.get('median_ms') if _ok(img) else None, ',.1f')} ms, "
-                   f"speed-up {_f(s.get('speedup'), '.2f')}{'×' if s.get('speedup') else ''} (whole cv2.kmeans call: "
-                   "10 attempts × up to 10 iterations).")
+        if img is None:
+            out.append(f"**{r['workload']}** (OpenCV's default RNG): OpenCV "
+                       f"{_f(o.get('median_ms'), ',.1f')} ms for the whole cv2.kmeans call "
+                       "(10 attempts × up to 10 iterations); imgcluster not run.")
+        else:
+            out.append(f"**{r['workload']}** (OpenCV's default RNG, opencv mode): labels identical "
+                       f"to OpenCV's: {same_s}; OpenCV {_f(o.get('median_ms'), ',.1f')} ms, "
+                       f"imgcluster {_f(img.get('median_ms') if _ok(img) else None, ',.1f')} ms, "
+                       f"speed-up {_f(s.get('speedup'), '.2f')}{'×' if s.get('speedup') else ''} "
+                       "(whole cv2.kmeans call: 10 attempts × up to 10 iterations).")
         out.append("")
     out.append("| workload | fastest peer (per iteration) | its ms/iter | imgcluster ms/iter "
                "| imgcluster speed-up | imgcluster inertia vs it | vs N-step Lloyd (FAISS/sklearn) |")
