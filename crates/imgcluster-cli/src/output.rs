@@ -95,17 +95,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         return Ok(());
     }
     let dir = parent_dir(path);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".imgcluster-")
-        .suffix(".part")
-        .tempfile_in(dir)
-        .with_context(|| {
-            format!(
-                "writing {}: cannot create a file in {}",
-                path.display(),
-                dir.display()
-            )
-        })?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".imgcluster-").suffix(".part");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Like a file created with open(2): rw for everyone, less the process umask.
+        builder.permissions(std::fs::Permissions::from_mode(0o666 & !umask()));
+    }
+    let mut tmp = builder.tempfile_in(dir).with_context(|| {
+        format!(
+            "writing {}: cannot create a file in {}",
+            path.display(),
+            dir.display()
+        )
+    })?;
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
         .with_context(|| format!("writing {}", path.display()))?;
@@ -113,4 +117,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| e.error)
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
+}
+
+/// The process umask (read without changing it, from /proc; 0o022 when unknown).
+#[cfg(unix)]
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
 }

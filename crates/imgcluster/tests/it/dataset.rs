@@ -41,3 +41,40 @@ fn tutorial_split_takes_half_of_each_row() {
     assert_eq!(s.train_indices[50], 100);
     assert_eq!(s.test_indices[0], 50);
 }
+
+/// The library example of the README.
+#[test]
+fn readme_example() -> Result<(), Box<dyn std::error::Error>> {
+    use imgcluster::features::{preprocess, FeatureKind};
+    use imgcluster::imgproc::DeskewValidParams;
+    use imgcluster::kmeans::{self, Init, KMeansParams, TermCriteria};
+    use imgcluster::metrics::{evaluate, Mapping};
+    use imgcluster::{CvRng, Threads};
+
+    let digits = grid::digits();
+    let deskewed = preprocess(
+        &digits,
+        &FeatureKind::Deskew(DeskewValidParams::default()),
+        Threads::Auto,
+    )?;
+    let params = KMeansParams::new(10)
+        .term(TermCriteria::new().max_iter(10).epsilon(1.0))
+        .attempts(10)
+        .init(Init::RandomBox)
+        .check()?;
+    let fit = kmeans::fit(
+        &params,
+        &deskewed.to_f32(),
+        400,
+        &mut CvRng::opencv_default(),
+    )?;
+    let e = evaluate(
+        deskewed.labels().unwrap(),
+        &fit.labels,
+        10,
+        10,
+        Mapping::OneToOne,
+    )?;
+    assert_eq!(e.accuracy.format_percent(), "70.92");
+    Ok(())
+}
