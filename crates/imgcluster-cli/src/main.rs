@@ -28,6 +28,7 @@ fn main() -> ExitCode {
             };
         }
     };
+    output::install_interrupt_cleanup();
     let mut stdout = io::stdout().lock();
     let result = match cli.command {
         Command::Tutorial(a) => tutorial::run(&a, &mut stdout),
