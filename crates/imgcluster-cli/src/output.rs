@@ -89,6 +89,14 @@ pub fn prepare_file(path: &Path, flag: &str) -> Result<()> {
             path.display()
         );
     }
+    if path.exists() && !path.is_file() {
+        // A device such as /dev/null: written in place, so it only has to open.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("{flag} {}: cannot open for writing", path.display()))?;
+        return Ok(());
+    }
     let dir = parent_dir(path);
     if !dir.is_dir() {
         anyhow::bail!(
