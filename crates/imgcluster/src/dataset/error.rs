@@ -89,7 +89,7 @@ pub enum DatasetError {
         reason: String,
     },
     /// A folder is not a data set of class sub-folders.
-    #[error("not an image folder data set: {0}")]
+    #[error("is a folder, but not an image data set: {0}")]
     Folder(String),
     /// The format of a file could not be recognised from its content.
     #[error("not a recognised data set: {0}")]

@@ -116,7 +116,8 @@ pub fn list(root: &Path) -> Result<FolderListing, DatasetError> {
     classes.sort();
     if classes.is_empty() {
         return Err(folder_err(
-            "no class sub-folders (expected one sub-folder of images per class)".to_string(),
+            "it has no sub-folders (expected one sub-folder of PNG/JPEG images per class)"
+                .to_string(),
         ));
     }
     let mut files = Vec::new();

@@ -156,7 +156,9 @@ fn looks_like_text(head: &[u8]) -> bool {
 /// Recognises the format of a data set from its content: a folder is [`Format::Folder`];
 /// a file starting with the PNG or JPEG magic is [`Format::Grid`], with `\x93NUMPY`
 /// [`Format::Npy`], with an IDX header (`00 00 08 0N`), or gzip (`1f 8b`) holding one,
-/// [`Format::Idx`]; other UTF-8 text is [`Format::Csv`]. Never returns [`Format::Auto`].
+/// [`Format::Idx`]; other UTF-8 text is [`Format::Csv`] (unless the file name ends in
+/// `.png`, `.jpg`, `.jpeg`, `.npy` or `.gz`, which is then an error). Never returns
+/// [`Format::Auto`].
 ///
 /// # Errors
 /// [`DatasetError::Io`] when the path cannot be read; [`DatasetError::Unrecognised`] (tagged
@@ -189,6 +191,21 @@ pub fn sniff(path: &Path) -> Result<Format, DatasetError> {
                 "a gzip file that does not start with IDX data (only IDX files may be gzipped)",
             )),
         };
+    }
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if let Some(kind) = ext.as_deref().and_then(|e| match e {
+        "png" => Some("a PNG image"),
+        "jpg" | "jpeg" => Some("a JPEG image"),
+        "npy" => Some("a .npy array"),
+        "gz" => Some("a gzip file"),
+        _ => None,
+    }) {
+        return Err(unrecognised(&format!(
+            "the name says {kind} but the content is not one"
+        )));
     }
     if looks_like_text(&head) {
         return Ok(Format::Csv);
@@ -265,7 +282,10 @@ pub fn open(path: &Path, opts: &OpenOptions) -> Result<Dataset, DatasetError> {
         }
         Format::Folder => {
             if !path.is_dir() {
-                return Err(in_file(DatasetError::Folder("not a folder".to_string())));
+                return Err(in_file(DatasetError::InvalidParameter {
+                    name: "format",
+                    reason: "the folder format needs a folder; this is a file".to_string(),
+                }));
             }
             folder::read(path, opts.size, opts.threads).map_err(in_file)?
         }
@@ -374,6 +394,7 @@ mod tests {
             ("empty", &b""[..], "empty"),
             ("z.gz", &gzip(b"hello")[..], "gzip"),
             ("bin", &[0xde, 0xad, 0, 1][..], "expected a grid"),
+            ("notes.png", &b"hello"[..], "name says a PNG image"),
         ] {
             let e = sniff(&t.file(name, bytes)).unwrap_err().to_string();
             assert!(e.contains(name) && e.contains(says), "{e}");
