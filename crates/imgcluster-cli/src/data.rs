@@ -87,20 +87,20 @@ fn check_options(src: &DataSource, format: Format, path: &Path) -> Result<()> {
     let given = [
         (
             src.cell != 20 || src.classes != 10,
-            "--cell and --classes",
+            "--cell and --classes are",
             Format::Grid,
         ),
-        (src.size.is_some(), "--size", Format::Folder),
+        (src.size.is_some(), "--size is", Format::Folder),
         (
             src.label_column.is_some() || src.shape.is_some(),
-            "--label-column and --shape",
+            "--label-column and --shape are",
             Format::Csv,
         ),
     ];
     for (set, flags, applies_to) in given {
         if set && format != applies_to {
             bail!(
-                "{flags} apply to {} data sets; --data {} is {}",
+                "{flags} only for {} data sets; --data {} is {}",
                 applies_to.name(),
                 path.display(),
                 format.name()

@@ -270,12 +270,13 @@ fn spec_of(f: FileV1) -> Result<ModelSpec, ModelError> {
             )));
         }
         for (j, &v) in row.iter().enumerate() {
-            if !(v.abs() <= f64::from(f32::MAX)) {
+            let x = v as f32;
+            if !x.is_finite() {
                 return Err(invalid(format!(
                     "center {c}, value {j} ({v}) is not a finite 32-bit float"
                 )));
             }
-            centers.push(v as f32);
+            centers.push(x);
         }
     }
     let features = match f.features {
