@@ -644,6 +644,27 @@ fn predict_png_and_jpeg_of_other_sizes_and_colours() {
         tiny[y * 4 + 1] = 250;
     }
     std::fs::write(&v_small, encode_gray8(4, 4, &tiny).unwrap()).unwrap();
+    // A gray JPEG decodes to its own values (up to compression): the same class.
+    let v_gray = dir.path().join("gray.jpg");
+    let mut gray_jpeg = Vec::new();
+    jpeg_encoder::Encoder::new(&mut gray_jpeg, 100)
+        .encode(&tiny, 4, 4, jpeg_encoder::ColorType::Luma)
+        .unwrap();
+    let decoded = imgcluster::dataset::imageio::decode_gray(&gray_jpeg).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (4, 4));
+    for (&got, &want) in decoded.data().iter().zip(&tiny) {
+        assert!(got.abs_diff(want) <= 4, "{:?} vs {tiny:?}", decoded.data());
+    }
+    std::fs::write(&v_gray, gray_jpeg).unwrap();
+    // Colour JPEGs are made gray with OpenCV's weights: orange (255, 128, 0) -> 151.
+    let orange = jpeg(16, 8, &[255, 128, 0].repeat(128));
+    let decoded = imgcluster::dataset::imageio::decode_gray(&orange).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (16, 8));
+    assert!(
+        decoded.data().iter().all(|v| v.abs_diff(151) <= 3),
+        "{:?}",
+        decoded.data()
+    );
     let p = run_json(
         &["predict", "--json"],
         &[
@@ -651,6 +672,7 @@ fn predict_png_and_jpeg_of_other_sizes_and_colours() {
             ("", &h_png),
             ("", &v_jpg),
             ("", &v_small),
+            ("", &v_gray),
         ],
     );
     let classes: Vec<&str> = p["predictions"]
@@ -659,7 +681,11 @@ fn predict_png_and_jpeg_of_other_sizes_and_colours() {
         .iter()
         .map(|x| x["class_name"].as_str().unwrap())
         .collect();
-    assert_eq!(classes, ["horizontal", "vertical", "vertical"], "{p}");
+    assert_eq!(
+        classes,
+        ["horizontal", "vertical", "vertical", "vertical"],
+        "{p}"
+    );
     assert!(p.get("accuracy_percent").is_none());
     // CSV: a header, one row per image, the comma in a name quoted.
     let out = bin()

@@ -8,15 +8,16 @@
 //! ```
 //!
 //! * The classes are the sub-folders' names in sorted order (by Unicode code points, as
-//!   Python's `sorted`); the label of an image is the index of its class. Hidden folders
-//!   (names starting with `.`) are skipped.
+//!   Python's `sorted`); the label of an image is the index of its class. Hidden folders and
+//!   files (names starting with `.`, such as `.ipynb_checkpoints` or macOS `._x.png`) are
+//!   skipped, unlike torchvision.
 //! * The images of a class are its files whose names end in `.png`, `.jpg` or `.jpeg` (any
 //!   case), also in nested folders, ordered as torchvision orders them: folder by folder
 //!   (folders sorted by their path), and by name within a folder. Other files are ignored;
 //!   a class with no image is an error (as in torchvision).
 //! * Each image is decoded by its content (PNG or JPEG) to gray with OpenCV's weights
 //!   ([`rgb_to_gray`](super::pngio::rgb_to_gray)) and brought to one size with
-//!   [`resize`](super::resize::resize) (area averaging when shrinking, bilinear when
+//!   [`resize`] (area averaging when shrinking, bilinear when
 //!   enlarging): the size given, or else the size of the first image (first class, first file).
 
 use std::path::{Path, PathBuf};
@@ -93,7 +94,7 @@ fn class_files(dir: &Path, depth: usize) -> Result<Vec<PathBuf>, DatasetError> {
                     };
                     stack.push((sub, p, level + 1));
                 }
-            } else if is_image_file(&p) {
+            } else if is_image_file(&p) && !name.starts_with('.') {
                 found.push((rel.clone(), name, p));
             }
         }
@@ -232,6 +233,7 @@ mod tests {
         write_png(&r.join("a/10.png"), 2, 2, 5);
         std::fs::write(r.join("a/notes.txt"), "x").unwrap();
         write_png(&r.join(".hidden/q.png"), 2, 2, 6);
+        write_png(&r.join("a/._10.png"), 2, 2, 7);
         let l = list(r).unwrap();
         assert_eq!(l.classes, vec!["a", "b"]);
         let rel: Vec<String> = l
