@@ -20,6 +20,8 @@ pub enum Command {
     Classify(ClassifyArgs),
     /// Write preprocessed images or feature vectors to a .npy file.
     Features(FeaturesArgs),
+    /// Classify new images (or a data set) with a model saved by `classify --model-out`.
+    Predict(PredictArgs),
 }
 
 #[derive(Debug, Args)]
@@ -35,19 +37,58 @@ pub struct TutorialArgs {
 /// Which data set to read.
 #[derive(Debug, Args)]
 pub struct DataArgs {
-    /// Data set: a grid PNG (cells of --cell pixels, --classes bands of rows) or a .npy
-    /// array (N x D or N x H x W; u8, f32 or f64). Default: the embedded digits.png.
+    /// Data set: a grid PNG (cells of --cell pixels, --classes bands of rows), a .npy array
+    /// (N x D or N x H x W; u8, f32 or f64), an IDX file (MNIST, optionally gzipped), a CSV
+    /// file, or a folder with one sub-folder of PNG/JPEG images per class. The format is
+    /// recognised from the content. Default: the embedded digits.png.
     #[arg(long, value_name = "PATH")]
     pub data: Option<PathBuf>,
-    /// Class labels as a .npy array of N non-negative integers.
+    /// Class labels: a .npy array of N non-negative integers, or an IDX labels file.
     #[arg(long, value_name = "PATH")]
     pub labels: Option<PathBuf>,
+    /// Format of --data, instead of recognising it from the content.
+    #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
+    pub format: FormatArg,
+    /// Folder data sets: bring every image to HxW pixels (default: the first image's size).
+    #[arg(long, value_name = "HxW", value_parser = parse_hxw)]
+    pub size: Option<Hw>,
+    /// CSV: the label column: first, last, none, or a header name (default: the column
+    /// named label, class or y, if any).
+    #[arg(long, value_name = "COLUMN")]
+    pub label_column: Option<String>,
+    /// CSV: rows are HxW images (default: square when the row length is a perfect square).
+    #[arg(long, value_name = "HxW", value_parser = parse_hxw)]
+    pub shape: Option<Hw>,
     /// Cell size in pixels of a grid PNG.
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = parse_count)]
     pub cell: u32,
     /// Number of classes of a grid PNG, as equal bands of rows from the top.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = parse_count)]
     pub classes: u32,
+}
+
+/// Data set formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Recognise the format from the content.
+    Auto,
+    /// Grid PNG (or JPEG) of square cells.
+    Grid,
+    /// NumPy .npy array.
+    Npy,
+    /// IDX file (MNIST), plain or gzipped.
+    Idx,
+    /// Folder with one sub-folder of images per class.
+    Folder,
+    /// CSV file, one sample per row.
+    Csv,
+}
+
+/// A size given as HxW.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hw {
+    pub height: usize,
+    pub width: usize,
 }
 
 /// Preprocessing applied to each image before clustering.
@@ -108,6 +149,9 @@ pub struct ClassifyArgs {
     /// Write the centers as a .npy of float32, K x D.
     #[arg(long, value_name = "FILE.npy")]
     pub centers_out: Option<PathBuf>,
+    /// Save the model (preprocessing, centers, cluster -> class mapping) as JSON, for `predict`.
+    #[arg(long, value_name = "FILE.json")]
+    pub model_out: Option<PathBuf>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -123,6 +167,43 @@ pub struct FeaturesArgs {
     /// Output .npy file.
     #[arg(long, value_name = "FILE.npy")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Model saved by `classify --model-out`.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// PNG or JPEG files of any size and colour (made gray and resized to the model's size).
+    #[arg(
+        value_name = "IMAGE",
+        required_unless_present = "data",
+        conflicts_with = "data"
+    )]
+    pub images: Vec<PathBuf>,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub threads: Option<u32>,
+    /// Print CSV (path,cluster,class,distance) instead of a table.
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+    /// Print one JSON object (with accuracy and confusion matrix when labels are known).
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_hxw(s: &str) -> Result<Hw, String> {
+    let (h, w) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("'{s}' is not HxW (e.g. 28x28)"))?;
+    match (h.trim().parse::<usize>(), w.trim().parse::<usize>()) {
+        (Ok(height), Ok(width)) if height >= 1 && width >= 1 => Ok(Hw { height, width }),
+        _ => Err(format!(
+            "'{s}' is not HxW with whole numbers of at least 1 (e.g. 28x28)"
+        )),
+    }
 }
 
 fn parse_epsilon(s: &str) -> Result<f64, String> {

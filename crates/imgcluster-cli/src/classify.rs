@@ -27,12 +27,7 @@ pub fn feature_kind(f: FeaturesArg) -> FeatureKind {
 }
 
 pub fn data_source(a: &DataArgs) -> DataSource {
-    DataSource {
-        data: a.data.clone(),
-        labels: a.labels.clone(),
-        cell: a.cell as usize,
-        classes: a.classes as usize,
-    }
+    DataSource::from_args(a)
 }
 
 pub fn threads(t: Option<u32>) -> Threads {
@@ -46,6 +41,7 @@ struct Config {
     out: Option<PathBuf>,
     labels_out: Option<PathBuf>,
     centers_out: Option<PathBuf>,
+    model_out: Option<PathBuf>,
     json: bool,
 }
 
@@ -71,13 +67,17 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
     for (path, flag) in [
         (&a.labels_out, "--labels-out"),
         (&a.centers_out, "--centers-out"),
+        (&a.model_out, "--model-out"),
     ] {
         if let Some(p) = path {
             output::prepare_file(p, flag)?;
         }
     }
     Ok(Config {
-        source: data_source(&a.data),
+        source: DataSource {
+            threads,
+            ..data_source(&a.data)
+        },
         spec: RunSpec {
             kind: feature_kind(a.features),
             params,
@@ -88,6 +88,7 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
         out: a.out.clone(),
         labels_out: a.labels_out.clone(),
         centers_out: a.centers_out.clone(),
+        model_out: a.model_out.clone(),
         json: a.json,
     })
 }
@@ -108,6 +109,10 @@ pub fn run(a: &ClassifyArgs, w: &mut impl Write) -> Result<()> {
     }
     if let Some(p) = &cfg.centers_out {
         outputs.add(p, npy::encode_f32(&[fit.k, fit.dims], &fit.centers));
+    }
+    if let Some(p) = &cfg.model_out {
+        let model = crate::predict::model_from_run(&outcome, &cfg.spec, &loaded)?;
+        outputs.add(p, model.to_json().into_bytes());
     }
     if let Some(dir) = &cfg.out {
         for (name, bytes) in figures::for_run(&outcome, "")? {
@@ -175,6 +180,9 @@ pub fn run_json(o: &RunOutcome, spec: &RunSpec) -> Value {
         "best_attempt": fit.best_attempt,
         "n_train": o.n_train,
     });
+    if let Some(names) = o.processed.class_names() {
+        v["class_names"] = json!(names);
+    }
     if let Some(e) = &o.train {
         v["mapping"] = json!(e.mapping.as_slice());
         v["train"] = json!({
@@ -266,7 +274,10 @@ pub fn write_run_text(w: &mut impl Write, o: &RunOutcome, spec: &RunSpec) -> Res
             .as_slice()
             .iter()
             .enumerate()
-            .map(|(c, k)| format!("{c}->{k}"))
+            .map(|(c, k)| match o.processed.class_name(*k) {
+                Some(name) => format!("{c}->{name}"),
+                None => format!("{c}->{k}"),
+            })
             .collect();
         writeln!(w, "Cluster -> class: {}", map.join(" "))?;
     }

@@ -6,6 +6,7 @@ mod data;
 mod features_cmd;
 mod figures;
 mod output;
+mod predict;
 mod run;
 mod tutorial;
 
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         Command::Tutorial(a) => tutorial::run(&a, &mut stdout),
         Command::Classify(a) => classify::run(&a, &mut stdout),
         Command::Features(a) => features_cmd::run(&a, &mut stdout),
+        Command::Predict(a) => predict::run(&a, &mut stdout),
     }
     .and_then(|()| stdout.flush().map_err(anyhow::Error::from));
     match result {

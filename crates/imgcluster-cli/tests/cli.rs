@@ -453,3 +453,674 @@ fn interrupt_leaves_no_output_file() {
     let left: Vec<_> = std::fs::read_dir(&figs).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Data set loaders, saved models and `predict`.
+
+fn run_json(args: &[&str], paths: &[(&str, &Path)]) -> Value {
+    let mut cmd = bin();
+    cmd.args(args);
+    for (flag, p) in paths {
+        if flag.is_empty() {
+            cmd.arg(p);
+        } else {
+            cmd.arg(flag).arg(p);
+        }
+    }
+    let out = cmd.assert().success().get_output().stdout.clone();
+    json_of(&out)
+}
+
+/// Two well separated classes of 4x4 images (class 0 dark, class 1 bright), alternating.
+fn two_class_images(n: usize) -> (Vec<u8>, Vec<u8>) {
+    let mut pixels = Vec::new();
+    let mut labels = Vec::new();
+    for i in 0..n {
+        let class = (i % 2) as u8;
+        pixels.extend((0..16u8).map(|p| {
+            if class == 0 {
+                p
+            } else {
+                200 + p + (i % 3) as u8
+            }
+        }));
+        labels.push(class);
+    }
+    (pixels, labels)
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn idx(shape: &[usize], values: &[u8]) -> Vec<u8> {
+    imgcluster::dataset::idx::encode(shape, values)
+}
+
+#[test]
+fn idx_plain_and_gzipped_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pixels, labels) = two_class_images(40);
+    let images = idx(&[40, 4, 4], &pixels);
+    let label_file = idx(&[40], &labels);
+    let plain = (
+        dir.path().join("t10k-images-idx3-ubyte"),
+        dir.path().join("t10k-labels-idx1-ubyte"),
+    );
+    let gz = (
+        dir.path().join("t10k-images-idx3-ubyte.gz"),
+        dir.path().join("t10k-labels-idx1-ubyte.gz"),
+    );
+    std::fs::write(&plain.0, &images).unwrap();
+    std::fs::write(&plain.1, &label_file).unwrap();
+    std::fs::write(&gz.0, gzip(&images)).unwrap();
+    std::fs::write(&gz.1, gzip(&label_file)).unwrap();
+    for (data, labels) in [&plain, &gz] {
+        let model = dir.path().join("m.json");
+        let v = run_json(
+            &["classify", "-k", "2", "--json"],
+            &[
+                ("--data", data),
+                ("--labels", labels),
+                ("--model-out", &model),
+            ],
+        );
+        assert_eq!(v["accuracy_percent"].as_f64(), Some(100.0), "{v}");
+        assert_eq!(v["n_features"].as_u64(), Some(16));
+        let p = run_json(
+            &["predict", "--json"],
+            &[("--model", &model), ("--data", data), ("--labels", labels)],
+        );
+        assert_eq!(p["accuracy_percent"].as_f64(), Some(100.0), "{p}");
+        assert_eq!(p["n_samples"].as_u64(), Some(40));
+    }
+    // `features` reads IDX too.
+    let out = dir.path().join("f.npy");
+    bin()
+        .args(["features", "--features", "deskew", "--data"])
+        .arg(&gz.0)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(npy::read(&out).unwrap().shape, vec![40, 4, 4]);
+}
+
+/// A 2-class folder data set: `horizontal/` (bright rows 3 and 4) and `vertical/` (bright
+/// columns 3 and 4) on a dark background, 8x8 gray PNGs plus one larger RGB PNG and one JPEG.
+fn bars_folder(root: &Path) {
+    for class in ["horizontal", "vertical"] {
+        std::fs::create_dir_all(root.join(class)).unwrap();
+    }
+    for i in 0..6u8 {
+        let mut h = vec![10 + i; 64];
+        let mut v = vec![10 + 2 * i; 64];
+        for band in 3..5 {
+            for k in 0..8 {
+                h[band * 8 + k] = 200 + 10 * i;
+                v[k * 8 + band] = 250 - 10 * i;
+            }
+        }
+        std::fs::write(
+            root.join(format!("horizontal/{i}.png")),
+            encode_gray8(8, 8, &h).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join(format!("vertical/{i}.png")),
+            encode_gray8(8, 8, &v).unwrap(),
+        )
+        .unwrap();
+    }
+    // A 16x16 colour PNG and a 24x24 JPEG in the training set: resized to 8x8.
+    let (rgb, _) = bar_rgb(16, 16, true);
+    std::fs::write(
+        root.join("horizontal/z-colour.png"),
+        imgcluster::report::encode_rgb8(16, 16, &rgb).unwrap(),
+    )
+    .unwrap();
+    let (rgb, _) = bar_rgb(24, 24, false);
+    std::fs::write(root.join("vertical/z-photo.jpg"), jpeg(24, 24, &rgb)).unwrap();
+    std::fs::write(root.join("vertical/readme.txt"), "not an image").unwrap();
+}
+
+/// A yellow bar on a dark blue background (`horizontal` or vertical), as RGB bytes.
+fn bar_rgb(w: usize, h: usize, horizontal: bool) -> (Vec<u8>, ()) {
+    let mut rgb = Vec::with_capacity(w * h * 3);
+    for y in 0..h {
+        for x in 0..w {
+            let on = if horizontal {
+                (h * 2 / 5..h * 3 / 5).contains(&y)
+            } else {
+                (w * 2 / 5..w * 3 / 5).contains(&x)
+            };
+            rgb.extend_from_slice(if on { &[255, 255, 0] } else { &[0, 0, 90] });
+        }
+    }
+    (rgb, ())
+}
+
+fn jpeg(w: usize, h: usize, rgb: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, 95)
+        .encode(rgb, w as u16, h as u16, jpeg_encoder::ColorType::Rgb)
+        .unwrap();
+    out
+}
+
+#[test]
+fn folder_end_to_end_keeps_class_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("bars");
+    bars_folder(&root);
+    let model = dir.path().join("bars.json");
+    let v = run_json(
+        &["classify", "-k", "2", "--json", "--seed", "1"],
+        &[("--data", &root), ("--model-out", &model)],
+    );
+    assert_eq!(v["n_samples"].as_u64(), Some(14), "{v}");
+    assert_eq!(v["n_features"].as_u64(), Some(64));
+    assert_eq!(
+        v["class_names"],
+        serde_json::json!(["horizontal", "vertical"])
+    );
+    assert_eq!(v["accuracy_percent"].as_f64(), Some(100.0), "{v}");
+    // The text report names the classes.
+    bin()
+        .args(["classify", "-k", "2", "--seed", "1", "--data"])
+        .arg(&root)
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("->horizontal").and(predicate::str::contains("->vertical")),
+        );
+    // --size brings every image to another size.
+    let v = run_json(
+        &["classify", "-k", "2", "--json", "--size", "4x6"],
+        &[("--data", &root)],
+    );
+    assert_eq!(v["n_features"].as_u64(), Some(24));
+    // Predicting the folder with its model: class names in the output, all right.
+    let p = run_json(
+        &["predict", "--json"],
+        &[("--model", &model), ("--data", &root)],
+    );
+    assert_eq!(p["accuracy_percent"].as_f64(), Some(100.0), "{p}");
+    let first = &p["predictions"][0];
+    assert_eq!(first["class_name"], "horizontal");
+    assert!(first["path"].as_str().unwrap().ends_with("0.png"));
+    let saved: Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
+    assert_eq!(
+        saved["classes"]["names"],
+        serde_json::json!(["horizontal", "vertical"])
+    );
+}
+
+#[test]
+fn predict_png_and_jpeg_of_other_sizes_and_colours() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("bars");
+    bars_folder(&root);
+    let model = dir.path().join("bars.json");
+    bin()
+        .args(["classify", "-k", "2", "--seed", "1", "--data"])
+        .arg(&root)
+        .arg("--model-out")
+        .arg(&model)
+        .assert()
+        .success();
+    let (h_rgb, _) = bar_rgb(40, 30, true);
+    let (v_rgb, _) = bar_rgb(60, 20, false);
+    let h_png = dir.path().join("wide, horizontal.png");
+    let v_jpg = dir.path().join("vertical.jpeg");
+    let v_small = dir.path().join("small.png");
+    std::fs::write(
+        &h_png,
+        imgcluster::report::encode_rgb8(40, 30, &h_rgb).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(&v_jpg, jpeg(60, 20, &v_rgb)).unwrap();
+    let mut tiny = vec![10u8; 16];
+    for y in 0..4 {
+        tiny[y * 4 + 1] = 250;
+    }
+    std::fs::write(&v_small, encode_gray8(4, 4, &tiny).unwrap()).unwrap();
+    // A gray JPEG decodes to its own values (up to compression): the same class.
+    let v_gray = dir.path().join("gray.jpg");
+    let mut gray_jpeg = Vec::new();
+    jpeg_encoder::Encoder::new(&mut gray_jpeg, 100)
+        .encode(&tiny, 4, 4, jpeg_encoder::ColorType::Luma)
+        .unwrap();
+    let decoded = imgcluster::dataset::imageio::decode_gray(&gray_jpeg).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (4, 4));
+    for (&got, &want) in decoded.data().iter().zip(&tiny) {
+        assert!(got.abs_diff(want) <= 4, "{:?} vs {tiny:?}", decoded.data());
+    }
+    std::fs::write(&v_gray, gray_jpeg).unwrap();
+    // Colour JPEGs are made gray with OpenCV's weights: orange (255, 128, 0) -> 151.
+    let orange = jpeg(16, 8, &[255, 128, 0].repeat(128));
+    let decoded = imgcluster::dataset::imageio::decode_gray(&orange).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (16, 8));
+    assert!(
+        decoded.data().iter().all(|v| v.abs_diff(151) <= 3),
+        "{:?}",
+        decoded.data()
+    );
+    let p = run_json(
+        &["predict", "--json"],
+        &[
+            ("--model", &model),
+            ("", &h_png),
+            ("", &v_jpg),
+            ("", &v_small),
+            ("", &v_gray),
+        ],
+    );
+    let classes: Vec<&str> = p["predictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["class_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        classes,
+        ["horizontal", "vertical", "vertical", "vertical"],
+        "{p}"
+    );
+    assert!(p.get("accuracy_percent").is_none());
+    // CSV: a header, one row per image, the comma in a name quoted.
+    let out = bin()
+        .args(["predict", "--csv", "--model"])
+        .arg(&model)
+        .arg(&h_png)
+        .arg(&v_jpg)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "path,cluster,class,distance");
+    assert!(
+        lines[1].starts_with('"') && lines[1].contains("horizontal.png\","),
+        "{text}"
+    );
+    assert!(lines[1].contains(",horizontal,"), "{text}");
+    assert!(lines[2].contains(",vertical,"), "{text}");
+    assert_eq!(lines.len(), 3);
+    // The default table.
+    bin()
+        .args(["predict", "--model"])
+        .arg(&model)
+        .arg(&v_jpg)
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("vertical.jpeg").and(predicate::str::contains("distance")),
+        );
+    // A broken image is named.
+    let broken = dir.path().join("broken.jpg");
+    std::fs::write(&broken, b"\xff\xd8\xff\xe0 no more").unwrap();
+    bin()
+        .args(["predict", "--model"])
+        .arg(&model)
+        .arg(&broken)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("broken.jpg").and(predicate::str::contains("JPEG")));
+}
+
+#[test]
+fn csv_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pixels, labels) = two_class_images(20);
+    let header: Vec<String> = (0..16).map(|i| format!("p{i}")).collect();
+    let mut text = format!("label,{}\n", header.join(","));
+    for (row, l) in pixels.chunks(16).zip(&labels) {
+        let vals: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+        text.push_str(&format!("{l},{}\n", vals.join(",")));
+    }
+    let csv = dir.path().join("digits.csv");
+    std::fs::write(&csv, &text).unwrap();
+    let v = run_json(&["classify", "-k", "2", "--json"], &[("--data", &csv)]);
+    assert_eq!(v["accuracy_percent"].as_f64(), Some(100.0), "{v}");
+    assert_eq!(v["n_samples"].as_u64(), Some(20));
+    // u8 values of a perfect-square row length are images: deskew works on them.
+    let out = dir.path().join("f.npy");
+    bin()
+        .args(["features", "--features", "deskew", "--data"])
+        .arg(&csv)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(npy::read(&out).unwrap().shape, vec![20, 4, 4]);
+    // Text labels in the last column, no header, --shape: class names.
+    let mut text = String::new();
+    for (row, l) in pixels.chunks(16).zip(&labels) {
+        let vals: Vec<String> = row.iter().map(|v| format!("{}.5", v)).collect();
+        let name = if *l == 0 { "dark" } else { "bright" };
+        text.push_str(&format!("{},{name}\n", vals.join(",")));
+    }
+    let named = dir.path().join("named.txt");
+    std::fs::write(&named, &text).unwrap();
+    let v = run_json(
+        &[
+            "classify",
+            "-k",
+            "2",
+            "--json",
+            "--label-column",
+            "last",
+            "--shape",
+            "2x8",
+        ],
+        &[("--data", &named)],
+    );
+    assert_eq!(v["class_names"], serde_json::json!(["bright", "dark"]));
+    assert_eq!(v["accuracy_percent"].as_f64(), Some(100.0));
+    // --format overrides sniffing.
+    let v = run_json(
+        &["classify", "-k", "2", "--json", "--format", "csv"],
+        &[("--data", &csv)],
+    );
+    assert_eq!(v["n_samples"].as_u64(), Some(20));
+}
+
+#[test]
+fn sniffing_and_format_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("x.csv");
+    std::fs::write(&csv, "1,2,3,4\n5,6,7,8\n9,9,9,9\n").unwrap();
+    assert_clean_failure(
+        &["classify", "-k", "2", "--format", "idx", "--data"],
+        &[&csv],
+        "x.csv: not a valid IDX file",
+    );
+    assert_clean_failure(
+        &["classify", "-k", "2", "--size", "4x4", "--data"],
+        &[&csv],
+        "--size is only for folder data sets",
+    );
+    assert_clean_failure(
+        &["classify", "-k", "2", "--shape", "3x3", "--data"],
+        &[&csv],
+        "3x3 images do not have the 4 values",
+    );
+    assert_clean_failure(
+        &["classify", "-k", "2", "--label-column", "price", "--data"],
+        &[&csv],
+        "no column named 'price'",
+    );
+    let gz = dir.path().join("notes.gz");
+    std::fs::write(&gz, gzip(b"hello")).unwrap();
+    assert_clean_failure(
+        &["classify", "--data"],
+        &[&gz],
+        "only IDX files may be gzipped",
+    );
+    let bin_file = dir.path().join("blob");
+    std::fs::write(&bin_file, [0xde, 0xad, 0xbe, 0xef, 0]).unwrap();
+    assert_clean_failure(
+        &["classify", "--data"],
+        &[&bin_file],
+        "not a recognised data set",
+    );
+    let empty_class = dir.path().join("set");
+    std::fs::create_dir_all(empty_class.join("a")).unwrap();
+    std::fs::create_dir_all(empty_class.join("b")).unwrap();
+    std::fs::write(
+        empty_class.join("a/1.png"),
+        encode_gray8(2, 2, &[0; 4]).unwrap(),
+    )
+    .unwrap();
+    assert_clean_failure(&["classify", "--data"], &[&empty_class], "'b' holds no");
+}
+
+#[test]
+fn bad_idx_and_csv_get_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let good = idx(&[10, 3, 3], &[7; 90]);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "truncated-idx3-ubyte",
+            good[..good.len() - 5].to_vec(),
+            "truncated",
+        ),
+        ("truncated.gz", gzip(&good)[..30].to_vec(), "truncated"),
+        (
+            "short-idx3-ubyte.gz",
+            gzip(&good[..good.len() - 5]),
+            "truncated",
+        ),
+        (
+            "magic-idx3-ubyte",
+            [&[1u8, 0, 8, 3][..], &good[4..]].concat(),
+            "magic",
+        ),
+        (
+            "dims-idx3-ubyte",
+            [&[0u8, 0, 8, 9][..], &good[4..]].concat(),
+            "overflows",
+        ),
+        (
+            "float-idx3-ubyte",
+            [&[0u8, 0, 0x0d, 3][..], &good[4..]].concat(),
+            "float",
+        ),
+        ("huge-idx3-ubyte", huge_idx_header(), "1000000000x1000x1000"),
+        (
+            "huge-idx3-ubyte.gz",
+            gzip(&huge_idx_header()),
+            "more than a",
+        ),
+        (
+            "ragged.csv",
+            b"1,2,3,4\n5,6,7\n".to_vec(),
+            "line 2: 3 fields",
+        ),
+        (
+            "words.csv",
+            b"a,b\n1,2\n3,four\n".to_vec(),
+            "line 3: column 2: 'four' is not a number",
+        ),
+        ("nan.csv", b"1,2\nnan,2\n".to_vec(), "not a finite number"),
+        ("header-only.csv", b"label,p0\n".to_vec(), "empty"),
+    ];
+    for (name, bytes, says) in &cases {
+        let path = d.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        assert_clean_failure(&["classify", "-k", "1", "--data"], &[&path], name);
+        assert_clean_failure(&["classify", "-k", "1", "--data"], &[&path], says);
+    }
+    // A labels file of the wrong kind, and one with a huge header.
+    let data = d.join("ok-idx3-ubyte");
+    std::fs::write(&data, &good).unwrap();
+    let labels = d.join("labels.gz");
+    std::fs::write(&labels, gzip(&idx(&[10, 1], &[0; 10]))).unwrap();
+    assert_clean_failure(
+        &["classify", "-k", "2", "--data"],
+        &[&data, Path::new("--labels"), &labels],
+        "--labels",
+    );
+    assert_clean_failure(
+        &["classify", "-k", "2", "--data"],
+        &[&data, Path::new("--labels"), &labels],
+        "labels must have 1 dimension",
+    );
+}
+
+/// An IDX header claiming 10^9 images of 1000x1000 (10^15 bytes) in a 16-byte file.
+fn huge_idx_header() -> Vec<u8> {
+    let mut b = vec![0, 0, 8, 3];
+    for s in [1_000_000_000u32, 1000, 1000] {
+        b.extend_from_slice(&s.to_be_bytes());
+    }
+    b
+}
+
+#[test]
+fn predict_on_held_out_half_matches_classify() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = d.join("m.json");
+    let v = run_json(
+        &[
+            "classify",
+            "--features",
+            "deskew",
+            "--train-ratio",
+            "0.5",
+            "--json",
+        ],
+        &[("--model-out", &model)],
+    );
+    let test_acc = v["test"]["accuracy_percent"].as_f64().unwrap();
+    // The held-out half: the last 50 cells of every 100-cell grid row, raw pixels.
+    let all = d.join("all.npy");
+    bin()
+        .args(["features", "--features", "raw", "--out"])
+        .arg(&all)
+        .assert()
+        .success();
+    let cells = match npy::read(&all).unwrap().data {
+        NpyData::U8(v) => v,
+        other => panic!("unexpected dtype {other:?}"),
+    };
+    let held_out: Vec<usize> = (0..5000).filter(|i| i % 100 >= 50).collect();
+    let pixels: Vec<u8> = held_out
+        .iter()
+        .flat_map(|&i| cells[i * 400..(i + 1) * 400].iter().copied())
+        .collect();
+    let labels: Vec<i32> = held_out.iter().map(|&i| (i / 500) as i32).collect();
+    let (half, half_labels) = (d.join("half.npy"), d.join("half_labels.npy"));
+    std::fs::write(&half, npy::encode_u8(&[2500, 20, 20], &pixels)).unwrap();
+    std::fs::write(&half_labels, npy::encode_i32(&[2500], &labels)).unwrap();
+    let p = run_json(
+        &["predict", "--json"],
+        &[
+            ("--model", &model),
+            ("--data", &half),
+            ("--labels", &half_labels),
+        ],
+    );
+    assert_eq!(p["accuracy_percent"].as_f64(), Some(test_acc), "{p}");
+    assert_eq!(p["confusion_matrix"], v["test"]["confusion_matrix"]);
+    assert_eq!(p["n_samples"].as_u64(), Some(2500));
+    // The model file says what it is.
+    let m: Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
+    assert_eq!(
+        (m["format"].as_str(), m["version"].as_u64()),
+        (Some("imgcluster-model"), Some(1))
+    );
+    assert_eq!(m["features"]["kind"], "deskew");
+    assert_eq!(m["training"]["n_samples"].as_u64(), Some(2500));
+    assert_eq!(m["mapping"], v["mapping"]);
+    // Centers saved exactly: the same as --centers-out of the same run.
+    let centers = d.join("c.npy");
+    bin()
+        .args([
+            "classify",
+            "--features",
+            "deskew",
+            "--train-ratio",
+            "0.5",
+            "--centers-out",
+        ])
+        .arg(&centers)
+        .assert()
+        .success();
+    let NpyData::F32(want) = npy::read(&centers).unwrap().data else {
+        panic!("centers are f32")
+    };
+    let got: Vec<f32> = m["centers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| {
+            row.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap() as f32)
+        })
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn models_of_other_versions_and_corrupted_models_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (pixels, labels) = two_class_images(20);
+    let (data, lab) = (d.join("x.npy"), d.join("y.npy"));
+    std::fs::write(&data, npy::encode_u8(&[20, 4, 4], &pixels)).unwrap();
+    let labels: Vec<i32> = labels.iter().map(|&l| i32::from(l)).collect();
+    std::fs::write(&lab, npy::encode_i32(&[20], &labels)).unwrap();
+    let model = d.join("m.json");
+    bin()
+        .args(["classify", "-k", "2", "--data"])
+        .arg(&data)
+        .arg("--labels")
+        .arg(&lab)
+        .arg("--model-out")
+        .arg(&model)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&model).unwrap();
+    let predict_fails = |bytes: &str, says: &str| {
+        let m = d.join("bad-model.json");
+        std::fs::write(&m, bytes).unwrap();
+        let o = bin()
+            .args(["predict", "--model"])
+            .arg(&m)
+            .arg("--data")
+            .arg(&data)
+            .assert()
+            .failure();
+        let stderr = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+        assert!(stderr.contains(says), "{says}: {stderr}");
+        assert!(stderr.contains("bad-model.json"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    };
+    predict_fails(
+        &text.replace("\"version\": 1,", "\"version\": 7,"),
+        "has format version 7; this imgcluster reads version 1",
+    );
+    predict_fails(&text[..text.len() / 2], "not valid JSON");
+    predict_fails("", "not valid JSON");
+    predict_fails("{\"hello\": 1}", "not an imgcluster model");
+    predict_fails(
+        &text.replace("\"centers\"", "\"centres\""),
+        "invalid model: missing field `centers`",
+    );
+    predict_fails(
+        &text.replace("\"dims\":16", "\"dims\":15"),
+        "center 0 has 16 values",
+    );
+    // A model whose images are another size than the data.
+    let wide = d.join("wide.npy");
+    std::fs::write(&wide, npy::encode_u8(&[2, 2, 8], &[0; 32])).unwrap();
+    bin()
+        .args(["predict", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&wide)
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("wide.npy").and(predicate::str::contains("4x4 u8 images")),
+        );
+    // A missing model file.
+    bin()
+        .args(["predict", "--model"])
+        .arg(d.join("missing.json"))
+        .arg(&data)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("missing.json"));
+}

@@ -24,6 +24,9 @@ pub enum Error {
     /// A feature pipeline got invalid input.
     #[error(transparent)]
     Features(#[from] crate::features::FeaturesError),
+    /// A model could not be read, or does not fit the data.
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
 }
 
 /// `Result` with the library's [`Error`].

@@ -13,9 +13,10 @@
 //! * [`kmeans`] — k-means: parameters, initialisation, Lloyd iterations, fitting.
 //! * [`kernels`] — distance kernels (the only place that owns `unsafe` and SIMD).
 //! * [`imgproc`] — moments, affine warps, deskew.
-//! * [`dataset`] — loaders for image data sets (grid PNG, `.npy`, …).
+//! * [`dataset`] — loaders for image data sets (grid PNG, `.npy`, IDX, image folders, CSV).
 //! * [`features`] — preprocessing pipelines that turn images into feature vectors.
 //! * [`metrics`] — confusion matrix, cluster→class matching, accuracy, NMI, ARI.
+//! * [`model`] — a saved classifier (pipeline, centers, cluster→class mapping) and prediction.
 //! * [`report`] — figures (PNG) and reports.
 #![deny(missing_docs)]
 
@@ -27,6 +28,7 @@ pub mod imgproc;
 pub mod kernels;
 pub mod kmeans;
 pub mod metrics;
+pub mod model;
 pub mod report;
 pub mod rng;
 pub mod threads;

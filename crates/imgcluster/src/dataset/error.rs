@@ -74,4 +74,54 @@ pub enum DatasetError {
     /// The operation needs 8-bit images but the data are feature vectors.
     #[error("this needs 8-bit images (N x H x W u8); the data are {0}")]
     NotImages(String),
+    /// The JPEG could not be decoded.
+    #[error("not a valid JPEG image: {0}")]
+    Jpeg(String),
+    /// The IDX file (MNIST's format) is malformed, truncated or of an unsupported kind.
+    #[error("not a valid IDX file: {0}")]
+    Idx(String),
+    /// A CSV file is malformed.
+    #[error("line {line}: {reason}")]
+    Csv {
+        /// Line number in the file, from 1.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A folder is not a data set of class sub-folders.
+    #[error("is a folder, but not an image data set: {0}")]
+    Folder(String),
+    /// The format of a file could not be recognised from its content.
+    #[error("not a recognised data set: {0}")]
+    Unrecognised(String),
+    /// An error in a particular file; the message starts with the file's path.
+    #[error("{}: {error}", path.display())]
+    InFile {
+        /// The file (or folder) at fault.
+        path: PathBuf,
+        /// What is wrong with it.
+        error: Box<DatasetError>,
+    },
+}
+
+impl DatasetError {
+    /// This error, tagged with the file it concerns (errors that already name a file are
+    /// returned unchanged).
+    pub fn in_file(self, path: &std::path::Path) -> DatasetError {
+        match self {
+            e @ (DatasetError::Io { .. } | DatasetError::InFile { .. }) => e,
+            e => DatasetError::InFile {
+                path: path.to_path_buf(),
+                error: Box::new(e),
+            },
+        }
+    }
+
+    /// The file this error names ([`DatasetError::InFile`] and [`DatasetError::Io`]), if any.
+    pub fn file(&self) -> Option<&std::path::Path> {
+        match self {
+            DatasetError::InFile { path, .. } | DatasetError::Io { path, .. } => Some(path),
+            _ => None,
+        }
+    }
 }

@@ -20,7 +20,7 @@ impl Pixels {
 }
 
 /// A data set in memory: N samples of `dims` values, optionally images of `height × width`,
-/// optionally with a class label per sample.
+/// optionally with a class label per sample and a name per class.
 ///
 /// # Examples
 /// ```
@@ -39,6 +39,7 @@ pub struct Dataset {
     shape: Option<(usize, usize)>,
     pixels: Pixels,
     labels: Option<Vec<u32>>,
+    class_names: Option<Vec<String>>,
     grid_cols: Option<usize>,
 }
 
@@ -83,6 +84,7 @@ impl Dataset {
             shape: Some((height, width)),
             pixels: Pixels::U8(pixels),
             labels: None,
+            class_names: None,
             grid_cols: None,
         })
     }
@@ -127,6 +129,7 @@ impl Dataset {
             shape,
             pixels,
             labels: None,
+            class_names: None,
             grid_cols: None,
         })
     }
@@ -134,7 +137,8 @@ impl Dataset {
     /// Attaches one class label per sample.
     ///
     /// # Errors
-    /// [`DatasetError::LabelCount`] when there is not exactly one label per sample.
+    /// [`DatasetError::LabelCount`] when there is not exactly one label per sample,
+    /// [`DatasetError::BadLabel`] for a label without a name when class names are set.
     pub fn with_labels(mut self, labels: Vec<u32>) -> Result<Self, DatasetError> {
         if labels.len() != self.n {
             return Err(DatasetError::LabelCount {
@@ -142,7 +146,43 @@ impl Dataset {
                 samples: self.n,
             });
         }
+        if let Some(names) = &self.class_names {
+            check_named(&labels, names.len())?;
+        }
         self.labels = Some(labels);
+        Ok(self)
+    }
+
+    /// Names the classes: label `i` is class `names[i]` (e.g. the sub-folder names of an image
+    /// folder), so that reports can say "cat" rather than "3".
+    ///
+    /// # Errors
+    /// [`DatasetError::BadLabel`] when a label has no name,
+    /// [`DatasetError::InvalidParameter`] when a name is repeated.
+    ///
+    /// # Examples
+    /// ```
+    /// use imgcluster::dataset::Dataset;
+    /// let ds = Dataset::from_images(2, 1, 1, vec![0, 255])?
+    ///     .with_labels(vec![1, 0])?
+    ///     .with_class_names(vec!["cat".into(), "dog".into()])?;
+    /// assert_eq!(ds.class_name(ds.labels().unwrap()[0]), Some("dog"));
+    /// assert_eq!(ds.n_classes(), Some(2));
+    /// # Ok::<(), imgcluster::dataset::DatasetError>(())
+    /// ```
+    pub fn with_class_names(mut self, names: Vec<String>) -> Result<Self, DatasetError> {
+        if let Some(labels) = &self.labels {
+            check_named(labels, names.len())?;
+        }
+        let mut sorted: Vec<&String> = names.iter().collect();
+        sorted.sort();
+        if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+            return Err(DatasetError::InvalidParameter {
+                name: "class names",
+                reason: format!("'{}' appears twice", w[0]),
+            });
+        }
+        self.class_names = Some(names);
         Ok(self)
     }
 
@@ -186,6 +226,7 @@ impl Dataset {
             shape: self.shape,
             pixels: Pixels::U8(Vec::new()),
             labels: self.labels.clone(),
+            class_names: self.class_names.clone(),
             grid_cols: self.grid_cols,
         }
     }
@@ -220,11 +261,31 @@ impl Dataset {
         self.labels.as_deref()
     }
 
-    /// Number of classes (largest label + 1), if labels are known.
-    pub fn n_classes(&self) -> Option<usize> {
-        self.labels
+    /// The class names, if known (label `i` is class `names[i]`).
+    pub fn class_names(&self) -> Option<&[String]> {
+        self.class_names.as_deref()
+    }
+
+    /// The name of class `label`, if class names are known and it has one.
+    pub fn class_name(&self, label: u32) -> Option<&str> {
+        self.class_names
             .as_ref()
-            .map(|l| l.iter().max().map_or(0, |&m| m as usize + 1))
+            .and_then(|n| n.get(label as usize))
+            .map(String::as_str)
+    }
+
+    /// Number of classes, if labels are known: the number of class names when they are set,
+    /// else the largest label + 1.
+    pub fn n_classes(&self) -> Option<usize> {
+        let largest = self
+            .labels
+            .as_ref()
+            .map(|l| l.iter().max().map_or(0, |&m| m as usize + 1))?;
+        Some(
+            self.class_names
+                .as_ref()
+                .map_or(largest, |n| n.len().max(largest)),
+        )
     }
 
     /// Sample `i` as an 8-bit image, when the samples are u8 images.
@@ -287,6 +348,7 @@ impl Dataset {
                 .labels
                 .as_ref()
                 .map(|l| indices.iter().map(|&i| l[i]).collect()),
+            class_names: self.class_names.clone(),
             grid_cols: None,
         }
     }
@@ -362,6 +424,16 @@ fn check_len(len: usize, n: usize, dims: usize) -> Result<(), DatasetError> {
     Ok(())
 }
 
+fn check_named(labels: &[u32], n_names: usize) -> Result<(), DatasetError> {
+    match labels.iter().position(|&l| l as usize >= n_names) {
+        Some(i) => Err(DatasetError::BadLabel {
+            index: i,
+            value: format!("{} but there are only {n_names} class names", labels[i]),
+        }),
+        None => Ok(()),
+    }
+}
+
 fn gather<T: Copy>(v: &[T], d: usize, indices: &[usize]) -> Vec<T> {
     let mut out = Vec::with_capacity(indices.len() * d);
     for &i in indices {
@@ -412,6 +484,35 @@ mod tests {
     fn features_reject_nan_with_position() {
         let e = Dataset::from_features(2, 2, None, Pixels::F32(vec![0.0, 1.0, f32::NAN, 0.0]));
         assert!(matches!(e, Err(DatasetError::NonFinite { row: 1, col: 0 })));
+    }
+
+    #[test]
+    fn class_names_follow_subsets_and_images() {
+        let ds = grid(4, 2)
+            .with_class_names(vec!["a".into(), "b".into(), "c".into()])
+            .unwrap();
+        let sub = ds.subset(&[3, 0]);
+        assert_eq!(sub.class_name(sub.labels().unwrap()[0]), Some("b"));
+        assert_eq!(sub.n_classes(), Some(3));
+        let re = ds.with_images(vec![9; 4]).unwrap();
+        assert_eq!(re.class_names(), ds.class_names());
+    }
+
+    #[test]
+    fn class_names_must_cover_labels_and_be_distinct() {
+        assert!(matches!(
+            grid(4, 2).with_class_names(vec!["a".into()]),
+            Err(DatasetError::BadLabel { index: 2, .. })
+        ));
+        let named = Dataset::from_images(2, 1, 1, vec![0, 1])
+            .unwrap()
+            .with_class_names(vec!["a".into()])
+            .unwrap();
+        assert!(named.with_labels(vec![0, 1]).is_err());
+        let e = Dataset::from_images(1, 1, 1, vec![0])
+            .unwrap()
+            .with_class_names(vec!["a".into(), "a".into()]);
+        assert!(matches!(e, Err(DatasetError::InvalidParameter { .. })));
     }
 
     #[test]

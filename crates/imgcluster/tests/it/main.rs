@@ -5,4 +5,5 @@ mod dataset;
 mod figures;
 mod imgproc;
 mod kmeans;
+mod loaders;
 mod metrics;

@@ -1,0 +1,142 @@
+//! Decoding image files (PNG or JPEG, recognised by their first bytes) to 8-bit gray.
+
+use std::path::Path;
+
+use zune_jpeg::zune_core::bytestream::ZCursor;
+use zune_jpeg::zune_core::colorspace::ColorSpace;
+use zune_jpeg::zune_core::options::DecoderOptions;
+use zune_jpeg::JpegDecoder;
+
+use super::pngio::{self, rgb_to_gray, MAX_DECODED_BYTES};
+use super::DatasetError;
+use crate::image::GrayImage;
+
+/// The first bytes of every PNG file.
+pub const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
+/// The first bytes of every JPEG file (start-of-image marker and the next marker's prefix).
+pub const JPEG_MAGIC: &[u8] = b"\xff\xd8\xff";
+
+/// An image file format recognised by [`image_kind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageKind {
+    /// PNG.
+    Png,
+    /// JPEG (JFIF or Exif).
+    Jpeg,
+}
+
+/// The image format of `bytes`, from their first bytes, or `None`.
+///
+/// # Examples
+/// ```
+/// use imgcluster::dataset::imageio::{image_kind, ImageKind};
+/// assert_eq!(image_kind(b"\xff\xd8\xff\xe0..."), Some(ImageKind::Jpeg));
+/// assert_eq!(image_kind(b"GIF89a"), None);
+/// ```
+pub fn image_kind(bytes: &[u8]) -> Option<ImageKind> {
+    if bytes.starts_with(PNG_MAGIC) {
+        Some(ImageKind::Png)
+    } else if bytes.starts_with(JPEG_MAGIC) {
+        Some(ImageKind::Jpeg)
+    } else {
+        None
+    }
+}
+
+/// Decodes a JPEG to 8-bit gray: the decoder's RGB output (any JPEG colour space: gray,
+/// YCbCr, CMYK) converted with OpenCV's weights ([`rgb_to_gray`]), so that a colour image
+/// gives the same gray as a PNG of the same colours. A gray JPEG keeps its values exactly.
+///
+/// # Errors
+/// [`DatasetError::Jpeg`] when the bytes are not a valid JPEG or decode to more than
+/// [`MAX_DECODED_BYTES`].
+pub fn decode_jpeg_gray(bytes: &[u8]) -> Result<GrayImage, DatasetError> {
+    let err = |e: zune_jpeg::errors::DecodeErrors| DatasetError::Jpeg(format!("{e:?}"));
+    let options = DecoderOptions::default().jpeg_set_out_colorspace(ColorSpace::RGB);
+    let mut decoder = JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    decoder.decode_headers().map_err(err)?;
+    let size = decoder
+        .output_buffer_size()
+        .ok_or_else(|| DatasetError::Jpeg("image too large".into()))?;
+    if size > MAX_DECODED_BYTES {
+        return Err(DatasetError::Jpeg(format!(
+            "decoded image would take {size} bytes"
+        )));
+    }
+    let info = decoder
+        .info()
+        .ok_or_else(|| DatasetError::Jpeg("no image header".into()))?;
+    let (w, h) = (usize::from(info.width), usize::from(info.height));
+    let mut rgb = vec![0u8; size];
+    decoder.decode_into(&mut rgb).map_err(err)?;
+    if rgb.len() != w * h * 3 {
+        return Err(DatasetError::Jpeg(format!(
+            "decoder returned {} bytes for {w}x{h} RGB",
+            rgb.len()
+        )));
+    }
+    let gray = rgb
+        .chunks_exact(3)
+        .map(|p| rgb_to_gray(p[0], p[1], p[2]))
+        .collect();
+    Ok(GrayImage::from_vec(w, h, gray))
+}
+
+/// Decodes a PNG or a JPEG (recognised by its first bytes) to 8-bit gray: colour converted
+/// with OpenCV's weights ([`rgb_to_gray`]), alpha ignored, 16-bit samples keep their high byte.
+///
+/// # Errors
+/// [`DatasetError::Png`] or [`DatasetError::Jpeg`] for an invalid image,
+/// [`DatasetError::Unrecognised`] for bytes that are neither.
+///
+/// # Examples
+/// ```
+/// use imgcluster::dataset::imageio::decode_gray;
+/// use imgcluster::report::encode_gray8;
+/// let png = encode_gray8(2, 1, &[7, 9])?;
+/// assert_eq!(decode_gray(&png)?.data(), &[7, 9]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn decode_gray(bytes: &[u8]) -> Result<GrayImage, DatasetError> {
+    match image_kind(bytes) {
+        Some(ImageKind::Png) => pngio::decode_gray(bytes),
+        Some(ImageKind::Jpeg) => decode_jpeg_gray(bytes),
+        None => Err(DatasetError::Unrecognised(
+            "not a PNG or JPEG image".to_string(),
+        )),
+    }
+}
+
+/// Reads an image file and decodes it with [`decode_gray`].
+///
+/// # Errors
+/// [`DatasetError::Io`] when the file cannot be read, else as [`decode_gray`], tagged with
+/// the path ([`DatasetError::InFile`]).
+pub fn read_gray(path: &Path) -> Result<GrayImage, DatasetError> {
+    let bytes = std::fs::read(path).map_err(|source| DatasetError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    decode_gray(&bytes).map_err(|e| e.in_file(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_and_broken_images_are_errors() {
+        assert!(matches!(
+            decode_gray(b"hello"),
+            Err(DatasetError::Unrecognised(_))
+        ));
+        assert!(matches!(
+            decode_gray(b"\xff\xd8\xff\xe0\x00\x10JFIF"),
+            Err(DatasetError::Jpeg(_))
+        ));
+        assert!(matches!(
+            decode_gray(b"\x89PNG\r\n\x1a\nxx"),
+            Err(DatasetError::Png(_))
+        ));
+    }
+}
