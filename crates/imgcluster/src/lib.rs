@@ -16,7 +16,8 @@
 //! * [`dataset`] — loaders for image data sets (grid PNG, `.npy`, …).
 //! * [`features`] — preprocessing pipelines that turn images into feature vectors.
 //! * [`metrics`] — confusion matrix, cluster→class matching, accuracy, NMI, ARI.
-//! * [`report`] — figures (PNG) and reports.
+//! * [`report`] — figures (PNG) and reports (self-contained HTML).
+//! * [`quantize`] — colour quantization of an image with k-means.
 #![deny(missing_docs)]
 
 pub mod dataset;
@@ -27,6 +28,7 @@ pub mod imgproc;
 pub mod kernels;
 pub mod kmeans;
 pub mod metrics;
+pub mod quantize;
 pub mod report;
 pub mod rng;
 pub mod threads;
