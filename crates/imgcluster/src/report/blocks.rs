@@ -69,8 +69,8 @@ pub fn confusion_table(
     Ok(table)
 }
 
-/// Per-class scores: samples, predictions, correct predictions, and precision and recall
-/// as percentages with small bars ("—" where undefined: nothing predicted, or no sample).
+/// Per-class scores: samples, correct predictions, and precision and recall as percentages
+/// with small bars ("—" where undefined: nothing predicted, or no sample).
 ///
 /// # Errors
 /// As [`confusion_table`].
@@ -83,7 +83,8 @@ pub fn confusion_table(
 /// let cm = ConfusionMatrix::from_counts(2, vec![1, 2, 1, 2])?;
 /// let t = class_scores_table(&cm, &["cat".into(), "dog".into()])?;
 /// assert_eq!(t.rows[1][0], Cell::header("dog"));
-/// assert_eq!(t.rows[1][4], Cell::bar(0.5, "50.0%"));
+/// assert_eq!(t.header, ["class", "samples", "correct", "precision", "recall"]);
+/// assert_eq!(t.rows[1][3], Cell::bar(0.5, "50.0%"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn class_scores_table(
@@ -95,27 +96,20 @@ pub fn class_scores_table(
         Some(f) => Cell::bar(f, format!("{:.1}%", 100.0 * f)),
         None => Cell::text("—"),
     };
-    let mut table = Table::new([
-        "class",
-        "samples",
-        "predicted",
-        "correct",
-        "precision",
-        "recall",
-    ]);
+    let mut table = Table::new(["class", "samples", "correct", "precision", "recall"]);
     for (stats, name) in cm.class_stats().iter().zip(names) {
         table = table.row([
             Cell::header(name),
             Cell::number(stats.support.to_string()),
-            Cell::number(stats.predicted.to_string()),
             Cell::number(stats.correct.to_string()),
             score(stats.precision()),
             score(stats.recall()),
         ]);
     }
     Ok(table.caption(
-        "Precision: share of the samples predicted as the class that belong to it. \
-         Recall: share of the class's samples predicted as it.",
+        "Precision: share of the samples predicted as the class that belong to it \
+         (correct / predicted). Recall: share of the class's samples predicted as it \
+         (correct / samples).",
     ))
 }
 
@@ -288,7 +282,7 @@ pub fn misclassified(
 /// Rows of sample images for a report: for each true class, its misclassified samples
 /// (see [`misclassified`]) in gray at `scale` times their size, each captioned with the
 /// predicted class ("→ 9") and described as "true 4 → predicted 9". Row labels read
-/// "true 4" with the number of misclassified samples of the class.
+/// "true 4" and, on a second line, the number of misclassified samples of the class.
 ///
 /// # Errors
 /// [`ReportError::NotImages`] when `ds` does not hold 8-bit images or has no labels; as
@@ -300,7 +294,7 @@ pub fn misclassified(
 /// use imgcluster::report::blocks::misclassified_rows;
 /// let ds = Dataset::from_images(3, 1, 1, vec![0, 50, 255])?.with_labels(vec![0, 0, 1])?;
 /// let rows = misclassified_rows(&ds, &[0, 1, 0], &[], 8, 3)?;
-/// assert_eq!(rows[0].label.as_deref(), Some("true 0 · 1 wrong"));
+/// assert_eq!(rows[0].label.as_deref(), Some("true 0\n1 wrong"));
 /// assert_eq!(rows[0].images[0].alt, "true 0 → predicted 1");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -345,7 +339,7 @@ pub fn misclassified_rows(
                         .alt(format!("true {} → predicted {p}", names[t])))
                 })
                 .collect::<Result<Vec<_>, ReportError>>()?;
-            Ok(ImageRow::new(images).label(format!("true {} · {} wrong", names[t], m.total)))
+            Ok(ImageRow::new(images).label(format!("true {}\n{} wrong", names[t], m.total)))
         })
         .collect()
 }

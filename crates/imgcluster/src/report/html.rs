@@ -531,7 +531,8 @@ impl Cell {
 #[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct ImageRow {
-    /// The label ("true 4"). Default: none.
+    /// The label ("true 4"); its first line is emphasised and line breaks (`\n`) are
+    /// kept. Default: none.
     pub label: Option<String>,
     /// The images, left to right (wrapping when the line is full).
     pub images: Vec<Image>,
@@ -565,7 +566,7 @@ pub struct Image {
     pub height: usize,
     /// Text for readers who cannot see the image, also shown as a tooltip. Default: empty.
     pub alt: String,
-    /// A line under the image. Default: none.
+    /// Text under the image; line breaks (`\n`) are kept. Default: none.
     pub caption: Option<String>,
     /// Upscale with sharp pixels (nearest neighbour) instead of smoothing; right for small
     /// images such as 20×20 digits. Default: false for [`Image::from_png`], true for
