@@ -11,7 +11,13 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
     /// No progress bars or spinners on standard error.
-    #[arg(short, long, global = true, conflicts_with = "progress", display_order = 900)]
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "progress",
+        display_order = 900
+    )]
     pub quiet: bool,
     /// Progress bars on standard error: when it is a terminal (auto), always, or never.
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ProgressArg::Auto, display_order = 901)]

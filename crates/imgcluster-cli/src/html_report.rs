@@ -71,10 +71,18 @@ pub fn classify_report(
         report = report.section(Section::new("Precision and recall per class").block(b));
     }
     if let Some(b) = centers(o)? {
-        report = report.section(Section::new("Cluster centers").intro(CENTERS_INTRO).block(b));
+        report = report.section(
+            Section::new("Cluster centers")
+                .intro(CENTERS_INTRO)
+                .block(b),
+        );
     }
     if let Some(b) = means(o)? {
-        report = report.section(Section::new("Cluster mean images").intro(MEANS_INTRO).block(b));
+        report = report.section(
+            Section::new("Cluster mean images")
+                .intro(MEANS_INTRO)
+                .block(b),
+        );
     }
     if let Some(b) = misclassified(o)? {
         report = report.section(
@@ -136,32 +144,43 @@ pub fn tutorial_report(
              first on the raw pixels, then after deskewing every digit.",
         )
         .footer(footer())
-        .section(Section::new("Summary").block(summary).block(Block::Text(note.into())))
         .section(
-            Section::new("Data set and parameters")
-                .block(Block::Columns(vec![
-                    Column::new(
-                        "Data set",
-                        vec![Block::Facts(data_facts(
-                            "embedded digits.png (OpenCV's sample image)",
-                            digits,
-                            raw.outcome,
-                        ))],
-                    ),
-                    Column::new(
-                        "k-means (both runs)",
-                        // Everything but the features, which differ.
-                        vec![Block::Facts(param_facts(raw.spec)[1..].to_vec())],
-                    ),
-                ])),
+            Section::new("Summary")
+                .block(summary)
+                .block(Block::Text(note.into())),
+        )
+        .section(
+            Section::new("Data set and parameters").block(Block::Columns(vec![
+                Column::new(
+                    "Data set",
+                    vec![Block::Facts(data_facts(
+                        "embedded digits.png (OpenCV's sample image)",
+                        digits,
+                        raw.outcome,
+                    ))],
+                ),
+                Column::new(
+                    "k-means (both runs)",
+                    // Everything but the features, which differ.
+                    vec![Block::Facts(param_facts(raw.spec)[1..].to_vec())],
+                ),
+            ])),
         );
-    type Topic<'t> = (&'t str, Option<&'t str>, &'t dyn Fn(&RunOutcome) -> Result<Option<Block>>);
+    type Topic<'t> = (
+        &'t str,
+        Option<&'t str>,
+        &'t dyn Fn(&RunOutcome) -> Result<Option<Block>>,
+    );
     let topics: [Topic<'_>; 5] = [
         ("Confusion matrices", None, &confusion),
         ("Precision and recall per class", None, &class_scores),
         ("Cluster centers", Some(CENTERS_INTRO), &centers),
         ("Cluster mean images", Some(MEANS_INTRO), &means),
-        ("Misclassified samples", Some(MISSES_INTRO), &misclassified_small),
+        (
+            "Misclassified samples",
+            Some(MISSES_INTRO),
+            &misclassified_small,
+        ),
     ];
     for (title, intro, f) in topics {
         if let Some(b) = side_by_side(f)? {
@@ -206,15 +225,15 @@ fn key_figures(o: &RunOutcome) -> Vec<KeyFigure> {
                 KeyFigure::new("ARI", format!("{:.4}", h.ari)).note("adjusted Rand index"),
             ]
         }
-        (_, Some(e)) => vec![
-            KeyFigure::new("accuracy", format!("{}%", e.accuracy.format_percent())).note(format!(
-                "{} of {} samples",
-                e.accuracy.correct(),
-                e.accuracy.total()
-            )),
-            KeyFigure::new("NMI", format!("{:.4}", e.nmi)).note("normalized mutual info"),
-            KeyFigure::new("ARI", format!("{:.4}", e.ari)).note("adjusted Rand index"),
-        ],
+        (_, Some(e)) => {
+            vec![
+                KeyFigure::new("accuracy", format!("{}%", e.accuracy.format_percent())).note(
+                    format!("{} of {} samples", e.accuracy.correct(), e.accuracy.total()),
+                ),
+                KeyFigure::new("NMI", format!("{:.4}", e.nmi)).note("normalized mutual info"),
+                KeyFigure::new("ARI", format!("{:.4}", e.ari)).note("adjusted Rand index"),
+            ]
+        }
         _ => vec![
             KeyFigure::new("clusters", o.fit.k.to_string()),
             KeyFigure::new("samples", o.n_train.to_string()),

@@ -64,7 +64,8 @@ pub fn run(a: &QuantizeArgs, progress: &Progress, w: &mut impl Write) -> Result<
     let cfg = config(a)?;
     let name = cfg.image.display().to_string();
     let loading = progress.spinner(format!("reading {name}…"));
-    let bytes = std::fs::read(&cfg.image).with_context(|| format!("{name}: cannot read the file"))?;
+    let bytes =
+        std::fs::read(&cfg.image).with_context(|| format!("{name}: cannot read the file"))?;
     let img = decode_png_rgb(&bytes).with_context(|| name.clone())?;
     drop(loading);
     let n = img.width() * img.height();
@@ -125,7 +126,7 @@ pub fn run(a: &QuantizeArgs, progress: &Progress, w: &mut impl Write) -> Result<
         if q.fitted < n {
             writeln!(
                 w,
-                "Fitted on {} of {n} pixels (every {}th), then every pixel given its nearest center",
+                "Fitted on {} of {n} pixels (one in {}), then every pixel given its nearest center",
                 q.fitted,
                 n.div_ceil(q.fitted)
             )?;

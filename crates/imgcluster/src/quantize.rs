@@ -344,12 +344,7 @@ pub fn quantize(
     // Blue, green, red, as cv2.imread gives them.
     let bgr = |p: &[u8]| [f32::from(p[2]), f32::from(p[1]), f32::from(p[0])];
     let s = stride(n, params.max_samples);
-    let samples: Vec<f32> = img
-        .data
-        .chunks_exact(3)
-        .step_by(s)
-        .flat_map(bgr)
-        .collect();
+    let samples: Vec<f32> = img.data.chunks_exact(3).step_by(s).flat_map(bgr).collect();
     let fitted = samples.len() / 3;
     let fit = kmeans::fit(&params.kmeans, &samples, 3, rng)?;
     let labels = if s == 1 {
@@ -364,10 +359,7 @@ pub fn quantize(
         .chunks_exact(3)
         .map(|c| [c[2] as u8, c[1] as u8, c[0] as u8])
         .collect();
-    let data = labels
-        .iter()
-        .flat_map(|&l| palette[l as usize])
-        .collect();
+    let data = labels.iter().flat_map(|&l| palette[l as usize]).collect();
     Ok(Quantized {
         image: RgbImage::new(img.width, img.height, data)?,
         palette,
@@ -465,7 +457,10 @@ mod tests {
         let p = QuantizeParams::new(2).check().unwrap();
         assert_eq!(
             quantize(&img, &p, &mut CvRng::opencv_default()),
-            Err(QuantizeError::KMeans(KMeansError::TooFewSamples { n: 1, k: 2 }))
+            Err(QuantizeError::KMeans(KMeansError::TooFewSamples {
+                n: 1,
+                k: 2
+            }))
         );
     }
 
@@ -489,7 +484,10 @@ mod tests {
             let q = quantize(&img, &p, &mut CvRng::from_set_rng_seed(3)).unwrap();
             assert!(q.distinct_colors() <= k, "k={k}");
             assert_eq!(q.palette.len(), k);
-            assert_eq!(q.fitted, (img.width * img.height).div_ceil(stride(3072, max)));
+            assert_eq!(
+                q.fitted,
+                (img.width * img.height).div_ceil(stride(3072, max))
+            );
             for (l, p) in q.labels.iter().zip(q.image.data().chunks_exact(3)) {
                 assert_eq!(&q.palette[*l as usize][..], p);
             }

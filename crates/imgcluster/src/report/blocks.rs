@@ -46,17 +46,16 @@ fn names(given: &[String], n: usize) -> Result<Vec<String>, ReportError> {
 /// assert!(matches!(&t.rows[0][1], Cell::Shaded { text, .. } if text == "5"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn confusion_table(
-    cm: &ConfusionMatrix,
-    class_names: &[String],
-) -> Result<Table, ReportError> {
+pub fn confusion_table(cm: &ConfusionMatrix, class_names: &[String]) -> Result<Table, ReportError> {
     let n = cm.n_classes();
     let names = names(class_names, n)?;
     let counts = cm.as_slice();
     let (lo, hi) = ValueRange::Auto.resolve(counts.iter().map(|&c| c as f64))?;
     let mut table = Table::new(std::iter::once(String::new()).chain(names.iter().cloned()))
         .style(TableStyle::Heatmap)
-        .caption("Rows: true class. Columns: predicted class (the class each cluster is matched to).");
+        .caption(
+            "Rows: true class. Columns: predicted class (the class each cluster is matched to).",
+        );
     for (t, name) in names.iter().enumerate() {
         let row = std::iter::once(Cell::header(name.clone())).chain(
             counts[t * n..(t + 1) * n].iter().map(|&c| {
@@ -170,11 +169,7 @@ pub fn cluster_means(
             actual: clusters.len(),
         });
     }
-    if let Some((index, &cluster)) = clusters
-        .iter()
-        .enumerate()
-        .find(|(_, &c)| c as usize >= k)
-    {
+    if let Some((index, &cluster)) = clusters.iter().enumerate().find(|(_, &c)| c as usize >= k) {
         return Err(ReportError::ClusterOutOfRange { index, cluster, k });
     }
     let d = ds.dims();
@@ -370,9 +365,7 @@ pub fn value_images(
 ) -> Result<ImageRow, ReportError> {
     let d = height.saturating_mul(width);
     if d == 0 || k == 0 {
-        return Err(ReportError::ZeroSize {
-            what: "image size",
-        });
+        return Err(ReportError::ZeroSize { what: "image size" });
     }
     let expected = k.saturating_mul(d);
     if values.len() != expected {

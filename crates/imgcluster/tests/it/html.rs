@@ -79,9 +79,15 @@ fn sample_report() -> (Report, Vec<Vec<u8>>) {
         .unwrap()
         .caption(evil)
         .alt(evil);
-    let colored =
-        Image::colored(&[0.0, 1.0, 2.0, 3.0], 2, 2, Colormap::Viridis, Default::default(), 5)
-            .unwrap();
+    let colored = Image::colored(
+        &[0.0, 1.0, 2.0, 3.0],
+        2,
+        2,
+        Colormap::Viridis,
+        Default::default(),
+        5,
+    )
+    .unwrap();
     let plain = Image::from_png(encode_rgb8(2, 1, &[255, 0, 0, 0, 0, 255]).unwrap()).unwrap();
     let pngs = vec![gray.png.clone(), colored.png.clone(), plain.png.clone()];
     let table = Table::new(["name", evil])
@@ -100,9 +106,10 @@ fn sample_report() -> (Report, Vec<Vec<u8>>) {
         .section(
             Section::new("Key figures")
                 .intro(evil)
-                .block(Block::KeyFigures(vec![
-                    KeyFigure::new("accuracy", "53.18%").note(evil)
-                ])),
+                .block(Block::KeyFigures(vec![KeyFigure::new(
+                    "accuracy", "53.18%",
+                )
+                .note(evil)])),
         )
         .section(Section::new(evil).block(Block::Facts(vec![Fact::new(evil, evil)])))
         .section(Section::new("Table").block(Block::Table(table)))
@@ -132,13 +139,7 @@ fn report_is_one_self_contained_document() {
     assert!(html.contains("<meta charset=\"utf-8\">"));
     assert!(html.contains("<style>"));
     for forbidden in [
-        "http://",
-        "https://",
-        "<script",
-        "<link",
-        "@import",
-        "url(",
-        "<iframe",
+        "http://", "https://", "<script", "<link", "@import", "url(", "<iframe",
     ] {
         assert!(
             !html.to_ascii_lowercase().contains(forbidden),
