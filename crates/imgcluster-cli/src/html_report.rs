@@ -58,37 +58,51 @@ pub fn classify_report(
             "The data set has no class labels, so the clusters cannot be scored.".into(),
         ));
     }
+    let part = if o.held_out.is_some() {
+        " (held-out samples)"
+    } else {
+        ""
+    };
     report = report
         .section(summary)
-        .section(Section::new("Data set").block(Block::Facts(data_facts(source, original, o))))
-        .section(Section::new("Parameters and result").block(Block::Facts(
-            [param_facts(run.spec), result_facts(o)].concat(),
-        )));
-    if let Some(b) = confusion(o)? {
-        report = report.section(Section::new("Confusion matrix").block(b));
+        .section(
+            Section::new("Data set and parameters").block(Block::Columns(vec![
+                Column::new(
+                    "Data set",
+                    vec![Block::Facts(data_facts(source, original, o))],
+                ),
+                Column::new(
+                    "k-means",
+                    vec![Block::Facts(
+                        [param_facts(run.spec), result_facts(o)].concat(),
+                    )],
+                ),
+            ])),
+        );
+    if let (Some(cm), Some(scores)) = (confusion(o)?, class_scores(o)?) {
+        report = report.section(Section::new(format!("Scores per class{part}")).block(
+            Block::Columns(vec![
+                Column::new("Confusion matrix", vec![cm]),
+                Column::new("Precision and recall", vec![scores]),
+            ]),
+        ));
     }
-    if let Some(b) = class_scores(o)? {
-        report = report.section(Section::new("Precision and recall per class").block(b));
-    }
-    if let Some(b) = centers(o)? {
+    let pictures: Vec<Column> = [("Centers", centers(o)?), ("Mean images", means(o)?)]
+        .into_iter()
+        .filter_map(|(name, b)| b.map(|b| Column::new(name, vec![b])))
+        .collect();
+    if !pictures.is_empty() {
         report = report.section(
-            Section::new("Cluster centers")
-                .intro(CENTERS_INTRO)
-                .block(b),
+            Section::new("Cluster centers and mean images")
+                .intro(format!("{CENTERS_INTRO} {MEANS_INTRO}"))
+                .block(Block::Columns(pictures)),
         );
     }
-    if let Some(b) = means(o)? {
-        report = report.section(
-            Section::new("Cluster mean images")
-                .intro(MEANS_INTRO)
-                .block(b),
-        );
-    }
-    if let Some(b) = misclassified(o)? {
+    if let Some(b) = misclassified_small(o)? {
         report = report.section(
             Section::new("Misclassified samples")
                 .intro(MISSES_INTRO)
-                .block(b),
+                .block(halves(b)),
         );
     }
     if run.spec.kind.name() == "deskew" {
@@ -440,14 +454,21 @@ fn misclassified_at(o: &RunOutcome, scale: usize) -> Result<Option<Block>> {
     Ok(Some(Block::ImageGrid(rows)))
 }
 
-fn misclassified(o: &RunOutcome) -> Result<Option<Block>> {
-    match o.processed.image_shape() {
-        Some((h, w)) => misclassified_at(o, scale_for(h, w)),
-        None => Ok(None),
+/// Rows of images in two columns, the first half of the rows on the left.
+fn halves(b: Block) -> Block {
+    match b {
+        Block::ImageGrid(mut rows) if rows.len() > 1 => {
+            let right = rows.split_off(rows.len().div_ceil(2));
+            Block::Columns(vec![
+                Column::new("", vec![Block::ImageGrid(rows)]),
+                Column::new("", vec![Block::ImageGrid(right)]),
+            ])
+        }
+        b => b,
     }
 }
 
-/// Smaller tiles, for two runs side by side.
+/// Misclassified samples with tiles small enough for two columns side by side.
 fn misclassified_small(o: &RunOutcome) -> Result<Option<Block>> {
     match o.processed.image_shape() {
         Some((h, w)) => misclassified_at(o, (scale_for(h, w) * 2 / 3).max(1)),
