@@ -31,6 +31,7 @@ fn main() -> ExitCode {
             };
         }
     };
+    output::install_interrupt_cleanup();
     let progress = progress::Progress::new(cli.progress, cli.quiet);
     let mut stdout = io::stdout().lock();
     let result = match cli.command {

@@ -6,8 +6,39 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::{Context, Result};
+
+/// Temporary files being written right now; an interrupt removes them before exiting.
+static IN_FLIGHT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Exit status of a run stopped by Ctrl-C (128 + SIGINT), as shells report it.
+pub const INTERRUPTED: i32 = 130;
+
+/// Makes Ctrl-C (and SIGTERM) remove any half-written temporary file and exit with
+/// [`INTERRUPTED`]. Final files are only ever created by a rename, so none is left half-written.
+pub fn install_interrupt_cleanup() {
+    let _ = ctrlc::set_handler(|| {
+        if let Ok(paths) = IN_FLIGHT.lock() {
+            for p in paths.iter() {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+        let _ = writeln!(std::io::stderr(), "imgcluster: interrupted");
+        std::process::exit(INTERRUPTED);
+    });
+}
+
+fn track(path: &Path, on: bool) {
+    if let Ok(mut paths) = IN_FLIGHT.lock() {
+        if on {
+            paths.push(path.to_path_buf());
+        } else {
+            paths.retain(|p| p != path);
+        }
+    }
+}
 
 /// A set of files to write together: nothing is written until [`Outputs::commit`].
 #[derive(Default)]
@@ -57,6 +88,14 @@ pub fn prepare_file(path: &Path, flag: &str) -> Result<()> {
             "{flag} {}: is a folder, expected a file name",
             path.display()
         );
+    }
+    if path.exists() && !path.is_file() {
+        // A device such as /dev/null: written in place, so it only has to open.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("{flag} {}: cannot open for writing", path.display()))?;
+        return Ok(());
     }
     let dir = parent_dir(path);
     if !dir.is_dir() {
@@ -110,13 +149,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             dir.display()
         )
     })?;
-    tmp.write_all(bytes)
+    let tmp_path = tmp.path().to_path_buf();
+    track(&tmp_path, true);
+    let result = tmp
+        .write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
-        .with_context(|| format!("writing {}", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+        .map_err(anyhow::Error::from)
+        .and_then(|()| tmp.persist(path).map_err(|e| e.error.into()))
+        .with_context(|| format!("writing {}", path.display()));
+    track(&tmp_path, false);
+    result.map(|_| ())
 }
 
 /// The process umask (read without changing it, from /proc; 0o022 when unknown).

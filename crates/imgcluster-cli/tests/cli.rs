@@ -197,7 +197,7 @@ fn tutorial_prints_both_runs_and_writes_valid_figures() {
     for entry in std::fs::read_dir(&out).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "html") {
-            continue; // the report, checked by tutorial_writes_the_html_report
+            continue; // the report: tutorial_writes_the_html_report_and_json_stays_one_line_with_progress
         }
         let bytes = std::fs::read(&path).unwrap();
         assert!(
@@ -411,6 +411,50 @@ fn broken_pipe_is_not_an_error() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn interrupt_leaves_no_output_file() {
+    use std::process::{Command as Std, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let labels = dir.path().join("labels.npy");
+    let figs = dir.path().join("figs");
+    // A long run: many attempts of k-means++ to convergence.
+    let child = Std::new(assert_cmd::cargo::cargo_bin("imgcluster"))
+        .args([
+            "classify",
+            "--init",
+            "pp",
+            "--attempts",
+            "1000",
+            "--max-iter",
+            "100",
+        ])
+        .args(["--epsilon", "0", "--threads", "1", "--labels-out"])
+        .arg(&labels)
+        .arg("--out")
+        .arg(&figs)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let killed = Std::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
+    assert!(!labels.exists());
+    let left: Vec<_> = std::fs::read_dir(&figs).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 /// Decodes a PNG written by the CLI: width, height, colour type, pixels.

@@ -75,7 +75,8 @@ fn header_value<'a>(header: &'a str, key: &str) -> Result<&'a str, DatasetError>
 
 fn parse_dtype(descr: &str) -> Result<Dtype, DatasetError> {
     let d = descr.trim_matches(['\'', '"']);
-    let (order, code) = d.split_at(d.len().min(1));
+    // Split after the first character (which may not be ASCII in a damaged file).
+    let (order, code) = d.split_at(d.chars().next().map_or(0, char::len_utf8));
     if order == ">" && !code.ends_with('1') {
         return Err(bad(format!("big-endian dtype '{d}' is not supported")));
     }
@@ -227,7 +228,12 @@ impl NpyArray {
     pub fn into_dataset(self) -> Result<Dataset, DatasetError> {
         let (n, dims, shape) = match self.shape[..] {
             [n, d] => (n, d, None),
-            [n, h, w] => (n, h * w, Some((h, w))),
+            [n, h, w] => (
+                n,
+                h.checked_mul(w)
+                    .ok_or_else(|| bad(format!("shape {:?} overflows", self.shape)))?,
+                Some((h, w)),
+            ),
             _ => {
                 return Err(bad(format!(
                     "expected an N x D or N x H x W array, got shape {:?}",
@@ -400,6 +406,18 @@ mod tests {
     fn refuses_overflowing_shape() {
         let b = encode("|u1", &[99_999_999_999; 3], &[0]);
         assert!(parse(&b).unwrap_err().to_string().contains("overflow"));
+    }
+
+    #[test]
+    fn empty_array_with_huge_images_is_an_error() {
+        let b = encode("|u1", &[0, usize::MAX / 2, 3], &[]);
+        assert!(parse(&b).unwrap().into_dataset().is_err());
+    }
+
+    #[test]
+    fn non_ascii_dtype_is_an_error() {
+        let b = encode("\u{e9}u1", &[1], &[0]);
+        assert!(parse(&b).is_err());
     }
 
     #[test]

@@ -67,7 +67,12 @@ impl Dataset {
         width: usize,
         pixels: Vec<u8>,
     ) -> Result<Self, DatasetError> {
-        let dims = height * width;
+        let dims = height
+            .checked_mul(width)
+            .ok_or(DatasetError::InvalidParameter {
+                name: "image size",
+                reason: format!("{height}x{width} overflows"),
+            })?;
         if n == 0 || dims == 0 {
             return Err(DatasetError::Empty);
         }
@@ -101,7 +106,7 @@ impl Dataset {
         }
         check_len(pixels.len(), n, dims)?;
         if let Some((h, w)) = shape {
-            if h * w != dims {
+            if h.checked_mul(w) != Some(dims) {
                 return Err(DatasetError::InvalidParameter {
                     name: "shape",
                     reason: format!("{h}x{w} images do not have {dims} values"),
