@@ -10,6 +10,29 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// No progress bars or spinners on standard error.
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "progress",
+        display_order = 900
+    )]
+    pub quiet: bool,
+    /// Progress bars on standard error: when it is a terminal (auto), always, or never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ProgressArg::Auto, display_order = 901)]
+    pub progress: ProgressArg,
+}
+
+/// When to draw progress bars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressArg {
+    /// When standard error is a terminal.
+    Auto,
+    /// Also when standard error is a file or a pipe.
+    Always,
+    /// Never (as --quiet).
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -22,6 +45,8 @@ pub enum Command {
     Features(FeaturesArgs),
     /// Classify new images (or a data set) with a model saved by `classify --model-out`.
     Predict(PredictArgs),
+    /// Reduce the colours of a PNG image to K with k-means (OpenCV's colour quantization).
+    Quantize(QuantizeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -152,6 +177,9 @@ pub struct ClassifyArgs {
     /// Save the model (preprocessing, centers, cluster -> class mapping) as JSON, for `predict`.
     #[arg(long, value_name = "FILE.json")]
     pub model_out: Option<PathBuf>,
+    /// Write a self-contained HTML report (scores, confusion matrix, centers, samples).
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -190,6 +218,44 @@ pub struct PredictArgs {
     #[arg(long, conflicts_with = "json")]
     pub csv: bool,
     /// Print one JSON object (with accuracy and confusion matrix when labels are known).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QuantizeArgs {
+    /// Input image: a PNG (gray, RGB, RGBA or palette; alpha is ignored).
+    #[arg(value_name = "IMAGE")]
+    pub image: PathBuf,
+    /// Number of colours.
+    #[arg(short = 'k', long = "colors", value_name = "K", default_value_t = 8, value_parser = parse_count)]
+    pub k: u32,
+    /// Output PNG (RGB).
+    #[arg(short, long, value_name = "OUT.png")]
+    pub out: PathBuf,
+    /// Number of k-means runs; the most compact wins.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = parse_count)]
+    pub attempts: u32,
+    /// Iteration limit (OpenCV clamps it to 2..=100).
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = parse_count)]
+    pub max_iter: u32,
+    /// Stop when no center moves more than this (in 0..255 colour units).
+    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = parse_epsilon, allow_negative_numbers = true)]
+    pub epsilon: f64,
+    /// Initial centers.
+    #[arg(long, value_enum, default_value_t = InitArg::Random)]
+    pub init: InitArg,
+    /// Seed as cv2.setRNGSeed(N); without it, OpenCV's default generator state.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub seed: Option<i32>,
+    /// Fit on at most this many pixels (every s-th pixel of larger images), then give
+    /// every pixel its nearest center.
+    #[arg(long, value_name = "N", default_value_t = imgcluster::quantize::DEFAULT_MAX_SAMPLES as u32, value_parser = parse_count)]
+    pub max_samples: u32,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub threads: Option<u32>,
+    /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
 }

@@ -15,7 +15,9 @@ use serde_json::{json, Value};
 use crate::args::{ClassifyArgs, DataArgs, FeaturesArg, InitArg};
 use crate::data::{self, DataSource};
 use crate::figures;
+use crate::html_report::{self, RunView, Timings};
 use crate::output::{self, Outputs};
+use crate::progress::Progress;
 use crate::run::{self, ms, RunOutcome, RunSpec};
 
 /// `--features` as a library pipeline.
@@ -42,6 +44,7 @@ struct Config {
     labels_out: Option<PathBuf>,
     centers_out: Option<PathBuf>,
     model_out: Option<PathBuf>,
+    report: Option<PathBuf>,
     json: bool,
 }
 
@@ -68,6 +71,7 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
         (&a.labels_out, "--labels-out"),
         (&a.centers_out, "--centers-out"),
         (&a.model_out, "--model-out"),
+        (&a.report, "--report"),
     ] {
         if let Some(p) = path {
             output::prepare_file(p, flag)?;
@@ -89,17 +93,20 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
         labels_out: a.labels_out.clone(),
         centers_out: a.centers_out.clone(),
         model_out: a.model_out.clone(),
+        report: a.report.clone(),
         json: a.json,
     })
 }
 
-pub fn run(a: &ClassifyArgs, w: &mut impl Write) -> Result<()> {
+pub fn run(a: &ClassifyArgs, progress: &Progress, w: &mut impl Write) -> Result<()> {
     let t0 = Instant::now();
     let cfg = config(a)?;
     let t = Instant::now();
+    let loading = progress.spinner(format!("loading {}…", source_name(&cfg.source)));
     let loaded = data::load(&cfg.source)?;
+    drop(loading);
     let load_ms = ms(t);
-    let outcome = run::run(&loaded.dataset, &cfg.spec)?;
+    let outcome = run::run(&loaded.dataset, &cfg.spec, progress)?;
 
     let mut outputs = Outputs::default();
     let fit = &outcome.fit;
@@ -118,6 +125,23 @@ pub fn run(a: &ClassifyArgs, w: &mut impl Write) -> Result<()> {
         for (name, bytes) in figures::for_run(&outcome, "")? {
             outputs.add(dir.join(name), bytes);
         }
+    }
+    if let Some(p) = &cfg.report {
+        let _phase = progress.spinner("writing the report…");
+        let timings = Timings {
+            rows: vec![
+                ("load".into(), load_ms),
+                ("features".into(), outcome.features_ms),
+                ("k-means".into(), outcome.kmeans_ms),
+                ("total".into(), ms(t0)),
+            ],
+        };
+        let view = RunView {
+            outcome: &outcome,
+            spec: &cfg.spec,
+        };
+        let html = html_report::classify_report(&loaded.source, &loaded.dataset, &view, &timings)?;
+        outputs.add(p, html.into_bytes());
     }
     let total_ms = ms(t0);
     let timings = json!({
@@ -148,8 +172,19 @@ pub fn run(a: &ClassifyArgs, w: &mut impl Write) -> Result<()> {
         if let Some(dir) = &cfg.out {
             writeln!(w, "Figures written to {}", dir.display())?;
         }
+        if let Some(p) = &cfg.report {
+            writeln!(w, "Report written to {}", p.display())?;
+        }
     }
     Ok(())
+}
+
+/// The data set as the spinner names it.
+fn source_name(src: &DataSource) -> String {
+    match &src.data {
+        Some(p) => p.display().to_string(),
+        None => "the embedded digits".into(),
+    }
 }
 
 fn init_name(init: &Init) -> &'static str {

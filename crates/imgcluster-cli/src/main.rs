@@ -5,8 +5,11 @@ mod classify;
 mod data;
 mod features_cmd;
 mod figures;
+mod html_report;
 mod output;
 mod predict;
+mod progress;
+mod quantize;
 mod run;
 mod tutorial;
 
@@ -30,12 +33,14 @@ fn main() -> ExitCode {
         }
     };
     output::install_interrupt_cleanup();
+    let progress = progress::Progress::new(cli.progress, cli.quiet);
     let mut stdout = io::stdout().lock();
     let result = match cli.command {
-        Command::Tutorial(a) => tutorial::run(&a, &mut stdout),
-        Command::Classify(a) => classify::run(&a, &mut stdout),
+        Command::Tutorial(a) => tutorial::run(&a, &progress, &mut stdout),
+        Command::Classify(a) => classify::run(&a, &progress, &mut stdout),
         Command::Features(a) => features_cmd::run(&a, &mut stdout),
         Command::Predict(a) => predict::run(&a, &mut stdout),
+        Command::Quantize(a) => quantize::run(&a, &progress, &mut stdout),
     }
     .and_then(|()| stdout.flush().map_err(anyhow::Error::from));
     match result {

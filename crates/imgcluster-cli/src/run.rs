@@ -4,10 +4,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use imgcluster::dataset::Dataset;
-use imgcluster::features::{preprocess, FeatureKind};
+use imgcluster::features::FeatureKind;
 use imgcluster::kmeans::{self, CheckedKMeansParams, KMeansError, KMeansFit};
 use imgcluster::metrics::{ClusterMapping, ConfusionMatrix, Contingency, Evaluation, Mapping};
 use imgcluster::{CvRng, Threads};
+
+use crate::progress::{preprocess_with_progress, Progress};
 
 /// What to run.
 pub struct RunSpec {
@@ -75,10 +77,10 @@ pub fn mapping_for(k: usize, n_classes: usize) -> Mapping {
     }
 }
 
-pub fn run(ds: &Dataset, spec: &RunSpec) -> Result<RunOutcome> {
+/// Runs `spec` on `ds`, with progress for the feature extraction and the k-means fit.
+pub fn run(ds: &Dataset, spec: &RunSpec, progress: &Progress) -> Result<RunOutcome> {
     let t = Instant::now();
-    let processed = preprocess(ds, &spec.kind, spec.threads)
-        .with_context(|| format!("--features {}", spec.kind.name()))?;
+    let processed = preprocess_with_progress(ds, &spec.kind, spec.threads, progress)?;
     let features_ms = ms(t);
 
     let (train_idx, test_idx): (Vec<usize>, Vec<usize>) = match spec.train_ratio {
@@ -101,12 +103,20 @@ pub fn run(ds: &Dataset, spec: &RunSpec) -> Result<RunOutcome> {
     let mut rng = spec
         .seed
         .map_or_else(CvRng::opencv_default, CvRng::from_set_rng_seed);
+    let phase = progress.spinner(format!(
+        "k-means: K={}, {} attempts on {} × {}…",
+        spec.params.k(),
+        spec.params.attempts(),
+        train.len(),
+        train.dims()
+    ));
     let fit = kmeans::fit(&spec.params, &x, train.dims(), &mut rng).map_err(|e| match e {
         KMeansError::TooFewSamples { n, k } => {
             anyhow::anyhow!("-k {k}: more clusters than the {n} samples to cluster")
         }
         e => anyhow::Error::new(e).context("k-means"),
     })?;
+    drop(phase);
     let kmeans_ms = ms(t);
 
     let mut clusters = vec![0u32; processed.len()];

@@ -14,7 +14,9 @@ use serde_json::json;
 use crate::args::TutorialArgs;
 use crate::classify::run_json;
 use crate::figures;
+use crate::html_report::{self, RunView, Timings};
 use crate::output::{self, Outputs};
+use crate::progress::Progress;
 use crate::run::{self, ms, RunOutcome, RunSpec};
 
 /// The tutorial's accuracy as its text states it, and what its own matrix sums to.
@@ -56,7 +58,7 @@ fn write_step(w: &mut impl Write, title: &str, o: &RunOutcome) -> Result<()> {
     Ok(())
 }
 
-pub fn run(a: &TutorialArgs, w: &mut impl Write) -> Result<()> {
+pub fn run(a: &TutorialArgs, progress: &Progress, w: &mut impl Write) -> Result<()> {
     let t0 = Instant::now();
     output::prepare_dir(&a.out, "--out")?;
     let t = Instant::now();
@@ -64,9 +66,9 @@ pub fn run(a: &TutorialArgs, w: &mut impl Write) -> Result<()> {
     let load_ms = ms(t);
 
     let raw_spec = spec(FeatureKind::Raw)?;
-    let raw = run::run(&digits, &raw_spec)?;
+    let raw = run::run(&digits, &raw_spec, progress)?;
     let deskew_spec = spec(FeatureKind::Deskew(DeskewValidParams::default()))?;
-    let deskewed = run::run(&digits, &deskew_spec)?;
+    let deskewed = run::run(&digits, &deskew_spec, progress)?;
 
     let mut outputs = Outputs::default();
     for (stem, o) in [("raw_", &raw), ("deskew_", &deskewed)] {
@@ -78,11 +80,44 @@ pub fn run(a: &TutorialArgs, w: &mut impl Write) -> Result<()> {
         a.out.join("deskew_examples.png"),
         figures::deskew_examples(&digits, &deskewed.processed)?,
     );
+    let raw_percent = raw.train.as_ref().map(|e| e.accuracy.format_percent());
+    {
+        let _phase = progress.spinner("writing the report…");
+        let note = match &raw_percent {
+            Some(p) => format!(
+                "OpenCV's tutorial text says {TUTORIAL_TEXT_PERCENT}% for the raw pixels, but its own \
+                 printed confusion matrix sums to {p}%, the figure reproduced here."
+            ),
+            None => String::new(),
+        };
+        let timings = Timings {
+            rows: vec![
+                ("load".into(), load_ms),
+                ("raw: k-means".into(), raw.kmeans_ms),
+                ("deskew: features".into(), deskewed.features_ms),
+                ("deskew: k-means".into(), deskewed.kmeans_ms),
+                ("total".into(), ms(t0)),
+            ],
+        };
+        let html = html_report::tutorial_report(
+            &digits,
+            &RunView {
+                outcome: &raw,
+                spec: &raw_spec,
+            },
+            &RunView {
+                outcome: &deskewed,
+                spec: &deskew_spec,
+            },
+            &note,
+            &timings,
+        )?;
+        outputs.add(a.out.join("report.html"), html.into_bytes());
+    }
     let figure_paths: Vec<String> = outputs.paths().map(|p| p.display().to_string()).collect();
     outputs.commit()?;
     let total_ms = ms(t0);
 
-    let raw_percent = raw.train.as_ref().map(|e| e.accuracy.format_percent());
     if a.json {
         let v = json!({
             "data": "embedded digits.png",
@@ -128,7 +163,7 @@ pub fn run(a: &TutorialArgs, w: &mut impl Write) -> Result<()> {
         &deskewed,
     )?;
     writeln!(w)?;
-    writeln!(w, "Figures in {}:", a.out.display())?;
+    writeln!(w, "Figures and report in {}:", a.out.display())?;
     for p in &figure_paths {
         writeln!(w, "  {p}")?;
     }

@@ -196,6 +196,9 @@ fn tutorial_prints_both_runs_and_writes_valid_figures() {
     let mut pngs = 0;
     for entry in std::fs::read_dir(&out).unwrap() {
         let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "html") {
+            continue; // the report: tutorial_writes_the_html_report_and_json_stays_one_line_with_progress
+        }
         let bytes = std::fs::read(&path).unwrap();
         assert!(
             bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
@@ -1123,4 +1126,344 @@ fn models_of_other_versions_and_corrupted_models_are_refused() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("missing.json"));
+}
+
+/// Decodes a PNG written by the CLI: width, height, colour type, pixels.
+fn decode_png(path: &Path) -> (u32, u32, png::ColorType, Vec<u8>) {
+    let bytes = std::fs::read(path).unwrap();
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, info.color_type, buf)
+}
+
+/// Checks that an HTML report is one self-contained document with these sections.
+fn assert_report(path: &Path, sections: &[&str]) -> String {
+    let html = std::fs::read_to_string(path).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"), "{}", path.display());
+    assert!(html.trim_end().ends_with("</html>"));
+    for s in sections {
+        assert!(
+            html.contains(&format!("<h2>{s}</h2>")),
+            "missing section {s}"
+        );
+    }
+    for bad in ["http://", "https://", "<script", "<link"] {
+        assert!(!html.contains(bad), "{bad} in {}", path.display());
+    }
+    assert!(html.contains("src=\"data:image/png;base64,iVBORw0KGgo"));
+    html
+}
+
+#[test]
+fn classify_report_writes_a_self_contained_html_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.html");
+    let out = bin()
+        .args(["classify", "--features", "deskew", "--json", "--report"])
+        .arg(&report)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v = json_of(&out);
+    assert_eq!(v["accuracy_percent"].as_f64(), Some(70.92));
+    assert_eq!(
+        v["outputs"],
+        serde_json::json!([report.display().to_string()])
+    );
+    let html = assert_report(
+        &report,
+        &[
+            "Summary",
+            "Data set and parameters",
+            "Scores per class",
+            "Cluster centers and mean images",
+            "Misclassified samples",
+            "Deskewing",
+            "Timings",
+        ],
+    );
+    for h3 in [
+        "Data set",
+        "k-means",
+        "Confusion matrix",
+        "Precision and recall",
+        "Centers",
+        "Mean images",
+    ] {
+        assert!(html.contains(&format!("<h3>{h3}</h3>")), "missing {h3}");
+    }
+    assert!(html.contains("70.92%"));
+    assert!(html.contains("true 4 → predicted 9"));
+
+    // Text output names the report; raw features have no deskew section.
+    let report2 = dir.path().join("raw.html");
+    bin()
+        .args(["classify", "--report"])
+        .arg(&report2)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Report written to"));
+    let html = assert_report(&report2, &["Summary", "Cluster centers and mean images"]);
+    assert!(!html.contains("<h2>Deskewing</h2>"));
+    assert!(html.contains("53.18%"));
+}
+
+#[test]
+fn classify_report_without_labels_or_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("v.npy");
+    let values: Vec<f32> = (0..40)
+        .map(|i| (i % 7) as f32 + (i / 20) as f32 * 50.0)
+        .collect();
+    std::fs::write(&data, npy::encode_f32(&[20, 2], &values)).unwrap();
+    let report = dir.path().join("v & <w>.html");
+    bin()
+        .args(["classify", "-k", "2", "--data"])
+        .arg(&data)
+        .arg("--report")
+        .arg(&report)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("<h2>Summary</h2>") && html.contains("no class labels"));
+    assert!(!html.contains("Scores per class"));
+    assert!(!html.contains("Cluster centers and mean images"));
+    assert!(html.contains("vector of 2 values"));
+}
+
+#[test]
+fn bad_report_path_fails_before_clustering() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("missing-folder").join("r.html");
+    bin()
+        .args(["classify", "--report"])
+        .arg(&report)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--report"));
+    assert!(!report.exists());
+}
+
+#[test]
+fn tutorial_writes_the_html_report_and_json_stays_one_line_with_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let assert = bin()
+        .args(["tutorial", "--json", "--progress", "always", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let o = assert.get_output();
+    let v = json_of(&o.stdout);
+    assert_eq!(v["raw"]["accuracy_percent"].as_f64(), Some(53.18));
+    let report = dir.path().join("report.html");
+    assert!(v["figures"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!(report.display().to_string())));
+    // The progress went to stderr.
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("k-means: K=10, 10 attempts"), "{stderr}");
+    let html = assert_report(
+        &report,
+        &[
+            "Summary",
+            "Data set and parameters",
+            "Confusion matrices",
+            "Cluster centers",
+            "Cluster mean images",
+            "Misclassified samples",
+            "Deskewing",
+        ],
+    );
+    assert!(html.contains("<h3>Raw pixels</h3>") && html.contains("<h3>Deskewed</h3>"));
+    assert!(html.contains("53.18%") && html.contains("70.92%") && html.contains("54.80%"));
+}
+
+#[test]
+fn quiet_and_piped_runs_draw_no_progress() {
+    for args in [
+        &["classify", "--json"][..],
+        &["-q", "classify", "--json"][..],
+    ] {
+        let assert = bin().args(args).assert().success();
+        let o = assert.get_output();
+        json_of(&o.stdout);
+        assert!(
+            o.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    bin()
+        .args(["classify", "--quiet", "--progress", "always"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--quiet"));
+}
+
+/// An `w` x `h` RGB gradient PNG with many colours.
+fn gradient_png(path: &Path, w: usize, h: usize) {
+    let rgb: Vec<u8> = (0..w * h)
+        .flat_map(|i| {
+            let (x, y) = (i % w, i / w);
+            [
+                (x * 255 / w) as u8,
+                (y * 255 / h) as u8,
+                ((x + y) % 256) as u8,
+            ]
+        })
+        .collect();
+    std::fs::write(path, imgcluster::report::encode_rgb8(w, h, &rgb).unwrap()).unwrap();
+}
+
+fn distinct(rgb: &[u8]) -> usize {
+    let mut colours: Vec<&[u8]> = rgb.chunks_exact(3).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    colours.len()
+}
+
+#[test]
+fn quantize_leaves_at_most_k_colours() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.png");
+    gradient_png(&input, 90, 70);
+    let out = dir.path().join("out.png");
+    bin()
+        .args(["quantize", "-k", "4", "-o"])
+        .arg(&out)
+        .arg(&input)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("-> 4 colours"));
+    let (w, h, color, rgb) = decode_png(&out);
+    assert_eq!((w, h, color), (90, 70, png::ColorType::Rgb));
+    assert_eq!(distinct(&rgb), 4);
+
+    // Subsampled fit (every 7th pixel), k-means++, a seed, JSON.
+    let out2 = dir.path().join("out2.png");
+    let stdout = bin()
+        .args([
+            "quantize",
+            "--colors",
+            "6",
+            "--init",
+            "pp",
+            "--seed",
+            "2",
+            "--max-samples",
+            "1000",
+            "--json",
+            "--out",
+        ])
+        .arg(&out2)
+        .arg(&input)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v = json_of(&stdout);
+    assert_eq!(v["fitted_pixels"].as_u64(), Some(900));
+    let (_, _, _, rgb) = decode_png(&out2);
+    assert!(distinct(&rgb) <= 6);
+    assert_eq!(
+        v["distinct_colors_out"].as_u64(),
+        Some(distinct(&rgb) as u64)
+    );
+
+    // Gray input: colours stay gray.
+    let gray = dir.path().join("gray.png");
+    let pixels: Vec<u8> = (0..=255).collect();
+    std::fs::write(&gray, encode_gray8(16, 16, &pixels).unwrap()).unwrap();
+    let out3 = dir.path().join("out3.png");
+    bin()
+        .args(["quantize", "-k", "3", "-o"])
+        .arg(&out3)
+        .arg(&gray)
+        .assert()
+        .success();
+    let (_, _, _, rgb) = decode_png(&out3);
+    assert_eq!(distinct(&rgb), 3);
+    assert!(rgb.chunks_exact(3).all(|p| p[0] == p[1] && p[1] == p[2]));
+}
+
+#[test]
+fn quantize_reproduces_opencv_colour_quantization() {
+    let Some(input) = fixture("quantize_input.png") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for (args, want) in [
+        (&["-k", "8"][..], "quantize_k8.png"),
+        (
+            &["-k", "5", "--init", "pp", "--seed", "3"][..],
+            "quantize_pp_k5_seed3.png",
+        ),
+    ] {
+        let Some(want) = fixture(want) else {
+            return;
+        };
+        let out = dir.path().join("out.png");
+        bin()
+            .arg("quantize")
+            .args(args)
+            .arg("-o")
+            .arg(&out)
+            .arg(&input)
+            .assert()
+            .success();
+        assert_eq!(decode_png(&out), decode_png(&want), "{args:?}");
+    }
+}
+
+#[test]
+fn quantize_bad_input_gets_a_clear_error_and_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.png");
+    let check = |image: &Path, extra: &[&str], names: &str| {
+        let assert = bin()
+            .arg("quantize")
+            .arg(image)
+            .args(extra)
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .failure();
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        assert!(
+            stderr.contains(names),
+            "stderr does not name {names}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!out.exists(), "output left behind");
+    };
+    check(&dir.path().join("missing.png"), &[], "missing.png");
+    let text = dir.path().join("notes.png");
+    std::fs::write(&text, "hello").unwrap();
+    check(&text, &[], "not a PNG");
+    let jpeg = dir.path().join("photo.jpg");
+    std::fs::write(&jpeg, [0xff, 0xd8, 0xff, 0xe0, 0, 16]).unwrap();
+    check(&jpeg, &[], "JPEG images are not supported");
+    let truncated = dir.path().join("truncated.png");
+    let png = encode_gray8(40, 40, &[9; 1600]).unwrap();
+    std::fs::write(&truncated, &png[..png.len() / 2]).unwrap();
+    check(&truncated, &[], "truncated.png");
+    let tiny = dir.path().join("tiny.png");
+    std::fs::write(&tiny, encode_gray8(2, 1, &[0, 255]).unwrap()).unwrap();
+    check(&tiny, &["-k", "0"], "--colors");
+    check(&tiny, &["-k", "3"], "-k 3: more colours than the 2 pixels");
+    check(&tiny, &["--attempts", "0"], "--attempts");
+    check(dir.path(), &[], "is a folder");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        4,
+        "only the four inputs remain"
+    );
 }

@@ -21,6 +21,9 @@ pub enum Error {
     /// A figure or report could not be produced.
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    /// An image could not be decoded or quantized.
+    #[error(transparent)]
+    Quantize(#[from] crate::quantize::QuantizeError),
     /// A feature pipeline got invalid input.
     #[error(transparent)]
     Features(#[from] crate::features::FeaturesError),

@@ -18,6 +18,8 @@
 //! * [`metrics`] — confusion matrix, cluster→class matching, accuracy, NMI, ARI.
 //! * [`model`] — a saved classifier (pipeline, centers, cluster→class mapping) and prediction.
 //! * [`report`] — figures (PNG) and reports.
+//! * [`report`] — figures (PNG) and reports (self-contained HTML).
+//! * [`quantize`] — colour quantization of an image with k-means.
 #![deny(missing_docs)]
 
 pub mod dataset;
@@ -29,6 +31,7 @@ pub mod kernels;
 pub mod kmeans;
 pub mod metrics;
 pub mod model;
+pub mod quantize;
 pub mod report;
 pub mod rng;
 pub mod threads;

@@ -66,6 +66,25 @@ pub enum ReportError {
         /// The limit.
         max_pixels: usize,
     },
+    /// Bytes given as a PNG image do not start with a PNG signature and header.
+    #[error("not a PNG image")]
+    NotPng,
+    /// Sample `index` is in a cluster (or class) outside `0..k`.
+    #[error("sample {index} is in cluster {cluster}, expected one below {k}")]
+    ClusterOutOfRange {
+        /// Position of the sample.
+        index: usize,
+        /// Its cluster or class.
+        cluster: u32,
+        /// The number of clusters or classes.
+        k: usize,
+    },
+    /// The data do not hold what the figure shows (`what`: "8-bit images", …).
+    #[error("the data set does not hold {what}")]
+    NotImages {
+        /// What is needed.
+        what: &'static str,
+    },
     /// The PNG encoder failed.
     #[error("PNG encoding failed")]
     Encode(#[from] png::EncodingError),

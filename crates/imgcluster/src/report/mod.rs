@@ -1,4 +1,5 @@
-//! Figures as PNG bytes: cluster centers, image grids, deskew strips, confusion heat maps.
+//! Figures as PNG bytes (cluster centers, image grids, deskew strips, confusion heat maps)
+//! and self-contained HTML reports ([`html`], with content from [`blocks`]).
 //!
 //! Every figure is a function that returns the bytes of an 8-bit RGB PNG; writing files is
 //! the caller's business. Figures are deterministic (same input, same bytes), images are
@@ -6,12 +7,15 @@
 //! exactly as matplotlib's `imshow` colours them ([`Colormap`]). Labels use an embedded
 //! bitmap font ([`font`]), so no font files or system libraries are involved.
 
+mod base64;
+pub mod blocks;
 pub mod canvas;
 pub mod colormap;
 mod error;
 pub mod figures;
 pub mod font;
 pub mod heatmap;
+pub mod html;
 mod png;
 mod viridis;
 

@@ -3,6 +3,7 @@
 mod common;
 mod dataset;
 mod figures;
+mod html;
 mod imgproc;
 mod kmeans;
 mod loaders;

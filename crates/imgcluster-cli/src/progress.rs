@@ -1,0 +1,190 @@
+//! Progress bars and spinners on standard error.
+//!
+//! Shown only when standard error is a terminal (or with `--progress always`), never with
+//! `--quiet`. Standard output is never written here, so `--json` output stays one line.
+
+use std::borrow::Cow;
+use std::io::{self, IsTerminal, Write};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use imgcluster::dataset::Dataset;
+use imgcluster::features::{preprocess, FeatureKind};
+use imgcluster::Threads;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
+
+use crate::args::ProgressArg;
+
+/// Images per chunk when preprocessing shows a bar.
+const CHUNK: usize = 4096;
+
+/// Where progress goes: nowhere, or standard error.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    target: Target,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Hidden,
+    /// Standard error is a terminal.
+    Terminal,
+    /// Standard error is not a terminal but progress was asked for.
+    Forced,
+}
+
+impl Progress {
+    /// From `--progress` and `--quiet`.
+    pub fn new(mode: ProgressArg, quiet: bool) -> Self {
+        let target = match mode {
+            _ if quiet => Target::Hidden,
+            ProgressArg::Never => Target::Hidden,
+            ProgressArg::Auto if io::stderr().is_terminal() => Target::Terminal,
+            ProgressArg::Auto => Target::Hidden,
+            ProgressArg::Always if io::stderr().is_terminal() => Target::Terminal,
+            ProgressArg::Always => Target::Forced,
+        };
+        Self { target }
+    }
+
+    fn draw_target(&self) -> ProgressDrawTarget {
+        match self.target {
+            Target::Hidden => ProgressDrawTarget::hidden(),
+            Target::Terminal => ProgressDrawTarget::stderr(),
+            Target::Forced => ProgressDrawTarget::term_like(Box::new(PlainStderr)),
+        }
+    }
+
+    /// A spinner with a message and the elapsed time, until the returned phase is dropped.
+    pub fn spinner(&self, message: impl Into<Cow<'static, str>>) -> Phase {
+        let bar = ProgressBar::with_draw_target(None, self.draw_target());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}")
+                .expect("valid template")
+                .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ "),
+        );
+        bar.set_message(message);
+        bar.enable_steady_tick(Duration::from_millis(100));
+        Phase(bar)
+    }
+
+    /// A bar of `len` steps with a message, until the returned phase is dropped.
+    pub fn bar(&self, len: u64, message: impl Into<Cow<'static, str>>) -> Phase {
+        let bar = ProgressBar::with_draw_target(Some(len), self.draw_target());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg} [{bar:30.cyan/blue}] {human_pos}/{human_len} {elapsed:.dim} (eta {eta})",
+            )
+            .expect("valid template")
+            .progress_chars("━╸ "),
+        );
+        bar.set_message(message);
+        Phase(bar)
+    }
+}
+
+/// A running spinner or bar; cleared from the terminal when dropped.
+pub struct Phase(ProgressBar);
+
+impl Phase {
+    /// Advances a bar by `n` steps.
+    pub fn inc(&self, n: u64) {
+        self.0.inc(n);
+    }
+}
+
+impl Drop for Phase {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// [`preprocess`] with progress: a bar over chunks of images when there are many, else a
+/// spinner. Each image is processed on its own, so the result is the same as one call.
+pub fn preprocess_with_progress(
+    ds: &Dataset,
+    kind: &FeatureKind,
+    threads: Threads,
+    progress: &Progress,
+) -> Result<Dataset> {
+    let context = || format!("--features {}", kind.name());
+    let n = ds.len();
+    if matches!(kind, FeatureKind::Raw) {
+        return preprocess(ds, kind, threads).with_context(context);
+    }
+    if n < 2 * CHUNK || ds.images_u8().is_err() {
+        let _phase = progress.spinner(format!("features: {} on {n} samples", kind.name()));
+        return preprocess(ds, kind, threads).with_context(context);
+    }
+    let phase = progress.bar(n as u64, format!("features: {}", kind.name()));
+    let mut pixels = Vec::with_capacity(n * ds.dims());
+    let indices: Vec<usize> = (0..n).collect();
+    for chunk in indices.chunks(CHUNK) {
+        let part = preprocess(&ds.subset(chunk), kind, threads).with_context(context)?;
+        let (values, _, _) = part.images_u8().with_context(context)?;
+        pixels.extend_from_slice(values);
+        phase.inc(chunk.len() as u64);
+    }
+    ds.with_images(pixels).with_context(context)
+}
+
+/// Standard error drawn as a plain terminal of 80 columns, for `--progress always` when it
+/// is a file or a pipe.
+#[derive(Debug)]
+struct PlainStderr;
+
+impl PlainStderr {
+    fn put(&self, s: &str) -> io::Result<()> {
+        io::stderr().lock().write_all(s.as_bytes())
+    }
+}
+
+impl TermLike for PlainStderr {
+    fn width(&self) -> u16 {
+        80
+    }
+
+    fn move_cursor_up(&self, n: usize) -> io::Result<()> {
+        if n > 0 {
+            self.put(&format!("\x1b[{n}A"))?;
+        }
+        Ok(())
+    }
+
+    fn move_cursor_down(&self, n: usize) -> io::Result<()> {
+        if n > 0 {
+            self.put(&format!("\x1b[{n}B"))?;
+        }
+        Ok(())
+    }
+
+    fn move_cursor_right(&self, n: usize) -> io::Result<()> {
+        if n > 0 {
+            self.put(&format!("\x1b[{n}C"))?;
+        }
+        Ok(())
+    }
+
+    fn move_cursor_left(&self, n: usize) -> io::Result<()> {
+        if n > 0 {
+            self.put(&format!("\x1b[{n}D"))?;
+        }
+        Ok(())
+    }
+
+    fn write_line(&self, s: &str) -> io::Result<()> {
+        self.put(&format!("{s}\n"))
+    }
+
+    fn write_str(&self, s: &str) -> io::Result<()> {
+        self.put(s)
+    }
+
+    fn clear_line(&self) -> io::Result<()> {
+        self.put("\r\x1b[2K")
+    }
+
+    fn flush(&self) -> io::Result<()> {
+        io::stderr().flush()
+    }
+}
