@@ -1467,3 +1467,186 @@ fn quantize_bad_input_gets_a_clear_error_and_no_output() {
         "only the four inputs remain"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// The bad-input table of docs/bad-inputs.md: one test per row not covered above.
+
+/// Runs `imgcluster args...` expecting failure; returns stderr after the common checks
+/// (non-zero exit that is not a panic, no panic message, `names` in the message).
+fn fails_naming(args: &[&std::ffi::OsStr], names: &str) -> String {
+    let o = bin().args(args).assert().failure().get_output().clone();
+    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        stderr.contains(names),
+        "stderr does not name {names}: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(o.status.code(), Some(101), "exit code of a panic");
+    stderr
+}
+
+fn os(s: &str) -> &std::ffi::OsStr {
+    std::ffi::OsStr::new(s)
+}
+
+#[test]
+fn bad_input_empty_and_truncated_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.npy");
+    std::fs::write(&empty, b"").unwrap();
+    fails_naming(
+        &[os("classify"), os("--data"), empty.as_os_str()],
+        "empty.npy",
+    );
+
+    let truncated = dir.path().join("truncated.npy");
+    let full = npy::encode_u8(&[10, 4, 4], &[3; 160]);
+    std::fs::write(&truncated, &full[..full.len() - 7]).unwrap();
+    fails_naming(
+        &[os("classify"), os("--data"), truncated.as_os_str()],
+        "truncated.npy",
+    );
+}
+
+#[test]
+fn bad_input_infinite_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let inf = dir.path().join("inf.npy");
+    let mut values = vec![0.5f32; 20];
+    values[7] = f32::INFINITY;
+    std::fs::write(&inf, npy::encode_f32(&[5, 4], &values)).unwrap();
+    let e = fails_naming(
+        &[
+            os("classify"),
+            os("-k"),
+            os("2"),
+            os("--data"),
+            inf.as_os_str(),
+        ],
+        "inf.npy",
+    );
+    assert!(e.contains("sample 1") && e.contains("feature 3"), "{e}");
+}
+
+#[test]
+fn bad_input_colour_grid_png_is_converted_to_gray() {
+    let dir = tempfile::tempdir().unwrap();
+    // A 4x2 RGB image of two 2x2 cells (one class band): red, then white.
+    let mut rgb = Vec::new();
+    for _y in 0..2 {
+        rgb.extend_from_slice(&[255, 0, 0, 255, 0, 0, 255, 255, 255, 255, 255, 255]);
+    }
+    let path = dir.path().join("colour.png");
+    std::fs::write(&path, imgcluster::report::encode_rgb8(4, 2, &rgb).unwrap()).unwrap();
+    let out = dir.path().join("gray.npy");
+    bin()
+        .args([
+            "features",
+            "--features",
+            "raw",
+            "--cell",
+            "2",
+            "--classes",
+            "1",
+            "--data",
+        ])
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let gray = npy::read(&out).unwrap();
+    assert_eq!(gray.shape, vec![2, 2, 2]);
+    // OpenCV's RGB2GRAY weights: red 255 -> 76, white -> 255.
+    assert_eq!(
+        gray.data,
+        NpyData::U8(vec![76, 76, 76, 76, 255, 255, 255, 255])
+    );
+}
+
+#[test]
+fn bad_input_constant_data_and_fewer_distinct_points_than_k() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, values) in [
+        ("constant.npy", vec![5u8; 80]),
+        (
+            "two_points.npy",
+            (0..80).map(|i| if i < 40 { 0 } else { 9 }).collect(),
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, npy::encode_u8(&[20, 4], &values)).unwrap();
+        let labels = dir.path().join(format!("{name}.labels.npy"));
+        bin()
+            .args(["classify", "-k", "4", "--data"])
+            .arg(&path)
+            .arg("--labels-out")
+            .arg(&labels)
+            .assert()
+            .success();
+        let got = read_labels(&labels);
+        assert_eq!(got.len(), 20);
+        assert!(got.iter().all(|&l| (0..4).contains(&l)), "{name}: {got:?}");
+    }
+}
+
+#[test]
+fn bad_input_max_iter_zero_and_bad_label_types() {
+    fails_naming(&[os("classify"), os("--max-iter"), os("0")], "--max-iter");
+    let dir = tempfile::tempdir().unwrap();
+    let fractional = dir.path().join("fractional.npy");
+    std::fs::write(&fractional, npy::encode_f32(&[5000], &vec![0.5; 5000])).unwrap();
+    fails_naming(
+        &[os("classify"), os("--labels"), fractional.as_os_str()],
+        "fractional.npy",
+    );
+    let matrix = dir.path().join("matrix.npy");
+    std::fs::write(&matrix, npy::encode_i32(&[2500, 2], &vec![0; 5000])).unwrap();
+    fails_naming(
+        &[os("classify"), os("--labels"), matrix.as_os_str()],
+        "matrix.npy",
+    );
+}
+
+#[test]
+fn bad_input_unwritable_output_folder_and_full_disk() {
+    fails_naming(
+        &[os("classify"), os("--out"), os("/proc/imgcluster-figures")],
+        "--out /proc/imgcluster-figures",
+    );
+    if Path::new("/dev/full").exists() {
+        let e = fails_naming(
+            &[os("classify"), os("--labels-out"), os("/dev/full")],
+            "/dev/full",
+        );
+        assert!(e.contains("No space left"), "{e}");
+        let e = fails_naming(
+            &[
+                os("features"),
+                os("--features"),
+                os("raw"),
+                os("--out"),
+                os("/dev/full"),
+            ],
+            "/dev/full",
+        );
+        assert!(e.contains("No space left"), "{e}");
+    }
+}
+
+#[test]
+fn bad_input_unreadable_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secret.npy");
+    std::fs::write(&path, npy::encode_u8(&[4, 2], &[0; 8])).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&path).is_ok() {
+        eprintln!("skipping: running with permission to read any file (root)");
+        return;
+    }
+    fails_naming(
+        &[os("classify"), os("--data"), path.as_os_str()],
+        "secret.npy",
+    );
+}
