@@ -69,7 +69,11 @@ pub fn l2sq_opencv(a: &[f32], b: &[f32]) -> f32 {
 /// Panics if `a` and `b` have different lengths.
 #[inline]
 pub fn l2sq_opencv_u8(a: &[u8], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len(), "l2sq_opencv_u8: slices of different lengths");
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "l2sq_opencv_u8: slices of different lengths"
+    );
     match isa() {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX2 and FMA were detected; the lengths are equal.
@@ -129,7 +133,11 @@ pub fn dot16_panel(
     stride: usize,
     out: &mut [f32],
 ) {
-    assert_eq!(stride % 16, 0, "dot16_panel: stride must be a multiple of 16");
+    assert_eq!(
+        stride % 16,
+        0,
+        "dot16_panel: stride must be a multiple of 16"
+    );
     assert!(
         rows.len() >= n_rows * stride
             && cols.len() >= n_cols * stride
@@ -163,11 +171,18 @@ pub fn dot16_panel(
 /// assert_eq!(out, [48.0, 16.0]);
 /// ```
 pub fn dot16_select(x: &[f32], cols: &[f32], idx: &[usize], stride: usize, out: &mut [f32]) {
-    assert_eq!(stride % 16, 0, "dot16_select: stride must be a multiple of 16");
+    assert_eq!(
+        stride % 16,
+        0,
+        "dot16_select: stride must be a multiple of 16"
+    );
     assert_eq!(x.len(), stride, "dot16_select: x must hold stride values");
     assert!(out.len() >= idx.len(), "dot16_select: out shorter than idx");
     let n_cols = cols.len() / stride.max(1);
-    assert!(idx.iter().all(|&c| c < n_cols), "dot16_select: column index out of range");
+    assert!(
+        idx.iter().all(|&c| c < n_cols),
+        "dot16_select: column index out of range"
+    );
     match isa() {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX2 and FMA were detected; shapes and indices were checked above.
@@ -177,7 +192,9 @@ pub fn dot16_select(x: &[f32], cols: &[f32], idx: &[usize], stride: usize, out: 
 }
 
 /// Sealed element types of samples: `f32`, and `u8` (pixels, widened exactly).
-pub trait Element: Copy + Send + Sync + PartialEq + std::fmt::Debug + 'static + sealed::Sealed {
+pub trait Element:
+    Copy + Send + Sync + PartialEq + std::fmt::Debug + 'static + sealed::Sealed
+{
     /// The value as `f32` (exact for both types).
     fn to_f32(self) -> f32;
     /// [`l2sq_opencv`] of a sample of this type and an `f32` center.
@@ -249,7 +266,10 @@ impl Element for u8 {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: AVX2 and FMA were detected; the lengths are equal.
             Isa::Avx2Fma => unsafe { super::x86::l2sq_opencv_u8_x2(a0, b0, a1, b1) },
-            _ => (scalar::l2sq_opencv_u8(a0, b0), scalar::l2sq_opencv_u8(a1, b1)),
+            _ => (
+                scalar::l2sq_opencv_u8(a0, b0),
+                scalar::l2sq_opencv_u8(a1, b1),
+            ),
         }
     }
     #[inline]

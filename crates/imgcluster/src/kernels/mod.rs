@@ -15,4 +15,6 @@ pub mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
-pub use dispatch::{dot16, dot16_panel, dot16_select, isa, l2sq_opencv, l2sq_opencv_u8, Element, Isa};
+pub use dispatch::{
+    dot16, dot16_panel, dot16_select, isa, l2sq_opencv, l2sq_opencv_u8, Element, Isa,
+};

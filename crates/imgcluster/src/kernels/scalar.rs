@@ -91,7 +91,11 @@ pub fn l2sq_opencv(a: &[f32], b: &[f32]) -> f32 {
 /// assert_eq!(l2sq_opencv_u8(&a, &b), l2sq_opencv(&wide, &b));
 /// ```
 pub fn l2sq_opencv_u8(a: &[u8], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len(), "l2sq_opencv_u8: slices of different lengths");
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "l2sq_opencv_u8: slices of different lengths"
+    );
     let mut acc = [0.0_f32; BLOCK];
     let blocks = a.len() / BLOCK;
     let (a_main, a_tail) = a.split_at(blocks * BLOCK);
@@ -181,8 +185,19 @@ pub fn reduce16(acc: &[f32; DOT_LANES]) -> f32 {
 /// # Panics
 ///
 /// Panics if a slice is shorter than its shape says.
-pub fn dot16_panel(rows: &[f32], n_rows: usize, cols: &[f32], n_cols: usize, stride: usize, out: &mut [f32]) {
-    assert!(rows.len() >= n_rows * stride && cols.len() >= n_cols * stride && out.len() >= n_rows * n_cols);
+pub fn dot16_panel(
+    rows: &[f32],
+    n_rows: usize,
+    cols: &[f32],
+    n_cols: usize,
+    stride: usize,
+    out: &mut [f32],
+) {
+    assert!(
+        rows.len() >= n_rows * stride
+            && cols.len() >= n_cols * stride
+            && out.len() >= n_rows * n_cols
+    );
     for r in 0..n_rows {
         let x = &rows[r * stride..(r + 1) * stride];
         for c in 0..n_cols {

@@ -130,7 +130,11 @@ pub unsafe fn dot16(a: &[f32], b: &[f32]) -> f32 {
     for blk in 0..blocks {
         let j = blk * 16;
         lo = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(j)), _mm256_loadu_ps(pb.add(j)), lo);
-        hi = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(j + 8)), _mm256_loadu_ps(pb.add(j + 8)), hi);
+        hi = _mm256_fmadd_ps(
+            _mm256_loadu_ps(pa.add(j + 8)),
+            _mm256_loadu_ps(pb.add(j + 8)),
+            hi,
+        );
     }
     let rem = n - blocks * 16;
     if rem > 0 {
@@ -138,7 +142,11 @@ pub unsafe fn dot16(a: &[f32], b: &[f32]) -> f32 {
         let mut xb = [0.0_f32; 16];
         xa[..rem].copy_from_slice(&a[blocks * 16..]);
         xb[..rem].copy_from_slice(&b[blocks * 16..]);
-        lo = _mm256_fmadd_ps(_mm256_loadu_ps(xa.as_ptr()), _mm256_loadu_ps(xb.as_ptr()), lo);
+        lo = _mm256_fmadd_ps(
+            _mm256_loadu_ps(xa.as_ptr()),
+            _mm256_loadu_ps(xb.as_ptr()),
+            lo,
+        );
         hi = _mm256_fmadd_ps(
             _mm256_loadu_ps(xa.as_ptr().add(8)),
             _mm256_loadu_ps(xb.as_ptr().add(8)),
@@ -201,11 +209,23 @@ pub unsafe fn dot16_panel(
     while r + 2 <= n_rows {
         let mut c = 0;
         while c + 3 <= n_cols {
-            tile::<2, 3>(pr.add(r * stride), pc.add(c * stride), stride, po.add(r * n_cols + c), n_cols);
+            tile::<2, 3>(
+                pr.add(r * stride),
+                pc.add(c * stride),
+                stride,
+                po.add(r * n_cols + c),
+                n_cols,
+            );
             c += 3;
         }
         while c < n_cols {
-            tile::<2, 1>(pr.add(r * stride), pc.add(c * stride), stride, po.add(r * n_cols + c), n_cols);
+            tile::<2, 1>(
+                pr.add(r * stride),
+                pc.add(c * stride),
+                stride,
+                po.add(r * n_cols + c),
+                n_cols,
+            );
             c += 1;
         }
         r += 2;
@@ -213,11 +233,23 @@ pub unsafe fn dot16_panel(
     if r < n_rows {
         let mut c = 0;
         while c + 4 <= n_cols {
-            tile::<1, 4>(pr.add(r * stride), pc.add(c * stride), stride, po.add(r * n_cols + c), n_cols);
+            tile::<1, 4>(
+                pr.add(r * stride),
+                pc.add(c * stride),
+                stride,
+                po.add(r * n_cols + c),
+                n_cols,
+            );
             c += 4;
         }
         while c < n_cols {
-            tile::<1, 1>(pr.add(r * stride), pc.add(c * stride), stride, po.add(r * n_cols + c), n_cols);
+            tile::<1, 1>(
+                pr.add(r * stride),
+                pc.add(c * stride),
+                stride,
+                po.add(r * n_cols + c),
+                n_cols,
+            );
             c += 1;
         }
     }

@@ -124,6 +124,7 @@ pub(crate) fn run<T: Element>(
         Init::RandomBox => (None, Reseed::RandomBox),
         Init::PlusPlus => (None, Reseed::PlusPlus),
         Init::Labels { labels, reseed } => (Some(labels.as_slice()), *reseed),
+        Init::Samples | Init::Centers(_) => return Err(KMeansError::InitNeedsFastMode),
     };
     let mut bbox = Vec::new();
     if seeding == Reseed::RandomBox {
@@ -372,7 +373,11 @@ fn update_int<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs) -> Result<(), KM
             }
         }
         let scale = 1.0_f32 / counters[max_k] as f32;
-        for (t, &s) in ws.temp.iter_mut().zip(&sums[max_k * dims..(max_k + 1) * dims]) {
+        for (t, &s) in ws
+            .temp
+            .iter_mut()
+            .zip(&sums[max_k * dims..(max_k + 1) * dims])
+        {
             *t = s as f32 * scale;
         }
         let mut max_dist = 0.0_f64;
@@ -555,7 +560,13 @@ impl Scratch {
 /// proven farther): the fast distances with their error bounds leave a shortlist of
 /// centers that can still be the minimum; a shortlist of one is the answer, a longer
 /// one is measured with the exact kernel (smallest distance, lowest index on ties).
-fn resolve<T: Element>(cm: &OpencvMargin, centers: &[f32], dims: usize, x: &[T], sc: &mut Scratch) -> usize {
+fn resolve<T: Element>(
+    cm: &OpencvMargin,
+    centers: &[f32],
+    dims: usize,
+    x: &[T],
+    sc: &mut Scratch,
+) -> usize {
     let center = |j: usize| &centers[j * dims..(j + 1) * dims];
     let mut h = f64::INFINITY;
     for &j in &sc.set {

@@ -3,9 +3,9 @@
 use super::exact::{self, AttemptWs};
 use super::init::{self, PlusPlusScratch};
 use super::lloyd::{self, Samples};
-use crate::kernels::Element;
-use super::params::{CheckedKMeansParams, Init, Reseed};
+use super::params::{CheckedKMeansParams, Init, Mode, Reseed};
 use super::KMeansError;
+use crate::kernels::Element;
 use crate::CvRng;
 
 /// The result of [`fit`]: the best attempt's labels and centers.
@@ -321,6 +321,9 @@ fn run_opencv<T: Element>(
     ws: &mut Workspace,
     parallel: bool,
 ) -> Result<KMeansFit, KMeansError> {
+    if params.mode() == Mode::Fast {
+        return super::fast::fit(params, samples, rng, parallel);
+    }
     let max_abs = samples
         .data
         .iter()
@@ -382,6 +385,7 @@ fn run<T: Element>(
         Init::RandomBox => (None, Reseed::RandomBox),
         Init::PlusPlus => (None, Reseed::PlusPlus),
         Init::Labels { labels, reseed } => (Some(labels.as_slice()), *reseed),
+        Init::Samples | Init::Centers(_) => return Err(KMeansError::InitNeedsFastMode),
     };
     if let Some(labels) = initial_labels {
         ws.labels.copy_from_slice(labels);

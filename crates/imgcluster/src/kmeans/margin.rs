@@ -165,14 +165,24 @@ mod tests {
 
     #[test]
     fn opencv_kernel_stays_within_its_margin() {
-        for (n, scale) in [(1, 1.0), (15, 3.0), (16, 1e-20), (400, 255.0), (784, 1e6), (1000, 1e-3)] {
+        for (n, scale) in [
+            (1, 1.0),
+            (15, 3.0),
+            (16, 1e-20),
+            (400, 255.0),
+            (784, 1e6),
+            (1000, 1e-3),
+        ] {
             let m = OpencvMargin::new(n);
             for seed in 0..20 {
                 let a = pseudo(n, seed, scale);
                 let b = pseudo(n, seed + 99, scale);
                 let d = f64::from(l2sq_opencv(&a, &b));
                 let e = exact_sq(&a, &b);
-                assert!(m.cv_lower(e) <= d && d <= m.cv_upper(e), "n {n} seed {seed}");
+                assert!(
+                    m.cv_lower(e) <= d && d <= m.cv_upper(e),
+                    "n {n} seed {seed}"
+                );
                 let t = e.sqrt();
                 assert!(m.true_lower(d) <= t && t <= m.true_upper(d));
             }
