@@ -152,6 +152,54 @@ pub fn dot16_panel(
     }
 }
 
+/// [`dot16_panel`] on selected rows of a larger row-major matrix:
+/// `out[m * n_cols + c] = dot16(rows[idx[m]], cols[c])` (same bits as `dot16`).
+///
+/// # Panics
+///
+/// Panics if `stride` is not a multiple of 16, a row index is out of range, or a
+/// slice is shorter than its shape.
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kernels::dot16_gather;
+///
+/// let rows = [[1.0_f32; 16], [2.0; 16], [3.0; 16]].concat();
+/// let mut out = [0.0_f32; 2];
+/// dot16_gather(&rows, &[2, 0], &[1.0; 16], 1, 16, &mut out);
+/// assert_eq!(out, [48.0, 16.0]);
+/// ```
+pub fn dot16_gather(
+    rows: &[f32],
+    idx: &[usize],
+    cols: &[f32],
+    n_cols: usize,
+    stride: usize,
+    out: &mut [f32],
+) {
+    assert_eq!(
+        stride % 16,
+        0,
+        "dot16_gather: stride must be a multiple of 16"
+    );
+    let n_rows = rows.len() / stride.max(1);
+    assert!(
+        idx.iter().all(|&r| r < n_rows),
+        "dot16_gather: row index out of range"
+    );
+    assert!(
+        cols.len() >= n_cols * stride && out.len() >= idx.len() * n_cols,
+        "dot16_gather: slices shorter than their shapes"
+    );
+    match isa() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX2 and FMA were detected; shapes and indices were checked above.
+        Isa::Avx2Fma => unsafe { super::x86::dot16_gather(rows, idx, cols, n_cols, stride, out) },
+        _ => scalar::dot16_gather(rows, idx, cols, n_cols, stride, out),
+    }
+}
+
 /// [`dot16`] of one row against selected columns: `out[m] = dot16(x, column idx[m])`,
 /// where `x` and every column hold `stride` values (a multiple of 16, zero-padded).
 ///

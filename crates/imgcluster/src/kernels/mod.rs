@@ -16,5 +16,5 @@ pub mod scalar;
 mod x86;
 
 pub use dispatch::{
-    dot16, dot16_panel, dot16_select, isa, l2sq_opencv, l2sq_opencv_u8, Element, Isa,
+    dot16, dot16_gather, dot16_panel, dot16_select, isa, l2sq_opencv, l2sq_opencv_u8, Element, Isa,
 };

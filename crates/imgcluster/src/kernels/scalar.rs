@@ -232,6 +232,28 @@ pub fn l2sq_sequential(a: &[f32], b: &[f32]) -> f32 {
     })
 }
 
+/// `out[m * n_cols + c] = dot16(rows[idx[m]], cols[c])`, rows and columns stored with
+/// `stride` values each.
+///
+/// # Panics
+///
+/// Panics if a slice is shorter than its shape says.
+pub fn dot16_gather(
+    rows: &[f32],
+    idx: &[usize],
+    cols: &[f32],
+    n_cols: usize,
+    stride: usize,
+    out: &mut [f32],
+) {
+    for (m, &r) in idx.iter().enumerate() {
+        let x = &rows[r * stride..(r + 1) * stride];
+        for c in 0..n_cols {
+            out[m * n_cols + c] = dot16(x, &cols[c * stride..(c + 1) * stride]);
+        }
+    }
+}
+
 /// `out[m] = dot16(x, column idx[m])` for columns stored with `stride` values.
 ///
 /// # Panics

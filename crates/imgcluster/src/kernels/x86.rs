@@ -161,7 +161,7 @@ pub unsafe fn dot16(a: &[f32], b: &[f32]) -> f32 {
 #[inline]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn tile<const MR: usize, const NR: usize>(
-    rows: *const f32,
+    rows: [*const f32; MR],
     cols: *const f32,
     stride: usize,
     out: *mut f32,
@@ -172,9 +172,10 @@ unsafe fn tile<const MR: usize, const NR: usize>(
     while j < stride {
         let mut x = [[_mm256_setzero_ps(); 2]; MR];
         for (r, xr) in x.iter_mut().enumerate() {
-            xr[0] = _mm256_loadu_ps(rows.add(r * stride + j));
-            xr[1] = _mm256_loadu_ps(rows.add(r * stride + j + 8));
+            xr[0] = _mm256_loadu_ps(rows[r].add(j));
+            xr[1] = _mm256_loadu_ps(rows[r].add(j + 8));
         }
+        #[allow(clippy::needless_range_loop)]
         for c in 0..NR {
             let y0 = _mm256_loadu_ps(cols.add(c * stride + j));
             let y1 = _mm256_loadu_ps(cols.add(c * stride + j + 8));
@@ -205,12 +206,14 @@ pub unsafe fn dot16_panel(
 ) {
     debug_assert_eq!(stride % 16, 0);
     let (pr, pc, po) = (rows.as_ptr(), cols.as_ptr(), out.as_mut_ptr());
+    let row = |r: usize| pr.add(r * stride);
+    let two = |r: usize| [row(r), row(r + 1)];
     let mut r = 0;
     while r + 2 <= n_rows {
         let mut c = 0;
         while c + 3 <= n_cols {
             tile::<2, 3>(
-                pr.add(r * stride),
+                two(r),
                 pc.add(c * stride),
                 stride,
                 po.add(r * n_cols + c),
@@ -220,7 +223,7 @@ pub unsafe fn dot16_panel(
         }
         while c < n_cols {
             tile::<2, 1>(
-                pr.add(r * stride),
+                two(r),
                 pc.add(c * stride),
                 stride,
                 po.add(r * n_cols + c),
@@ -234,7 +237,7 @@ pub unsafe fn dot16_panel(
         let mut c = 0;
         while c + 4 <= n_cols {
             tile::<1, 4>(
-                pr.add(r * stride),
+                [row(r)],
                 pc.add(c * stride),
                 stride,
                 po.add(r * n_cols + c),
@@ -244,7 +247,72 @@ pub unsafe fn dot16_panel(
         }
         while c < n_cols {
             tile::<1, 1>(
-                pr.add(r * stride),
+                [row(r)],
+                pc.add(c * stride),
+                stride,
+                po.add(r * n_cols + c),
+                n_cols,
+            );
+            c += 1;
+        }
+    }
+}
+
+/// `dot16_panel` on the rows `rows[idx[m]]` of a larger matrix:
+/// `out[m * n_cols + c] = dot16(row idx[m], column c)`.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn dot16_gather(
+    rows: &[f32],
+    idx: &[usize],
+    cols: &[f32],
+    n_cols: usize,
+    stride: usize,
+    out: &mut [f32],
+) {
+    debug_assert_eq!(stride % 16, 0);
+    let (pr, pc, po) = (rows.as_ptr(), cols.as_ptr(), out.as_mut_ptr());
+    let row = |m: usize| pr.add(idx[m] * stride);
+    let n_rows = idx.len();
+    let mut r = 0;
+    while r + 2 <= n_rows {
+        let mut c = 0;
+        while c + 3 <= n_cols {
+            tile::<2, 3>(
+                [row(r), row(r + 1)],
+                pc.add(c * stride),
+                stride,
+                po.add(r * n_cols + c),
+                n_cols,
+            );
+            c += 3;
+        }
+        while c < n_cols {
+            tile::<2, 1>(
+                [row(r), row(r + 1)],
+                pc.add(c * stride),
+                stride,
+                po.add(r * n_cols + c),
+                n_cols,
+            );
+            c += 1;
+        }
+        r += 2;
+    }
+    if r < n_rows {
+        let mut c = 0;
+        while c + 4 <= n_cols {
+            tile::<1, 4>(
+                [row(r)],
+                pc.add(c * stride),
+                stride,
+                po.add(r * n_cols + c),
+                n_cols,
+            );
+            c += 4;
+        }
+        while c < n_cols {
+            tile::<1, 1>(
+                [row(r)],
                 pc.add(c * stride),
                 stride,
                 po.add(r * n_cols + c),

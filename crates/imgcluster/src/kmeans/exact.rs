@@ -35,6 +35,9 @@ use crate::CvRng;
 /// Largest number of per-sample lower bounds kept per attempt.
 const MAX_BOUNDS: usize = 1 << 24;
 
+/// One chunk of the per-sample state: index, labels, upper bounds, lower bounds.
+type ChunkItem<'a> = (usize, ((&'a mut [u32], &'a mut [f64]), &'a mut [f64]));
+
 /// Rows per call of the blocked dot-product kernel.
 const BATCH: usize = 32;
 
@@ -491,7 +494,7 @@ fn assign<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bool) {
         gdrift: &ws.gdrift,
         gsep: &ws.gsep,
     };
-    let work = |(c, ((labels, upper), lower)): (usize, ((&mut [u32], &mut [f64]), &mut [f64]))| {
+    let work = |(c, ((labels, upper), lower)): ChunkItem<'_>| {
         assign_chunk(ctx, &info, c * CHUNK, labels, upper, lower, bounded);
     };
     if ctx.parallel {

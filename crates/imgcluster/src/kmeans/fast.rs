@@ -27,14 +27,20 @@ use super::lloyd::{Samples, CHUNK};
 use super::margin::{true_dist_upper, DotMargin};
 use super::params::{CheckedKMeansParams, Init};
 use super::{init, KMeansError, KMeansFit};
-use crate::kernels::{dot16, dot16_panel, Element};
+use crate::kernels::{dot16, dot16_panel, dot16_select, Element};
 use crate::CvRng;
+
+/// One chunk of the per-sample state: index, labels, upper bounds, lower bounds.
+type ChunkItem<'a> = (usize, ((&'a mut [u32], &'a mut [f64]), &'a mut [f64]));
 
 /// Rows per call of the blocked kernel.
 const BATCH: usize = 32;
 
-/// Target number of centers per bound group.
+/// Centers per bound group when one bound per center would take too much memory.
 const GROUP: usize = 8;
+
+/// Largest number of per-sample lower bounds (one per center, Elkan) kept.
+const MAX_BOUNDS: usize = 1 << 25;
 
 /// Fast-mode fit: every attempt from its initial centers, the one with the smallest
 /// inertia wins (the first on ties).
@@ -149,6 +155,7 @@ struct Engine<'a, T> {
     k: usize,
     stride: usize,
     groups: usize,
+    gsize: usize,
     xx: Vec<f64>,
     xnorm: Vec<f64>,
     dm: DotMargin,
@@ -197,11 +204,17 @@ impl<'a, T: Element> Engine<'a, T> {
             xx.chunks_mut(CHUNK).enumerate().for_each(work);
         }
         let xnorm = xx.iter().map(|v| v.sqrt()).collect();
+        let gsize = if samples.n.saturating_mul(k) <= MAX_BOUNDS {
+            1
+        } else {
+            GROUP
+        };
         Self {
             samples,
             k,
             stride,
-            groups: k.div_ceil(GROUP),
+            gsize,
+            groups: k.div_ceil(gsize),
             xx,
             xnorm,
             dm: DotMargin::new(stride),
@@ -233,9 +246,10 @@ impl<'a, T: Element> Engine<'a, T> {
             cpack[j * stride..j * stride + dims].copy_from_slice(c);
             cc[j] = c.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
         }
+        let gs = self.gsize;
         let gdrift = (0..self.groups)
             .map(|g| {
-                drift[g * GROUP..((g + 1) * GROUP).min(k)]
+                drift[g * gs..((g + 1) * gs).min(k)]
                     .iter()
                     .fold(0.0_f64, |m, &d| m.max(d))
             })
@@ -358,7 +372,7 @@ impl<'a, T: Element> Engine<'a, T> {
     fn assign(&self, st: &mut State, prep: &Prepared, bounded: bool) -> usize {
         let groups = self.groups;
         let work =
-            |(c, ((labels, upper), lower)): (usize, ((&mut [u32], &mut [f64]), &mut [f64]))| {
+            |(c, ((labels, upper), lower)): ChunkItem<'_>| {
                 self.assign_chunk(prep, c * CHUNK, labels, upper, lower, bounded)
             };
         if self.parallel {
@@ -389,10 +403,12 @@ impl<'a, T: Element> Engine<'a, T> {
         lower: &mut [f64],
         bounded: bool,
     ) -> usize {
-        let (k, stride, groups) = (self.k, self.stride, self.groups);
+        let (k, stride, groups, gs) = (self.k, self.stride, self.groups, self.gsize);
         let mut xf = vec![0.0_f32; stride];
         let mut t = vec![0.0_f64; k];
         let mut alive = Vec::with_capacity(groups);
+        let mut cand = Vec::with_capacity(k);
+        let mut dots = vec![0.0_f32; k];
         let mut changed = 0;
         let mut todo = Vec::new();
         for off in 0..labels.len() {
@@ -428,24 +444,17 @@ impl<'a, T: Element> Engine<'a, T> {
                 upper[off] = u;
                 continue;
             }
-            let (mut best, mut best_t) = (a, t[a]);
-            let mut dots = [0.0_f32; GROUP];
+            cand.clear();
             for &g in &alive {
-                let (j0, j1) = (g * GROUP, ((g + 1) * GROUP).min(k));
-                dot16_panel(
-                    &xf,
-                    1,
-                    &prep.cpack[j0 * stride..j1 * stride],
-                    j1 - j0,
-                    stride,
-                    &mut dots,
-                );
-                for j in j0..j1 {
-                    t[j] = (xx + prep.cc[j]) - 2.0 * f64::from(dots[j - j0]);
-                    if t[j] < best_t || (t[j] == best_t && j < best) {
-                        best = j;
-                        best_t = t[j];
-                    }
+                cand.extend((g * gs..((g + 1) * gs).min(k)).filter(|&j| j != a));
+            }
+            dot16_select(&xf, &prep.cpack, &cand, stride, &mut dots);
+            let (mut best, mut best_t) = (a, t[a]);
+            for (&j, &d) in cand.iter().zip(&dots) {
+                t[j] = (xx + prep.cc[j]) - 2.0 * f64::from(d);
+                if t[j] < best_t || (t[j] == best_t && j < best) {
+                    best = j;
+                    best_t = t[j];
                 }
             }
             let lower_of = |tj: f64| (tj - e).max(0.0).sqrt() * (1.0 - 1e-9);
@@ -454,8 +463,8 @@ impl<'a, T: Element> Engine<'a, T> {
                 for (j, &tj) in t
                     .iter()
                     .enumerate()
-                    .take(((g + 1) * GROUP).min(k))
-                    .skip(g * GROUP)
+                    .take(((g + 1) * gs).min(k))
+                    .skip(g * gs)
                 {
                     if j != best {
                         m = m.min(lower_of(tj));
@@ -464,7 +473,7 @@ impl<'a, T: Element> Engine<'a, T> {
                 lb[g] = m;
             }
             if best != a {
-                let ga = a / GROUP;
+                let ga = a / gs;
                 lb[ga] = lb[ga].min(lower_of(t[a]));
                 labels[off] = best as u32;
                 changed += 1;
@@ -476,6 +485,7 @@ impl<'a, T: Element> Engine<'a, T> {
         }
         let mut panel = vec![0.0_f32; BATCH.min(todo.len()) * stride];
         let mut dots = vec![0.0_f32; BATCH.min(todo.len()) * k];
+        let gs = self.gsize;
         for batch in todo.chunks(BATCH) {
             for (b, &off) in batch.iter().enumerate() {
                 T::widen(self.samples.row(start + off), &mut panel[b * stride..]);
@@ -497,7 +507,7 @@ impl<'a, T: Element> Engine<'a, T> {
                 lb.fill(f64::INFINITY);
                 for (j, &tj) in t.iter().enumerate() {
                     if j != best {
-                        let g = &mut lb[j / GROUP];
+                        let g = &mut lb[j / gs];
                         *g = g.min((tj - e).max(0.0).sqrt() * (1.0 - 1e-9));
                     }
                 }

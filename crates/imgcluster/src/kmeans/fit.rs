@@ -303,13 +303,18 @@ pub fn fit_reference(
 /// holds them as bytes.
 fn as_bytes(data: &[f32], bytes: &mut Vec<u8>) -> bool {
     bytes.clear();
-    let ok = data
-        .iter()
-        .all(|&v| (0.0..=255.0).contains(&v) && v.is_sign_positive() && v.fract() == 0.0);
-    if ok {
-        bytes.extend(data.iter().map(|&v| v as u8));
+    bytes.reserve(data.len());
+    for &v in data {
+        // `as u8` saturates and maps NaN to 0, so the round trip fails for anything
+        // but an integer in 0..=255 (and -0.0, caught by the sign test).
+        let b = v as u8;
+        if f32::from(b) != v || v.is_sign_negative() {
+            bytes.clear();
+            return false;
+        }
+        bytes.push(b);
     }
-    ok
+    true
 }
 
 /// OpenCV mode: the pruned parallel engine when its error analysis covers the data,

@@ -4,5 +4,6 @@ mod common;
 mod dataset;
 mod figures;
 mod imgproc;
+mod kernels;
 mod kmeans;
 mod metrics;
