@@ -134,6 +134,15 @@ pub enum InitArg {
     Pp,
 }
 
+/// Which k-means to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// OpenCV's cv::kmeans, bit for bit.
+    Opencv,
+    /// Lloyd to convergence with bounds (--init random then means k random samples).
+    Fast,
+}
+
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
     #[command(flatten)]
@@ -156,6 +165,12 @@ pub struct ClassifyArgs {
     /// Initial centers.
     #[arg(long, value_enum, default_value_t = InitArg::Random)]
     pub init: InitArg,
+    /// k-means flavour.
+    #[arg(long, value_enum, default_value_t = ModeArg::Opencv)]
+    pub mode: ModeArg,
+    /// Initial centers as a .npy of float32, K x D (needs --mode fast).
+    #[arg(long, value_name = "FILE.npy")]
+    pub init_centers: Option<PathBuf>,
     /// Seed as cv2.setRNGSeed(N); without it, OpenCV's default generator state.
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub seed: Option<i32>,

@@ -8,11 +8,11 @@ use anyhow::Result;
 use imgcluster::dataset::npy;
 use imgcluster::features::FeatureKind;
 use imgcluster::imgproc::DeskewValidParams;
-use imgcluster::kmeans::{Init, KMeansParams, TermCriteria};
+use imgcluster::kmeans::{Init, KMeansParams, Mode, TermCriteria};
 use imgcluster::Threads;
 use serde_json::{json, Value};
 
-use crate::args::{ClassifyArgs, DataArgs, FeaturesArg, InitArg};
+use crate::args::{ClassifyArgs, DataArgs, FeaturesArg, InitArg, ModeArg};
 use crate::data::{self, DataSource};
 use crate::figures;
 use crate::html_report::{self, RunView, Timings};
@@ -50,9 +50,16 @@ struct Config {
 
 fn config(a: &ClassifyArgs) -> Result<Config> {
     let threads = threads(a.threads);
-    let init = match a.init {
-        InitArg::Random => Init::RandomBox,
-        InitArg::Pp => Init::PlusPlus,
+    let mode = match a.mode {
+        ModeArg::Opencv => Mode::OpenCv,
+        ModeArg::Fast => Mode::Fast,
+    };
+    let init = match (&a.init_centers, a.mode, a.init) {
+        (Some(path), ModeArg::Fast, _) => Init::Centers(read_centers(path, a.k as usize)?),
+        (Some(_), ModeArg::Opencv, _) => anyhow::bail!("--init-centers needs --mode fast"),
+        (None, ModeArg::Fast, InitArg::Random) => Init::Samples,
+        (None, _, InitArg::Random) => Init::RandomBox,
+        (None, _, InitArg::Pp) => Init::PlusPlus,
     };
     let params = KMeansParams::new(a.k as usize)
         .term(
@@ -62,6 +69,7 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
         )
         .attempts(a.attempts as usize)
         .init(init)
+        .mode(mode)
         .threads(threads)
         .check()?;
     if let Some(dir) = &a.out {
@@ -96,6 +104,27 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
         report: a.report.clone(),
         json: a.json,
     })
+}
+
+/// `--init-centers`: a float32 .npy of `k` rows.
+fn read_centers(path: &std::path::Path, k: usize) -> Result<Vec<f32>> {
+    use anyhow::Context;
+    let arr = npy::read(path).with_context(|| format!("--init-centers {}", path.display()))?;
+    match (arr.data, arr.shape.first()) {
+        (npy::NpyData::F32(v), Some(&rows)) if rows == k => Ok(v),
+        _ => anyhow::bail!(
+            "--init-centers {}: expected a float32 array of {k} rows (K x D)",
+            path.display()
+        ),
+    }
+}
+
+/// Peak resident memory of this process in MiB (`VmHWM`), where the OS reports it.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
 
 pub fn run(a: &ClassifyArgs, progress: &Progress, w: &mut impl Write) -> Result<()> {
@@ -189,8 +218,9 @@ fn source_name(src: &DataSource) -> String {
 
 fn init_name(init: &Init) -> &'static str {
     match init {
-        Init::RandomBox => "random",
+        Init::RandomBox | Init::Samples => "random",
         Init::PlusPlus => "pp",
+        Init::Centers(_) => "centers",
         _ => "labels",
     }
 }
@@ -208,6 +238,11 @@ pub fn run_json(o: &RunOutcome, spec: &RunSpec) -> Value {
         "max_iter": p.max_iter(),
         "epsilon": p.epsilon_sq().sqrt(),
         "init": init_name(p.init()),
+        "mode": match p.mode() {
+            Mode::Fast => "fast",
+            _ => "opencv",
+        },
+        "peak_rss_mb": peak_rss_mb(),
         "seed": spec.seed,
         "threads": spec.threads.count(),
         "compactness": fit.compactness,

@@ -1,13 +1,20 @@
-//! Distance kernels: the only place that owns arithmetic whose exact rounding matters.
+//! Distance kernels: the only place that owns arithmetic whose exact rounding matters,
+//! and the only place with `unsafe` and SIMD.
 //!
-//! k-means reproduces OpenCV's labels only if every squared distance is computed with
-//! the same `f32` operations in the same order as OpenCV's `cv::hal::normL2Sqr_`.
-//! [`scalar::l2sq_opencv`] is the reference implementation of that order in plain
-//! `f32` arithmetic (see its documentation for the lane structure); [`l2sq_opencv`]
-//! is the entry point the rest of the library calls, which is where a SIMD version
-//! with the same results will be selected once it exists.
+//! * [`l2sq_opencv`] — OpenCV's `normL2Sqr_`, bit for bit (k-means in OpenCV mode);
+//! * [`dot16`], [`dot16_panel`] — the fast-mode dot product in one fixed order, single
+//!   pairs or blocked (GEMM-like), with the same bits either way;
+//! * [`Element`] — the sample types (`f32`, `u8`) the kernels read directly.
+//!
+//! [`scalar`] holds the reference implementations, always compiled. The SIMD versions
+//! (AVX2 + FMA on x86-64, detected once per process, see [`isa`]) return bit-identical
+//! results; the tests check that on awkward sizes.
 
 mod dispatch;
 pub mod scalar;
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
-pub use dispatch::l2sq_opencv;
+pub use dispatch::{
+    dot16, dot16_gather, dot16_panel, dot16_select, isa, l2sq_opencv, l2sq_opencv_u8, Element, Isa,
+};

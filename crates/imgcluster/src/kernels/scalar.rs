@@ -73,6 +73,139 @@ pub fn l2sq_opencv(a: &[f32], b: &[f32]) -> f32 {
     d
 }
 
+/// [`l2sq_opencv`] for a sample of bytes: each byte is widened to `f32` (exactly)
+/// and the result is bit-identical to `l2sq_opencv` on the widened sample.
+///
+/// # Panics
+///
+/// Panics if `a` and `b` have different lengths.
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kernels::scalar::{l2sq_opencv, l2sq_opencv_u8};
+///
+/// let a: Vec<u8> = (0..40).collect();
+/// let b = [1.5_f32; 40];
+/// let wide: Vec<f32> = a.iter().map(|&v| f32::from(v)).collect();
+/// assert_eq!(l2sq_opencv_u8(&a, &b), l2sq_opencv(&wide, &b));
+/// ```
+pub fn l2sq_opencv_u8(a: &[u8], b: &[f32]) -> f32 {
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "l2sq_opencv_u8: slices of different lengths"
+    );
+    let mut acc = [0.0_f32; BLOCK];
+    let blocks = a.len() / BLOCK;
+    let (a_main, a_tail) = a.split_at(blocks * BLOCK);
+    let (b_main, b_tail) = b.split_at(blocks * BLOCK);
+    for (ca, cb) in a_main.chunks_exact(BLOCK).zip(b_main.chunks_exact(BLOCK)) {
+        for i in 0..BLOCK {
+            let t = f32::from(ca[i]) - cb[i];
+            acc[i] += t * t;
+        }
+    }
+    let mut s = [0.0_f32; LANES];
+    for (l, s) in s.iter_mut().enumerate() {
+        *s = ((acc[l] + acc[LANES + l]) + acc[2 * LANES + l]) + acc[3 * LANES + l];
+    }
+    let mut d = (s[0] + s[2]) + (s[1] + s[3]);
+    for (&x, &y) in a_tail.iter().zip(b_tail) {
+        let t = f32::from(x) - y;
+        d += t * t;
+    }
+    d
+}
+
+/// Lanes of the fast dot product [`dot16`].
+pub const DOT_LANES: usize = 16;
+
+/// Dot product in the fixed order every fast-mode kernel uses, so that a blocked,
+/// a single-pair and a scalar computation give the same bits:
+///
+/// 1. 16 `f32` lanes, all zero. The input is zero-padded to a multiple of 16;
+///    element `i` goes to lane `i mod 16`, and each lane is updated in index order
+///    with a fused multiply-add `acc = fma(a[i], b[i], acc)` (one rounding).
+/// 2. Tree reduction: `s8[l] = acc[l] + acc[l+8]`, `s4[l] = s8[l] + s8[l+4]`,
+///    `s2[l] = s4[l] + s4[l+2]`, result `s2[0] + s2[1]`.
+///
+/// Every term passes through at most `ceil(n/16) + 4` roundings, so the error is at
+/// most `γ(ceil(n/16) + 4) · Σ|a_i b_i|` with `γ(m) = m u / (1 - m u)`, `u = 2^-24`
+/// (plus an underflow term of a few `2^-149` per operation).
+///
+/// # Panics
+///
+/// Panics if `a` and `b` have different lengths.
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kernels::scalar::dot16;
+///
+/// assert_eq!(dot16(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]), 32.0);
+/// assert_eq!(dot16(&[], &[]), 0.0);
+/// ```
+pub fn dot16(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "dot16: slices of different lengths");
+    let mut acc = [0.0_f32; DOT_LANES];
+    let mut ca = a.chunks_exact(DOT_LANES);
+    let mut cb = b.chunks_exact(DOT_LANES);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for l in 0..DOT_LANES {
+            acc[l] = x[l].mul_add(y[l], acc[l]);
+        }
+    }
+    // The zero-padded last block: padding lanes add fma(0, 0, acc) = acc.
+    for (l, (&x, &y)) in ca.remainder().iter().zip(cb.remainder()).enumerate() {
+        acc[l] = x.mul_add(y, acc[l]);
+    }
+    reduce16(&acc)
+}
+
+/// The reduction tree of [`dot16`].
+pub fn reduce16(acc: &[f32; DOT_LANES]) -> f32 {
+    let mut s8 = [0.0_f32; 8];
+    for l in 0..8 {
+        s8[l] = acc[l] + acc[l + 8];
+    }
+    let mut s4 = [0.0_f32; 4];
+    for l in 0..4 {
+        s4[l] = s8[l] + s8[l + 4];
+    }
+    let s2 = [s4[0] + s4[2], s4[1] + s4[3]];
+    s2[0] + s2[1]
+}
+
+/// All dot products between `rows` rows and `cols` columns stored row-major with a
+/// common `stride`: `out[r * cols + c] = dot16(rows[r], cols[c])` over the first
+/// `stride` values of each (callers zero-pad past the real length, which does not
+/// change [`dot16`]'s result).
+///
+/// # Panics
+///
+/// Panics if a slice is shorter than its shape says.
+pub fn dot16_panel(
+    rows: &[f32],
+    n_rows: usize,
+    cols: &[f32],
+    n_cols: usize,
+    stride: usize,
+    out: &mut [f32],
+) {
+    assert!(
+        rows.len() >= n_rows * stride
+            && cols.len() >= n_cols * stride
+            && out.len() >= n_rows * n_cols
+    );
+    for r in 0..n_rows {
+        let x = &rows[r * stride..(r + 1) * stride];
+        for c in 0..n_cols {
+            out[r * n_cols + c] = dot16(x, &cols[c * stride..(c + 1) * stride]);
+        }
+    }
+}
+
 /// Squared Euclidean distance summed left to right in `f32` (`d += t*t`), the
 /// textbook order. Not used by k-means; kept to show (in tests) that the order matters.
 ///
@@ -97,6 +230,39 @@ pub fn l2sq_sequential(a: &[f32], b: &[f32]) -> f32 {
         let t = x - y;
         d + t * t
     })
+}
+
+/// `out[m * n_cols + c] = dot16(rows[idx[m]], cols[c])`, rows and columns stored with
+/// `stride` values each.
+///
+/// # Panics
+///
+/// Panics if a slice is shorter than its shape says.
+pub fn dot16_gather(
+    rows: &[f32],
+    idx: &[usize],
+    cols: &[f32],
+    n_cols: usize,
+    stride: usize,
+    out: &mut [f32],
+) {
+    for (m, &r) in idx.iter().enumerate() {
+        let x = &rows[r * stride..(r + 1) * stride];
+        for c in 0..n_cols {
+            out[m * n_cols + c] = dot16(x, &cols[c * stride..(c + 1) * stride]);
+        }
+    }
+}
+
+/// `out[m] = dot16(x, column idx[m])` for columns stored with `stride` values.
+///
+/// # Panics
+///
+/// Panics if an index is out of range or `x` does not hold `stride` values.
+pub fn dot16_select(x: &[f32], cols: &[f32], idx: &[usize], stride: usize, out: &mut [f32]) {
+    for (o, &c) in out.iter_mut().zip(idx) {
+        *o = dot16(&x[..stride], &cols[c * stride..(c + 1) * stride]);
+    }
 }
 
 #[cfg(test)]

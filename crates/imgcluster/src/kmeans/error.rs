@@ -71,6 +71,24 @@ pub enum KMeansError {
         /// Feature index within the sample.
         col: usize,
     },
+    /// [`Init::Samples`](super::Init::Samples) or [`Init::Centers`](super::Init::Centers)
+    /// was asked for in [`Mode::OpenCv`](super::Mode::OpenCv), which OpenCV does not have.
+    #[error("this initialisation exists only in fast mode")]
+    InitNeedsFastMode,
+    /// A given initial center value is NaN or infinite.
+    #[error("initial center value {index} is NaN or infinite")]
+    NonFiniteCenter {
+        /// Index in the row-major `k × dims` centers.
+        index: usize,
+    },
+    /// The given initial centers are not `k × dims` values.
+    #[error("{got} initial center values given, expected k x dims = {expected}")]
+    InitialCentersLength {
+        /// `k * dims`.
+        expected: usize,
+        /// The number given.
+        got: usize,
+    },
     /// Squared distances overflowed `f32` (the data values are too large), so no
     /// center or attempt could be chosen. OpenCV fails (or returns garbage) here too.
     #[error("squared distances overflow f32; scale the data down")]

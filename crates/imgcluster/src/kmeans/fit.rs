@@ -1,9 +1,11 @@
 //! Fitting: OpenCV's attempts loop around the Lloyd iterations.
 
+use super::exact::{self, AttemptWs};
 use super::init::{self, PlusPlusScratch};
 use super::lloyd::{self, Samples};
-use super::params::{CheckedKMeansParams, Init, Reseed};
+use super::params::{CheckedKMeansParams, Init, Mode, Reseed};
 use super::KMeansError;
+use crate::kernels::Element;
 use crate::CvRng;
 
 /// The result of [`fit`]: the best attempt's labels and centers.
@@ -132,6 +134,8 @@ pub struct Workspace {
     temp: Vec<f32>,
     bbox: Vec<[f32; 2]>,
     plus_plus: PlusPlusScratch,
+    attempts: Vec<AttemptWs>,
+    bytes: Vec<u8>,
 }
 
 impl Workspace {
@@ -222,15 +226,140 @@ pub fn fit_with(
     let samples = validate(params, data, dims)?;
     let threads = params.threads();
     let parallel = threads.count() > 1;
-    threads.install(|| run(params, samples, rng, workspace, parallel))
+    threads.install(|| {
+        // Pixel data handed over as f32: read it as bytes (4x less memory traffic;
+        // f32(u8) is exact, so every result is the same).
+        let mut bytes = std::mem::take(&mut workspace.bytes);
+        let fit = if as_bytes(data, &mut bytes) {
+            let byte_samples = Samples {
+                data: &bytes[..],
+                n: samples.n,
+                dims,
+            };
+            run_opencv(params, byte_samples, rng, workspace, parallel)
+        } else {
+            run_opencv(params, samples, rng, workspace, parallel)
+        };
+        workspace.bytes = bytes;
+        fit
+    })
+}
+
+/// [`fit`] for byte samples (pixels), read directly without a copy to `f32`; the
+/// result is exactly that of [`fit`] on the samples widened to `f32`.
+///
+/// # Errors
+///
+/// As [`fit`] (bytes are always finite).
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kmeans::{self, KMeansParams};
+/// use imgcluster::CvRng;
+///
+/// let bytes = [0_u8, 1, 200, 201];
+/// let params = KMeansParams::new(2).check()?;
+/// let a = kmeans::fit_u8(&params, &bytes, 1, &mut CvRng::opencv_default())?;
+/// let wide: Vec<f32> = bytes.iter().map(|&b| f32::from(b)).collect();
+/// let b = kmeans::fit(&params, &wide, 1, &mut CvRng::opencv_default())?;
+/// assert_eq!(a, b);
+/// # Ok::<(), imgcluster::kmeans::KMeansError>(())
+/// ```
+pub fn fit_u8(
+    params: &CheckedKMeansParams,
+    data: &[u8],
+    dims: usize,
+    rng: &mut CvRng,
+) -> Result<KMeansFit, KMeansError> {
+    let samples = validate(params, data, dims)?;
+    let threads = params.threads();
+    let parallel = threads.count() > 1;
+    let mut ws = Workspace::new();
+    threads.install(|| run_opencv(params, samples, rng, &mut ws, parallel))
+}
+
+/// The straightforward implementation of [`fit`]: every distance computed, one
+/// attempt after the other. Same results as [`fit`], only slower; kept as the
+/// reference the fast engine is tested against.
+///
+/// # Errors
+///
+/// As [`fit`].
+pub fn fit_reference(
+    params: &CheckedKMeansParams,
+    data: &[f32],
+    dims: usize,
+    rng: &mut CvRng,
+) -> Result<KMeansFit, KMeansError> {
+    let samples = validate(params, data, dims)?;
+    let threads = params.threads();
+    let parallel = threads.count() > 1;
+    let mut ws = Workspace::new();
+    threads.install(|| run(params, samples, rng, &mut ws, parallel))
+}
+
+/// Whether every value is an integer in `0..=255` (and not `-0.0`); if so, `bytes`
+/// holds them as bytes.
+fn as_bytes(data: &[f32], bytes: &mut Vec<u8>) -> bool {
+    bytes.clear();
+    bytes.reserve(data.len());
+    for &v in data {
+        // `as u8` saturates and maps NaN to 0, so the round trip fails for anything
+        // but an integer in 0..=255 (and -0.0, caught by the sign test).
+        let b = v as u8;
+        if f32::from(b) != v || v.is_sign_negative() {
+            bytes.clear();
+            return false;
+        }
+        bytes.push(b);
+    }
+    true
+}
+
+/// OpenCV mode: the pruned parallel engine when its error analysis covers the data,
+/// else (or to reproduce an error exactly) the reference loop.
+fn run_opencv<T: Element>(
+    params: &CheckedKMeansParams,
+    samples: Samples<'_, T>,
+    rng: &mut CvRng,
+    ws: &mut Workspace,
+    parallel: bool,
+) -> Result<KMeansFit, KMeansError> {
+    if params.mode() == Mode::Fast {
+        return super::fast::fit(params, samples, rng, parallel);
+    }
+    let max_abs = samples
+        .data
+        .iter()
+        .fold(0.0_f32, |m, &v| m.max(v.to_f32().abs()));
+    if exact::magnitude_ok(max_abs, samples.dims) {
+        let start = rng.clone();
+        match exact::run(params, samples, rng, &mut ws.attempts, parallel) {
+            Ok((best, out)) => {
+                let a = &mut ws.attempts[best];
+                return Ok(KMeansFit {
+                    labels: std::mem::take(&mut a.labels),
+                    centers: std::mem::take(&mut a.centers),
+                    k: params.k(),
+                    dims: samples.dims,
+                    compactness: out.compactness,
+                    iterations: out.iterations,
+                    best_attempt: best,
+                });
+            }
+            Err(_) => *rng = start,
+        }
+    }
+    run(params, samples, rng, ws, parallel)
 }
 
 /// Checks the data against the parameters.
-fn validate<'a>(
+fn validate<'a, T: Element>(
     params: &CheckedKMeansParams,
-    data: &'a [f32],
+    data: &'a [T],
     dims: usize,
-) -> Result<Samples<'a>, KMeansError> {
+) -> Result<Samples<'a, T>, KMeansError> {
     let samples = Samples::new(data, dims, params.k())?;
     let n = samples.n;
     if let Init::Labels { labels, .. } = params.init() {
@@ -245,9 +374,9 @@ fn validate<'a>(
 }
 
 /// The attempts loop of `cv::kmeans`.
-fn run(
+fn run<T: Element>(
     params: &CheckedKMeansParams,
-    samples: Samples<'_>,
+    samples: Samples<'_, T>,
     rng: &mut CvRng,
     ws: &mut Workspace,
     parallel: bool,
@@ -261,6 +390,7 @@ fn run(
         Init::RandomBox => (None, Reseed::RandomBox),
         Init::PlusPlus => (None, Reseed::PlusPlus),
         Init::Labels { labels, reseed } => (Some(labels.as_slice()), *reseed),
+        Init::Samples | Init::Centers(_) => return Err(KMeansError::InitNeedsFastMode),
     };
     if let Some(labels) = initial_labels {
         ws.labels.copy_from_slice(labels);
@@ -300,6 +430,7 @@ fn run(
                     &mut ws.centers,
                     &mut ws.counters,
                     &mut ws.temp,
+                    &mut Vec::new(),
                 )?;
                 if iter > 0 {
                     max_center_shift = lloyd::max_center_shift(&ws.centers, &ws.old_centers, dims);

@@ -3,18 +3,19 @@
 
 use super::lloyd::{for_each_chunk, Samples};
 use super::KMeansError;
-use crate::kernels::l2sq_opencv;
+use crate::kernels::Element;
 use crate::CvRng;
 
 /// Candidate centers tried per k-means++ step (OpenCV's `SPP_TRIALS`).
 pub(crate) const SPP_TRIALS: usize = 3;
 
 /// Per-coordinate `[min, max]` of the samples, as `f32` (OpenCV's `box`).
-pub(crate) fn bounding_box(samples: Samples<'_>, bbox: &mut Vec<[f32; 2]>) {
+pub(crate) fn bounding_box<T: Element>(samples: Samples<'_, T>, bbox: &mut Vec<[f32; 2]>) {
     bbox.clear();
-    bbox.extend(samples.row(0).iter().map(|&v| [v, v]));
+    bbox.extend(samples.row(0).iter().map(|&v| [v.to_f32(), v.to_f32()]));
     for i in 1..samples.n {
         for (b, &v) in bbox.iter_mut().zip(samples.row(i)) {
+            let v = v.to_f32();
             // std::min / std::max on finite values.
             if v < b[0] {
                 b[0] = v;
@@ -59,8 +60,8 @@ pub(crate) struct PlusPlusScratch {
 ///
 /// [`KMeansError::DistanceOverflow`] if no trial has a sum below `f64::MAX`
 /// (distances overflowed).
-pub(crate) fn plus_plus(
-    samples: Samples<'_>,
+pub(crate) fn plus_plus<T: Element>(
+    samples: Samples<'_, T>,
     k: usize,
     centers: &mut [f32],
     rng: &mut CvRng,
@@ -84,10 +85,11 @@ pub(crate) fn plus_plus(
     // n fits in u32: fit() rejects larger data.
     let first = (rng.next_u32() % n as u32) as usize;
     chosen.push(first);
-    let first_row = samples.row(first);
+    let mut first_f32 = vec![0.0_f32; dims];
+    T::widen(samples.row(first), &mut first_f32);
     let mut sum0 = 0.0_f64;
     for (i, d) in dist.iter_mut().enumerate() {
-        *d = l2sq_opencv(samples.row(i), first_row);
+        *d = T::l2sq_opencv(samples.row(i), &first_f32);
         sum0 += f64::from(*d);
     }
 
@@ -105,12 +107,14 @@ pub(crate) fn plus_plus(
                 ci += 1;
             }
 
-            let candidate = samples.row(ci);
+            let mut candidate = vec![0.0_f32; dims];
+            T::widen(samples.row(ci), &mut candidate);
+            let candidate = &candidate[..];
             let current: &[f32] = dist;
             for_each_chunk(tdist2, parallel, |start, chunk| {
                 for (offset, t) in chunk.iter_mut().enumerate() {
                     let i = start + offset;
-                    let d = l2sq_opencv(samples.row(i), candidate);
+                    let d = T::l2sq_opencv(samples.row(i), candidate);
                     // std::min(d, dist[i]) returns d unless dist[i] < d.
                     *t = if current[i] < d { current[i] } else { d };
                 }
@@ -130,7 +134,7 @@ pub(crate) fn plus_plus(
     }
 
     for (center, &i) in centers.chunks_exact_mut(dims).zip(chosen.iter()) {
-        center.copy_from_slice(samples.row(i));
+        T::widen(samples.row(i), center);
     }
     Ok(())
 }

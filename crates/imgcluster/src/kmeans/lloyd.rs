@@ -8,25 +8,33 @@
 use rayon::prelude::*;
 
 use super::KMeansError;
-use crate::kernels::l2sq_opencv;
+use crate::kernels::Element;
 
 /// Samples per work item of the parallel loops. Every sample's result depends only
 /// on that sample, so chunking never changes results; a fixed size keeps the work
 /// split independent of the thread count anyway.
 pub(crate) const CHUNK: usize = 256;
 
-/// Row-major samples.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Samples<'a> {
+/// Row-major samples of `f32` or `u8` values.
+#[derive(Debug)]
+pub(crate) struct Samples<'a, T = f32> {
     /// `n * dims` values.
-    pub data: &'a [f32],
+    pub data: &'a [T],
     /// Number of samples.
     pub n: usize,
     /// Values per sample.
     pub dims: usize,
 }
 
-impl<'a> Samples<'a> {
+impl<T> Clone for Samples<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Samples<'_, T> {}
+
+impl<'a, T: Element> Samples<'a, T> {
     /// Validates `data` as `n × dims` finite samples with at least `k` samples.
     ///
     /// # Errors
@@ -34,7 +42,7 @@ impl<'a> Samples<'a> {
     /// [`KMeansError::ZeroClusters`], [`KMeansError::ZeroDims`],
     /// [`KMeansError::RaggedData`], [`KMeansError::TooFewSamples`],
     /// [`KMeansError::TooManySamples`] or [`KMeansError::NonFinite`].
-    pub fn new(data: &'a [f32], dims: usize, k: usize) -> Result<Self, KMeansError> {
+    pub fn new(data: &'a [T], dims: usize, k: usize) -> Result<Self, KMeansError> {
         if k == 0 {
             return Err(KMeansError::ZeroClusters);
         }
@@ -54,7 +62,7 @@ impl<'a> Samples<'a> {
         if n > i32::MAX as usize {
             return Err(KMeansError::TooManySamples { n });
         }
-        if let Some(pos) = data.iter().position(|v| !v.is_finite()) {
+        if let Some(pos) = data.iter().position(|v| !v.to_f32().is_finite()) {
             return Err(KMeansError::NonFinite {
                 row: pos / dims,
                 col: pos % dims,
@@ -65,7 +73,7 @@ impl<'a> Samples<'a> {
 
     /// Sample `i`.
     #[inline]
-    pub fn row(&self, i: usize) -> &'a [f32] {
+    pub fn row(&self, i: usize) -> &'a [T] {
         &self.data[i * self.dims..(i + 1) * self.dims]
     }
 }
@@ -93,8 +101,8 @@ pub(crate) fn for_each_chunk<T: Send>(
 /// Distances are `normL2Sqr_` values widened to `f64`, compared with a strict `<`
 /// against a running minimum that starts at `f64::MAX`: ties go to the lowest
 /// center index, and a sample whose distances all overflow stays in cluster 0.
-pub(crate) fn assign(
-    samples: Samples<'_>,
+pub(crate) fn assign<T: Element>(
+    samples: Samples<'_, T>,
     centers: &[f32],
     k: usize,
     labels: &mut [u32],
@@ -107,7 +115,7 @@ pub(crate) fn assign(
             let mut best = 0;
             let mut min_dist = f64::MAX;
             for c in 0..k {
-                let dist = f64::from(l2sq_opencv(sample, &centers[c * dims..(c + 1) * dims]));
+                let dist = f64::from(T::l2sq_opencv(sample, &centers[c * dims..(c + 1) * dims]));
                 if min_dist > dist {
                     min_dist = dist;
                     best = c;
@@ -120,8 +128,8 @@ pub(crate) fn assign(
 
 /// Distance of every sample to the center of its current label
 /// (OpenCV's `KMeansDistanceComputer<true>`, used by the last iteration).
-pub(crate) fn distances_to_labels(
-    samples: Samples<'_>,
+pub(crate) fn distances_to_labels<T: Element>(
+    samples: Samples<'_, T>,
     centers: &[f32],
     labels: &[u32],
     dists: &mut [f64],
@@ -132,7 +140,7 @@ pub(crate) fn distances_to_labels(
         for (offset, dist) in chunk.iter_mut().enumerate() {
             let i = start + offset;
             let c = labels[i] as usize;
-            *dist = f64::from(l2sq_opencv(
+            *dist = f64::from(T::l2sq_opencv(
                 samples.row(i),
                 &centers[c * dims..(c + 1) * dims],
             ));
@@ -163,18 +171,20 @@ pub(crate) fn opencv_sum(values: &[f64]) -> f64 {
 ///    updating both sums and counts;
 /// 3. scales every sum by `1.0f32 / count`.
 ///
-/// `labels` is updated by the repair. `temp` holds one center.
+/// `labels` is updated by the repair, and every sample it moves is appended to
+/// `repaired`. `temp` holds one center.
 ///
 /// # Errors
 ///
 /// [`KMeansError::DistanceOverflow`] if an empty cluster must be repaired but every
 /// distance in the biggest cluster is NaN (its sum overflowed).
-pub(crate) fn update_centers(
-    samples: Samples<'_>,
+pub(crate) fn update_centers<T: Element>(
+    samples: Samples<'_, T>,
     labels: &mut [u32],
     centers: &mut [f32],
     counters: &mut [usize],
     temp: &mut [f32],
+    repaired: &mut Vec<usize>,
 ) -> Result<(), KMeansError> {
     let dims = samples.dims;
     let k_count = counters.len();
@@ -184,7 +194,7 @@ pub(crate) fn update_centers(
         let c = label as usize;
         let center = &mut centers[c * dims..(c + 1) * dims];
         for (acc, &x) in center.iter_mut().zip(samples.row(i)) {
-            *acc += x;
+            *acc += x.to_f32();
         }
         counters[c] += 1;
     }
@@ -212,7 +222,7 @@ pub(crate) fn update_centers(
             if label as usize != max_k {
                 continue;
             }
-            let dist = f64::from(l2sq_opencv(samples.row(i), temp));
+            let dist = f64::from(T::l2sq_opencv(samples.row(i), temp));
             if max_dist <= dist {
                 max_dist = dist;
                 farthest = Some(i);
@@ -222,10 +232,11 @@ pub(crate) fn update_centers(
         counters[max_k] -= 1;
         counters[k] += 1;
         labels[farthest] = k as u32;
+        repaired.push(farthest);
         let sample = samples.row(farthest);
         for (j, &x) in sample.iter().enumerate() {
-            centers[max_k * dims + j] -= x;
-            centers[k * dims + j] += x;
+            centers[max_k * dims + j] -= x.to_f32();
+            centers[k * dims + j] += x.to_f32();
         }
     }
 
@@ -294,6 +305,7 @@ mod tests {
             &mut centers,
             &mut counters,
             &mut temp,
+            &mut Vec::new(),
         )
         .unwrap();
         assert_eq!(labels, [0, 0, 0, 2, 1]);
@@ -314,6 +326,7 @@ mod tests {
             &mut centers,
             &mut counters,
             &mut temp,
+            &mut Vec::new(),
         )
         .unwrap();
         assert_eq!(labels, [0, 0, 0, 1]);

@@ -30,12 +30,15 @@
 //! ```
 
 mod error;
+mod exact;
+mod fast;
 mod fit;
 mod init;
 mod lloyd;
+mod margin;
 mod params;
 
 pub use error::KMeansError;
-pub use fit::{fit, fit_with, KMeansFit, Workspace};
+pub use fit::{fit, fit_reference, fit_u8, fit_with, KMeansFit, Workspace};
 pub use init::{plus_plus_centers, random_box_centers};
-pub use params::{CheckedKMeansParams, Init, KMeansParams, Reseed, TermCriteria};
+pub use params::{CheckedKMeansParams, Init, KMeansParams, Mode, Reseed, TermCriteria};

@@ -76,6 +76,32 @@ pub enum Reseed {
     PlusPlus,
 }
 
+/// Which k-means to run.
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kmeans::{KMeansParams, Mode};
+///
+/// assert_eq!(Mode::default(), Mode::OpenCv);
+/// let p = KMeansParams::new(3).mode(Mode::Fast).check()?;
+/// assert_eq!(p.mode(), Mode::Fast);
+/// # Ok::<(), imgcluster::kmeans::KMeansError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// OpenCV 4.8's `cv::kmeans`, bit for bit (the default).
+    #[default]
+    OpenCv,
+    /// Lloyd's algorithm run to its fixed point as fast as possible: bounds skip most
+    /// distance computations without changing any label (the labels are those of
+    /// plain Lloyd with the same distance arithmetic), centers are means computed
+    /// exactly (bytes) or in `f64`, and an empty cluster keeps its previous center.
+    /// Iterates until no label changes (or the center shift is at most `epsilon`,
+    /// when given), at most `max_iter` times (default 300, no clamp).
+    Fast,
+}
+
 /// How each attempt chooses its initial centers.
 ///
 /// # Examples
@@ -86,7 +112,7 @@ pub enum Reseed {
 /// let init = Init::labels(vec![0, 1, 0]);
 /// assert_eq!(init, Init::Labels { labels: vec![0, 1, 0], reseed: Reseed::RandomBox });
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum Init {
     /// `KMEANS_RANDOM_CENTERS`: each coordinate uniform in the data's bounding box
     /// widened by `1/dims` of its width on both sides, drawn center by center,
@@ -104,6 +130,11 @@ pub enum Init {
         /// Seeding of attempts after the first.
         reseed: Reseed,
     },
+    /// [`Mode::Fast`] only: `k` distinct samples drawn at random (FAISS's and
+    /// scikit-learn's `random`).
+    Samples,
+    /// [`Mode::Fast`] only: these `k × dims` centers (row-major) for every attempt.
+    Centers(Vec<f32>),
 }
 
 impl Init {
@@ -144,13 +175,14 @@ pub struct KMeansParams {
     attempts: usize,
     init: Init,
     threads: Threads,
+    mode: Mode,
 }
 
 impl KMeansParams {
     /// Parameters for `k` clusters with the defaults of OpenCV's k-means tutorial:
     /// termination after 10 iterations or a center shift of at most 1.0
     /// (`TermCriteria::new().max_iter(10).epsilon(1.0)`), 10 attempts,
-    /// [`Init::RandomBox`], and [`Threads::Auto`].
+    /// [`Init::RandomBox`], [`Threads::Auto`] and [`Mode::OpenCv`].
     pub fn new(k: usize) -> Self {
         Self {
             k,
@@ -158,7 +190,14 @@ impl KMeansParams {
             attempts: 10,
             init: Init::RandomBox,
             threads: Threads::Auto,
+            mode: Mode::OpenCv,
         }
+    }
+
+    /// Sets the mode ([`Mode::OpenCv`] by default).
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
     }
 
     /// Sets the number of clusters.
@@ -204,7 +243,10 @@ impl KMeansParams {
     /// * [`KMeansError::ZeroAttempts`] if `attempts == 0` (OpenCV silently uses 1);
     /// * [`KMeansError::InvalidEpsilon`] if the epsilon is NaN, or its square (after
     ///   clamping to `>= 0`) is not below `f64::MAX` (OpenCV would then stop before assigning any label);
-    /// * [`KMeansError::InitialLabelOutOfRange`] if an initial label is `>= k`.
+    /// * [`KMeansError::InitialLabelOutOfRange`] if an initial label is `>= k`;
+    /// * [`KMeansError::InitNeedsFastMode`] for [`Init::Samples`] or [`Init::Centers`]
+    ///   in [`Mode::OpenCv`];
+    /// * [`KMeansError::NonFiniteCenter`] if a given initial center value is not finite.
     ///
     /// The data-dependent checks (sample count, finiteness, number of initial labels)
     /// happen in [`fit`](super::fit).
@@ -222,6 +264,14 @@ impl KMeansParams {
         }
         if self.attempts == 0 {
             return Err(KMeansError::ZeroAttempts);
+        }
+        if self.mode == Mode::OpenCv && matches!(self.init, Init::Samples | Init::Centers(_)) {
+            return Err(KMeansError::InitNeedsFastMode);
+        }
+        if let Init::Centers(c) = &self.init {
+            if let Some(index) = c.iter().position(|v| !v.is_finite()) {
+                return Err(KMeansError::NonFiniteCenter { index });
+            }
         }
         let epsilon_sq = match self.term.epsilon {
             Some(epsilon) => {
@@ -242,7 +292,10 @@ impl KMeansParams {
             None => MAX_ITER_CAP,
         };
         let mut attempts = self.attempts;
-        if self.k == 1 {
+        if self.mode == Mode::Fast {
+            max_iter = self.term.max_iter.unwrap_or(300).max(1);
+        }
+        if self.k == 1 && self.mode == Mode::OpenCv {
             attempts = 1;
             max_iter = 2;
         }
@@ -259,6 +312,10 @@ impl KMeansParams {
                 });
             }
         }
+        let epsilon_sq = match (self.mode, self.term.epsilon) {
+            (Mode::Fast, None) => 0.0,
+            _ => epsilon_sq,
+        };
         Ok(CheckedKMeansParams {
             k: self.k,
             term: self.term,
@@ -267,6 +324,7 @@ impl KMeansParams {
             epsilon_sq,
             init: self.init,
             threads: self.threads,
+            mode: self.mode,
         })
     }
 }
@@ -283,9 +341,15 @@ pub struct CheckedKMeansParams {
     epsilon_sq: f64,
     init: Init,
     threads: Threads,
+    mode: Mode,
 }
 
 impl CheckedKMeansParams {
+    /// The mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
     /// The number of clusters (at least 1).
     pub fn k(&self) -> usize {
         self.k
@@ -301,14 +365,15 @@ impl CheckedKMeansParams {
         self.attempts
     }
 
-    /// The iteration limit that will apply: the requested count clamped to `[2, 100]`,
-    /// 100 without a count, 2 when `k == 1`.
+    /// The iteration limit that will apply. [`Mode::OpenCv`]: the requested count
+    /// clamped to `[2, 100]`, 100 without a count, 2 when `k == 1`. [`Mode::Fast`]: the
+    /// requested count (at least 1), 300 without one.
     pub fn max_iter(&self) -> usize {
         self.max_iter
     }
 
     /// The squared epsilon compared with the squared center shift: `max(e, 0)^2`, or
-    /// `f32::EPSILON^2` without an epsilon.
+    /// without an epsilon `f32::EPSILON^2` ([`Mode::OpenCv`]) or 0 ([`Mode::Fast`]).
     pub fn epsilon_sq(&self) -> f64 {
         self.epsilon_sq
     }
@@ -335,9 +400,41 @@ mod tests {
         assert_eq!(p.attempts, 10);
         assert_eq!(p.init, Init::RandomBox);
         assert_eq!(p.threads, Threads::Auto);
+        assert_eq!(p.mode, Mode::OpenCv);
         assert_eq!(Init::default(), Init::RandomBox);
         assert_eq!(Reseed::default(), Reseed::RandomBox);
         assert_eq!(TermCriteria::default(), TermCriteria::new());
+    }
+
+    #[test]
+    fn fast_mode_defaults_and_checks() {
+        let p = KMeansParams::new(3)
+            .mode(Mode::Fast)
+            .term(TermCriteria::new())
+            .check()
+            .unwrap();
+        assert_eq!((p.max_iter(), p.epsilon_sq()), (300, 0.0));
+        let p = KMeansParams::new(1)
+            .mode(Mode::Fast)
+            .term(TermCriteria::new().max_iter(1000))
+            .check()
+            .unwrap();
+        assert_eq!((p.max_iter(), p.attempts()), (1000, 10));
+        assert_eq!(
+            KMeansParams::new(2)
+                .init(Init::Samples)
+                .check()
+                .unwrap_err(),
+            KMeansError::InitNeedsFastMode
+        );
+        assert_eq!(
+            KMeansParams::new(1)
+                .mode(Mode::Fast)
+                .init(Init::Centers(vec![f32::NAN]))
+                .check()
+                .unwrap_err(),
+            KMeansError::NonFiniteCenter { index: 0 }
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Integration tests: k-means parity with OpenCV 4.8 fixtures, and properties.
 
-use imgcluster::kmeans::{self, Init, KMeansError, KMeansParams, Reseed, TermCriteria};
+use imgcluster::kmeans::{self, Init, KMeansError, KMeansParams, Mode, Reseed, TermCriteria};
 use imgcluster::{CvRng, Threads};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
@@ -570,5 +570,308 @@ proptest! {
         for c in centers.chunks_exact(p.dims) {
             prop_assert!(p.data.chunks_exact(p.dims).any(|x| x == c));
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// The fast engines against their references
+// ---------------------------------------------------------------------------------
+
+/// Random data in `[0, 255]`: integer-valued (read as bytes by the engine) or not.
+fn random_data(n: usize, dims: usize, seed: u64, integer: bool) -> Vec<f32> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    // A few blobs so that k-means has structure, plus noise.
+    let blobs: Vec<f32> = (0..4 * dims)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 56) as f32
+        })
+        .collect();
+    (0..n * dims)
+        .map(|i| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let b = blobs[((i / dims) % 4) * dims + i % dims];
+            let noise = ((x >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 120.0;
+            let v = (b + noise).clamp(0.0, 255.0);
+            if integer {
+                v.round()
+            } else {
+                v
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn pruned_opencv_engine_matches_the_reference_on_random_data() {
+    for (seed, (n, dims, k, attempts, init)) in [
+        (300, 1, 3, 2, Init::RandomBox),
+        (400, 17, 5, 3, Init::RandomBox),
+        (500, 63, 7, 2, Init::PlusPlus),
+        (257, 65, 12, 2, Init::RandomBox),
+        (600, 40, 30, 1, Init::RandomBox),
+        (
+            200,
+            16,
+            4,
+            3,
+            Init::labels((0..200).map(|i| (i % 4) as u32).collect()),
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for integer in [true, false] {
+            let data = random_data(n, dims, seed as u64 + 1, integer);
+            let params = KMeansParams::new(k)
+                .attempts(attempts)
+                .init(init.clone())
+                .term(TermCriteria::new().max_iter(30).epsilon(0.01))
+                .threads(Threads::Fixed(2))
+                .check()
+                .unwrap();
+            let mut r1 = CvRng::from_set_rng_seed(seed as i32);
+            let mut r2 = r1.clone();
+            let fast = kmeans::fit(&params, &data, dims, &mut r1).unwrap();
+            let reference = kmeans::fit_reference(&params, &data, dims, &mut r2).unwrap();
+            assert_eq!(fast, reference, "case {seed}, integer {integer}");
+            assert_eq!(r1, r2, "generator state, case {seed}");
+        }
+    }
+}
+
+#[test]
+fn byte_input_matches_f32_input() {
+    let data = random_data(700, 30, 9, true);
+    let bytes: Vec<u8> = data.iter().map(|&v| v as u8).collect();
+    let params = KMeansParams::new(6).check().unwrap();
+    let a = kmeans::fit(&params, &data, 30, &mut CvRng::default()).unwrap();
+    let b = kmeans::fit_u8(&params, &bytes, 30, &mut CvRng::default()).unwrap();
+    assert_eq!(a, b);
+}
+
+/// Plain Lloyd with fast mode's arithmetic: every distance with the scalar `dot16`,
+/// means (exact for integer data, `f64` sums in sample order otherwise), an empty
+/// cluster keeps its center, stop when no label changes.
+fn naive_fast(
+    data: &[f32],
+    dims: usize,
+    k: usize,
+    mut centers: Vec<f32>,
+    max_iter: usize,
+) -> (Vec<u32>, Vec<f32>, usize) {
+    use imgcluster::kernels::scalar::dot16;
+    let stride = dims.div_ceil(16) * 16;
+    let pad = |v: &[f32]| {
+        let mut p = v.to_vec();
+        p.resize(stride, 0.0);
+        p
+    };
+    let assign = |centers: &[f32]| -> Vec<u32> {
+        data.chunks_exact(dims)
+            .map(|x| {
+                let xx: f64 = x.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+                let xp = pad(x);
+                let mut best = (0_u32, f64::INFINITY);
+                for (j, c) in centers.chunks_exact(dims).enumerate() {
+                    let cc: f64 = c.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+                    let t = (xx + cc) - 2.0 * f64::from(dot16(&xp, &pad(c)));
+                    if t < best.1 {
+                        best = (j as u32, t);
+                    }
+                }
+                best.0
+            })
+            .collect()
+    };
+    let mut labels = assign(&centers);
+    let mut iter = 0;
+    while iter < max_iter {
+        let mut sums = vec![0.0_f64; k * dims];
+        let mut counts = vec![0_usize; k];
+        for (x, &l) in data.chunks_exact(dims).zip(&labels) {
+            counts[l as usize] += 1;
+            for (s, &v) in sums[l as usize * dims..].iter_mut().zip(x) {
+                *s += f64::from(v);
+            }
+        }
+        for j in 0..k {
+            if counts[j] > 0 {
+                for d in 0..dims {
+                    centers[j * dims + d] = (sums[j * dims + d] / counts[j] as f64) as f32;
+                }
+            }
+        }
+        iter += 1;
+        let new = assign(&centers);
+        let changed = new.iter().zip(&labels).filter(|(a, b)| a != b).count();
+        labels = new;
+        if changed == 0 {
+            break;
+        }
+    }
+    (labels, centers, iter)
+}
+
+fn fast_params(
+    k: usize,
+    init: Init,
+    max_iter: usize,
+    threads: Threads,
+) -> kmeans::CheckedKMeansParams {
+    KMeansParams::new(k)
+        .mode(Mode::Fast)
+        .attempts(1)
+        .init(init)
+        .term(TermCriteria::new().max_iter(max_iter))
+        .threads(threads)
+        .check()
+        .unwrap()
+}
+
+#[test]
+fn fast_mode_equals_naive_lloyd() {
+    for (seed, (n, dims, k)) in [
+        (300, 2, 3),
+        (500, 17, 9),
+        (400, 64, 20),
+        (257, 33, 13),
+        (900, 100, 40),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for integer in [true, false] {
+            let data = random_data(n, dims, seed as u64 + 50, integer);
+            // Initial centers: k samples spread over the data.
+            let c0: Vec<f32> = (0..k)
+                .flat_map(|j| data[(j * n / k) * dims..(j * n / k + 1) * dims].to_vec())
+                .collect();
+            let params = fast_params(k, Init::Centers(c0.clone()), 100, Threads::Fixed(2));
+            let fit = kmeans::fit(&params, &data, dims, &mut CvRng::default()).unwrap();
+            let (labels, centers, iters) = naive_fast(&data, dims, k, c0, 100);
+            assert_eq!(fit.labels, labels, "case {seed} integer {integer}");
+            assert_eq!(fit.centers, centers, "case {seed} integer {integer}");
+            assert_eq!(fit.iterations, iters, "case {seed} integer {integer}");
+        }
+    }
+}
+
+#[test]
+fn fast_mode_is_independent_of_the_thread_count() {
+    for init in [Init::PlusPlus, Init::Samples, Init::RandomBox] {
+        let data = random_data(3000, 50, 77, true);
+        let fits: Vec<_> = [1, 2, 8]
+            .iter()
+            .map(|&t| {
+                let params = KMeansParams::new(24)
+                    .mode(Mode::Fast)
+                    .attempts(2)
+                    .init(init.clone())
+                    .term(TermCriteria::new().max_iter(50))
+                    .threads(Threads::Fixed(t))
+                    .check()
+                    .unwrap();
+                let mut rng = CvRng::from_set_rng_seed(3);
+                let fit = kmeans::fit(&params, &data, 50, &mut rng).unwrap();
+                (fit, rng)
+            })
+            .collect();
+        assert_eq!(fits[0], fits[1]);
+        assert_eq!(fits[0], fits[2]);
+    }
+}
+
+#[test]
+fn opencv_mode_is_independent_of_the_thread_count() {
+    let data = random_data(2000, 40, 5, true);
+    let fits: Vec<_> = [1, 2, 8]
+        .iter()
+        .map(|&t| {
+            let params = KMeansParams::new(10)
+                .threads(Threads::Fixed(t))
+                .check()
+                .unwrap();
+            kmeans::fit(&params, &data, 40, &mut CvRng::default()).unwrap()
+        })
+        .collect();
+    assert_eq!(fits[0], fits[1]);
+    assert_eq!(fits[0], fits[2]);
+}
+
+#[test]
+fn fast_mode_inertia_is_the_sum_of_squared_distances() {
+    let data = random_data(1000, 20, 8, false);
+    let params = fast_params(7, Init::PlusPlus, 300, Threads::Fixed(2));
+    let fit = kmeans::fit(&params, &data, 20, &mut CvRng::default()).unwrap();
+    let exact: f64 = data
+        .chunks_exact(20)
+        .zip(&fit.labels)
+        .map(|(x, &l)| {
+            x.iter()
+                .zip(fit.center(l as usize).unwrap())
+                .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
+                .sum::<f64>()
+        })
+        .sum();
+    assert!(
+        (fit.compactness - exact).abs() <= 1e-5 * exact,
+        "{} vs {exact}",
+        fit.compactness
+    );
+}
+
+#[test]
+fn fast_mode_rejects_wrong_initial_centers() {
+    let params = fast_params(2, Init::Centers(vec![0.0; 3]), 10, Threads::Fixed(1));
+    assert_eq!(
+        kmeans::fit(&params, &[0.0; 8], 2, &mut CvRng::default()).unwrap_err(),
+        KMeansError::InitialCentersLength {
+            expected: 4,
+            got: 3
+        }
+    );
+}
+
+proptest! {
+    #![proptest_config(pinned(48))]
+
+    #[test]
+    fn fast_mode_one_two_and_eight_threads_agree(p in problem()) {
+        let run = |t: usize| {
+            let params = KMeansParams::new(p.k)
+                .mode(Mode::Fast)
+                .init(match &p.init { Init::RandomBox => Init::Samples, other => other.clone() })
+                .attempts(p.attempts)
+                .threads(Threads::Fixed(t))
+                .check()
+                .unwrap();
+            let mut rng = CvRng::from_set_rng_seed(p.seed);
+            let fit = kmeans::fit(&params, &p.data, p.dims, &mut rng).unwrap();
+            (fit, rng)
+        };
+        let one = run(1);
+        prop_assert_eq!(&one, &run(2));
+        prop_assert_eq!(&one, &run(8));
+    }
+
+    #[test]
+    fn opencv_mode_eight_threads_and_reference_agree(p in problem()) {
+        let (one, rng_one) = fit_problem(&p, Threads::Fixed(8));
+        let params = KMeansParams::new(p.k)
+            .init(p.init.clone())
+            .attempts(p.attempts)
+            .term(p.term)
+            .threads(Threads::Fixed(1))
+            .check()
+            .unwrap();
+        let mut rng = CvRng::from_set_rng_seed(p.seed);
+        let reference = kmeans::fit_reference(&params, &p.data, p.dims, &mut rng).unwrap();
+        prop_assert_eq!(one, reference);
+        prop_assert_eq!(rng_one, rng);
     }
 }

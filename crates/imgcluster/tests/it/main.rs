@@ -5,6 +5,7 @@ mod dataset;
 mod figures;
 mod html;
 mod imgproc;
+mod kernels;
 mod kmeans;
 mod loaders;
 mod metrics;

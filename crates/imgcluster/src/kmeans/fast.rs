@@ -1,0 +1,612 @@
+//! Fast mode: Lloyd's algorithm to its fixed point, with Yinyang-style bounds.
+//!
+//! **The arithmetic.** The distance of sample `x` to center `c` is
+//! `d̃²(x, c) = (‖x‖² + ‖c‖²) − 2·dot16(x, c)` in `f64`, with `‖x‖²`, `‖c‖²` summed in
+//! `f64` and [`dot16`](crate::kernels::dot16) in its fixed `f32` order (the blocked and
+//! the single-pair kernels give the same bits). A sample's label is the center with
+//! the smallest `d̃²`, the lowest index on ties: exactly what plain Lloyd computes
+//! (the integration tests hold that reference).
+//!
+//! **The bounds.** Each sample keeps an upper bound on its true distance to its
+//! center and, per group of consecutive centers, a lower bound on the true distance
+//! to the group's other centers; centers' drifts loosen them each iteration. With
+//! `E(x) ≥ |d̃² − d*²|` ([`DotMargin`]), a group whose lower bound `l` satisfies
+//! `l² > u² + 2E` cannot contain the label, so it is skipped; nothing else is.
+//! The result is therefore the labels of plain Lloyd, with most distances never
+//! computed.
+//!
+//! **Centers** are means: exact integer sums for byte samples (updated from the
+//! samples that changed cluster), else `f64` sums in sample order. An empty cluster
+//! keeps its previous center. Everything is independent of the thread count: samples
+//! are processed in fixed chunks and only per-sample results and integer sums (or
+//! ordered `f64` sums) are combined.
+
+use rayon::prelude::*;
+
+use super::lloyd::{Samples, CHUNK};
+use super::margin::{true_dist_upper, DotMargin};
+use super::params::{CheckedKMeansParams, Init};
+use super::{init, KMeansError, KMeansFit};
+use crate::kernels::{dot16, dot16_panel, dot16_select, Element};
+use crate::CvRng;
+
+/// One chunk of the per-sample state: index, labels, upper bounds, lower bounds.
+type ChunkItem<'a> = (usize, ((&'a mut [u32], &'a mut [f64]), &'a mut [f64]));
+
+/// Rows per call of the blocked kernel.
+const BATCH: usize = 32;
+
+/// Centers per bound group when one bound per center would take too much memory.
+const GROUP: usize = 8;
+
+/// Largest number of per-sample lower bounds (one per center, Elkan) kept.
+const MAX_BOUNDS: usize = 1 << 25;
+
+/// Fast-mode fit: every attempt from its initial centers, the one with the smallest
+/// inertia wins (the first on ties).
+pub(crate) fn fit<T: Element>(
+    params: &CheckedKMeansParams,
+    samples: Samples<'_, T>,
+    rng: &mut CvRng,
+    parallel: bool,
+) -> Result<KMeansFit, KMeansError> {
+    let (n, dims, k) = (samples.n, samples.dims, params.k());
+    if let Init::Centers(c) = params.init() {
+        if c.len() != k * dims {
+            return Err(KMeansError::InitialCentersLength {
+                expected: k * dims,
+                got: c.len(),
+            });
+        }
+    }
+    if let Init::Labels { labels, .. } = params.init() {
+        if labels.len() != n {
+            return Err(KMeansError::InitialLabelsLength {
+                expected: n,
+                got: labels.len(),
+            });
+        }
+    }
+    let max_abs = samples
+        .data
+        .iter()
+        .fold(0.0_f32, |m, &v| m.max(v.to_f32().abs()));
+    if !super::exact::magnitude_ok(max_abs, dims) {
+        return Err(KMeansError::DistanceOverflow);
+    }
+    let engine = Engine::new(samples, k, parallel);
+    let mut best: Option<KMeansFit> = None;
+    for attempt in 0..params.attempts() {
+        let centers = initial_centers(params, samples, attempt, rng, &engine)?;
+        let mut st = engine.state(centers);
+        let iterations = engine.lloyd(&mut st, params.max_iter(), params.epsilon_sq());
+        let inertia = engine.inertia(&st);
+        if best.as_ref().is_none_or(|b| inertia < b.compactness) {
+            best = Some(KMeansFit {
+                labels: st.labels,
+                centers: st.centers,
+                k,
+                dims,
+                compactness: inertia,
+                iterations,
+                best_attempt: attempt,
+            });
+        }
+    }
+    best.ok_or(KMeansError::DistanceOverflow)
+}
+
+/// Initial centers of one attempt.
+fn initial_centers<T: Element>(
+    params: &CheckedKMeansParams,
+    samples: Samples<'_, T>,
+    attempt: usize,
+    rng: &mut CvRng,
+    engine: &Engine<'_, T>,
+) -> Result<Vec<f32>, KMeansError> {
+    let (n, dims, k) = (samples.n, samples.dims, params.k());
+    let mut centers = vec![0.0_f32; k * dims];
+    let row_to = |i: usize, c: &mut [f32]| T::widen(samples.row(i), c);
+    match params.init() {
+        Init::Centers(c) => centers.copy_from_slice(c),
+        Init::RandomBox => {
+            let mut bbox = Vec::new();
+            init::bounding_box(samples, &mut bbox);
+            for c in centers.chunks_exact_mut(dims) {
+                init::random_center(&bbox, c, rng);
+            }
+        }
+        Init::Samples => {
+            // k distinct indices: a partial Fisher-Yates shuffle driven by `rng`.
+            let mut idx: Vec<u32> = (0..n as u32).collect();
+            for (j, c) in centers.chunks_exact_mut(dims).enumerate() {
+                let r = j + (rng.next_u32() as usize) % (n - j);
+                idx.swap(j, r);
+                row_to(idx[j] as usize, c);
+            }
+        }
+        Init::Labels { labels, .. } if attempt == 0 => {
+            let mut sums = vec![0.0_f64; k * dims];
+            let mut counts = vec![0_usize; k];
+            for (i, &l) in labels.iter().enumerate() {
+                let l = l as usize;
+                counts[l] += 1;
+                for (s, &x) in sums[l * dims..(l + 1) * dims]
+                    .iter_mut()
+                    .zip(samples.row(i))
+                {
+                    *s += f64::from(x.to_f32());
+                }
+            }
+            for (j, c) in centers.chunks_exact_mut(dims).enumerate() {
+                for (v, &s) in c.iter_mut().zip(&sums[j * dims..(j + 1) * dims]) {
+                    *v = (s / counts[j].max(1) as f64) as f32;
+                }
+            }
+        }
+        Init::PlusPlus | Init::Labels { .. } => engine.greedy_plus_plus(&mut centers, rng),
+    }
+    Ok(centers)
+}
+
+/// Read-only data of a fit.
+struct Engine<'a, T> {
+    samples: Samples<'a, T>,
+    k: usize,
+    stride: usize,
+    groups: usize,
+    gsize: usize,
+    xx: Vec<f64>,
+    xnorm: Vec<f64>,
+    dm: DotMargin,
+    parallel: bool,
+}
+
+/// The evolving state of one attempt.
+struct State {
+    centers: Vec<f32>,
+    labels: Vec<u32>,
+    upper: Vec<f64>,
+    lower: Vec<f64>,
+    int_sums: Vec<u64>,
+    f_sums: Vec<f64>,
+    counts: Vec<usize>,
+    prev_labels: Vec<u32>,
+    sums_ready: bool,
+}
+
+/// Centers prepared for one assignment pass.
+struct Prepared {
+    cpack: Vec<f32>,
+    cc: Vec<f64>,
+    cmax: f64,
+    ccmax: f64,
+    drift: Vec<f64>,
+    gdrift: Vec<f64>,
+}
+
+impl<'a, T: Element> Engine<'a, T> {
+    fn new(samples: Samples<'a, T>, k: usize, parallel: bool) -> Self {
+        let stride = samples.dims.div_ceil(16) * 16;
+        let mut xx = vec![0.0_f64; samples.n];
+        let work = |(c, chunk): (usize, &mut [f64])| {
+            for (o, v) in chunk.iter_mut().enumerate() {
+                *v = samples
+                    .row(c * CHUNK + o)
+                    .iter()
+                    .map(|&x| f64::from(x.to_f32()) * f64::from(x.to_f32()))
+                    .sum();
+            }
+        };
+        if parallel {
+            xx.par_chunks_mut(CHUNK).enumerate().for_each(work);
+        } else {
+            xx.chunks_mut(CHUNK).enumerate().for_each(work);
+        }
+        let xnorm = xx.iter().map(|v| v.sqrt()).collect();
+        let gsize = if samples.n.saturating_mul(k) <= MAX_BOUNDS {
+            1
+        } else {
+            GROUP
+        };
+        Self {
+            samples,
+            k,
+            stride,
+            gsize,
+            groups: k.div_ceil(gsize),
+            xx,
+            xnorm,
+            dm: DotMargin::new(stride),
+            parallel,
+        }
+    }
+
+    fn state(&self, centers: Vec<f32>) -> State {
+        let n = self.samples.n;
+        State {
+            centers,
+            labels: vec![0; n],
+            upper: vec![f64::INFINITY; n],
+            lower: vec![0.0; n * self.groups],
+            int_sums: Vec::new(),
+            f_sums: Vec::new(),
+            counts: vec![0; self.k],
+            prev_labels: vec![0; n],
+            sums_ready: false,
+        }
+    }
+
+    fn prepare(&self, centers: &[f32], drift: Vec<f64>) -> Prepared {
+        let (dims, stride, k) = (self.samples.dims, self.stride, self.k);
+        let mut cpack = vec![0.0_f32; k * stride];
+        let mut cc = vec![0.0_f64; k];
+        for j in 0..k {
+            let c = &centers[j * dims..(j + 1) * dims];
+            cpack[j * stride..j * stride + dims].copy_from_slice(c);
+            cc[j] = c.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+        }
+        let gs = self.gsize;
+        let gdrift = (0..self.groups)
+            .map(|g| {
+                drift[g * gs..((g + 1) * gs).min(k)]
+                    .iter()
+                    .fold(0.0_f64, |m, &d| m.max(d))
+            })
+            .collect();
+        Prepared {
+            cmax: cc.iter().fold(0.0, |m: f64, &v| m.max(v)).sqrt() * (1.0 + 1e-9),
+            ccmax: cc.iter().fold(0.0, |m: f64, &v| m.max(v)),
+            cpack,
+            cc,
+            drift,
+            gdrift,
+        }
+    }
+
+    /// Lloyd iterations; returns the number of center updates.
+    fn lloyd(&self, st: &mut State, max_iter: usize, epsilon_sq: f64) -> usize {
+        let k = self.k;
+        let mut prep = self.prepare(&st.centers, vec![0.0; k]);
+        self.assign(st, &prep, false);
+        let mut iter = 0;
+        while iter < max_iter {
+            let old = st.centers.clone();
+            self.update(st);
+            iter += 1;
+            let dims = self.samples.dims;
+            let drift: Vec<f64> = (0..k)
+                .map(|j| {
+                    true_dist_upper(
+                        &st.centers[j * dims..(j + 1) * dims],
+                        &old[j * dims..(j + 1) * dims],
+                    )
+                })
+                .collect();
+            let shift = drift.iter().fold(0.0_f64, |m, &d| m.max(d));
+            prep = self.prepare(&st.centers, drift);
+            let changed = self.assign(st, &prep, true);
+            if changed == 0 || (epsilon_sq > 0.0 && shift * shift <= epsilon_sq) {
+                break;
+            }
+        }
+        iter
+    }
+
+    /// New centers from the labels (see the module documentation).
+    fn update(&self, st: &mut State) {
+        let (dims, k) = (self.samples.dims, self.k);
+        if let Some(bytes) = T::as_bytes(self.samples.data) {
+            let row = |i: usize| &bytes[i * dims..(i + 1) * dims];
+            if !st.sums_ready {
+                st.int_sums = vec![0; k * dims];
+                st.counts.fill(0);
+                for (i, &l) in st.labels.iter().enumerate() {
+                    let l = l as usize;
+                    st.counts[l] += 1;
+                    for (s, &x) in st.int_sums[l * dims..(l + 1) * dims].iter_mut().zip(row(i)) {
+                        *s += u64::from(x);
+                    }
+                }
+                st.sums_ready = true;
+            } else {
+                for (i, (&l, &p)) in st.labels.iter().zip(&st.prev_labels).enumerate() {
+                    if l != p {
+                        let (l, p) = (l as usize, p as usize);
+                        st.counts[l] += 1;
+                        st.counts[p] -= 1;
+                        for (s, &x) in st.int_sums[p * dims..(p + 1) * dims].iter_mut().zip(row(i))
+                        {
+                            *s -= u64::from(x);
+                        }
+                        for (s, &x) in st.int_sums[l * dims..(l + 1) * dims].iter_mut().zip(row(i))
+                        {
+                            *s += u64::from(x);
+                        }
+                    }
+                }
+            }
+            st.prev_labels.copy_from_slice(&st.labels);
+            for j in 0..k {
+                if st.counts[j] == 0 {
+                    continue;
+                }
+                let inv = st.counts[j] as f64;
+                for (c, &s) in st.centers[j * dims..(j + 1) * dims]
+                    .iter_mut()
+                    .zip(&st.int_sums[j * dims..(j + 1) * dims])
+                {
+                    *c = (s as f64 / inv) as f32;
+                }
+            }
+        } else {
+            st.f_sums.clear();
+            st.f_sums.resize(k * dims, 0.0);
+            st.counts.fill(0);
+            for (i, &l) in st.labels.iter().enumerate() {
+                let l = l as usize;
+                st.counts[l] += 1;
+                for (s, &x) in st.f_sums[l * dims..(l + 1) * dims]
+                    .iter_mut()
+                    .zip(self.samples.row(i))
+                {
+                    *s += f64::from(x.to_f32());
+                }
+            }
+            for j in 0..k {
+                if st.counts[j] == 0 {
+                    continue;
+                }
+                let inv = st.counts[j] as f64;
+                for (c, &s) in st.centers[j * dims..(j + 1) * dims]
+                    .iter_mut()
+                    .zip(&st.f_sums[j * dims..(j + 1) * dims])
+                {
+                    *c = (s / inv) as f32;
+                }
+            }
+        }
+    }
+
+    /// One assignment pass; returns how many labels changed.
+    fn assign(&self, st: &mut State, prep: &Prepared, bounded: bool) -> usize {
+        let groups = self.groups;
+        let work = |(c, ((labels, upper), lower)): ChunkItem<'_>| {
+            self.assign_chunk(prep, c * CHUNK, labels, upper, lower, bounded)
+        };
+        if self.parallel {
+            st.labels
+                .par_chunks_mut(CHUNK)
+                .zip(st.upper.par_chunks_mut(CHUNK))
+                .zip(st.lower.par_chunks_mut(CHUNK * groups))
+                .enumerate()
+                .map(work)
+                .sum()
+        } else {
+            st.labels
+                .chunks_mut(CHUNK)
+                .zip(st.upper.chunks_mut(CHUNK))
+                .zip(st.lower.chunks_mut(CHUNK * groups))
+                .enumerate()
+                .map(work)
+                .sum()
+        }
+    }
+
+    fn assign_chunk(
+        &self,
+        prep: &Prepared,
+        start: usize,
+        labels: &mut [u32],
+        upper: &mut [f64],
+        lower: &mut [f64],
+        bounded: bool,
+    ) -> usize {
+        let (k, stride, groups, gs) = (self.k, self.stride, self.groups, self.gsize);
+        let mut xf = vec![0.0_f32; stride];
+        let mut t = vec![0.0_f64; k];
+        let mut alive = Vec::with_capacity(groups);
+        let mut cand = Vec::with_capacity(k);
+        let mut dots = vec![0.0_f32; k];
+        let mut changed = 0;
+        let mut todo = Vec::new();
+        for off in 0..labels.len() {
+            if !(bounded && upper[off].is_finite()) {
+                todo.push(off);
+                continue;
+            }
+            let i = start + off;
+            let a = labels[off] as usize;
+            let (xx, xn) = (self.xx[i], self.xnorm[i]);
+            let e = self.dm.err(xn, prep.cmax, xx, prep.ccmax);
+            let lb = &mut lower[off * groups..(off + 1) * groups];
+            let mut u = upper[off] + prep.drift[a];
+            let thr = |u: f64| (u * u + 2.0 * e).sqrt() * (1.0 + 1e-9);
+            let mut th = thr(u);
+            let mut all = true;
+            for (l, &d) in lb.iter_mut().zip(&prep.gdrift) {
+                *l -= d;
+                all &= *l > th;
+            }
+            if all {
+                upper[off] = u;
+                continue;
+            }
+            T::widen(self.samples.row(i), &mut xf);
+            t[a] = (xx + prep.cc[a])
+                - 2.0 * f64::from(dot16(&xf, &prep.cpack[a * stride..(a + 1) * stride]));
+            u = (t[a] + e).max(0.0).sqrt() * (1.0 + 1e-9);
+            th = thr(u);
+            alive.clear();
+            alive.extend((0..groups).filter(|&g| lb[g] <= th));
+            if alive.is_empty() {
+                upper[off] = u;
+                continue;
+            }
+            cand.clear();
+            for &g in &alive {
+                cand.extend((g * gs..((g + 1) * gs).min(k)).filter(|&j| j != a));
+            }
+            dot16_select(&xf, &prep.cpack, &cand, stride, &mut dots);
+            let (mut best, mut best_t) = (a, t[a]);
+            for (&j, &d) in cand.iter().zip(&dots) {
+                t[j] = (xx + prep.cc[j]) - 2.0 * f64::from(d);
+                if t[j] < best_t || (t[j] == best_t && j < best) {
+                    best = j;
+                    best_t = t[j];
+                }
+            }
+            let lower_of = |tj: f64| (tj - e).max(0.0).sqrt() * (1.0 - 1e-9);
+            for &g in &alive {
+                let mut m = f64::INFINITY;
+                for (j, &tj) in t
+                    .iter()
+                    .enumerate()
+                    .take(((g + 1) * gs).min(k))
+                    .skip(g * gs)
+                {
+                    if j != best {
+                        m = m.min(lower_of(tj));
+                    }
+                }
+                lb[g] = m;
+            }
+            if best != a {
+                let ga = a / gs;
+                lb[ga] = lb[ga].min(lower_of(t[a]));
+                labels[off] = best as u32;
+                changed += 1;
+            }
+            upper[off] = (best_t + e).max(0.0).sqrt() * (1.0 + 1e-9);
+        }
+        if todo.is_empty() {
+            return changed;
+        }
+        let mut panel = vec![0.0_f32; BATCH.min(todo.len()) * stride];
+        let mut dots = vec![0.0_f32; BATCH.min(todo.len()) * k];
+        let gs = self.gsize;
+        for batch in todo.chunks(BATCH) {
+            for (b, &off) in batch.iter().enumerate() {
+                T::widen(self.samples.row(start + off), &mut panel[b * stride..]);
+            }
+            dot16_panel(&panel, batch.len(), &prep.cpack, k, stride, &mut dots);
+            for (b, &off) in batch.iter().enumerate() {
+                let i = start + off;
+                let (xx, xn) = (self.xx[i], self.xnorm[i]);
+                let e = self.dm.err(xn, prep.cmax, xx, prep.ccmax);
+                let (mut best, mut best_t) = (0, f64::INFINITY);
+                for (j, tj) in t.iter_mut().enumerate() {
+                    *tj = (xx + prep.cc[j]) - 2.0 * f64::from(dots[b * k + j]);
+                    if *tj < best_t {
+                        best = j;
+                        best_t = *tj;
+                    }
+                }
+                let lb = &mut lower[off * groups..(off + 1) * groups];
+                lb.fill(f64::INFINITY);
+                for (j, &tj) in t.iter().enumerate() {
+                    if j != best {
+                        let g = &mut lb[j / gs];
+                        *g = g.min((tj - e).max(0.0).sqrt() * (1.0 - 1e-9));
+                    }
+                }
+                if labels[off] != best as u32 || !bounded {
+                    changed += 1;
+                }
+                labels[off] = best as u32;
+                upper[off] = (best_t + e).max(0.0).sqrt() * (1.0 + 1e-9);
+            }
+        }
+        changed
+    }
+
+    /// Sum of `max(d̃², 0)` over samples, in chunk order.
+    fn inertia(&self, st: &State) -> f64 {
+        let prep = self.prepare(&st.centers, vec![0.0; self.k]);
+        let stride = self.stride;
+        let part = |(c, labels): (usize, &[u32])| {
+            let mut xf = vec![0.0_f32; stride];
+            let mut s = 0.0_f64;
+            for (o, &l) in labels.iter().enumerate() {
+                let i = c * CHUNK + o;
+                let l = l as usize;
+                T::widen(self.samples.row(i), &mut xf);
+                let d = dot16(&xf, &prep.cpack[l * stride..(l + 1) * stride]);
+                s += ((self.xx[i] + prep.cc[l]) - 2.0 * f64::from(d)).max(0.0);
+            }
+            s
+        };
+        let parts: Vec<f64> = if self.parallel {
+            st.labels.par_chunks(CHUNK).enumerate().map(part).collect()
+        } else {
+            st.labels.chunks(CHUNK).enumerate().map(part).collect()
+        };
+        parts.iter().sum()
+    }
+
+    /// scikit-learn's greedy k-means++: the first center is a random sample; each next
+    /// one is the best of `2 + ⌊ln k⌋` candidates drawn proportionally to the current
+    /// squared distances (the one that minimises their sum), all with `d̃²`.
+    fn greedy_plus_plus(&self, centers: &mut [f32], rng: &mut CvRng) {
+        let (n, dims, k, stride) = (self.samples.n, self.samples.dims, self.k, self.stride);
+        let trials = 2 + (k as f64).ln() as usize;
+        let mut cand = vec![0.0_f32; stride];
+        let dist_to = |c: &[f32], out: &mut [f64]| {
+            let cc: f64 = c.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+            let work = |(ci, chunk): (usize, &mut [f64])| {
+                let mut xf = vec![0.0_f32; stride];
+                for (o, d) in chunk.iter_mut().enumerate() {
+                    let i = ci * CHUNK + o;
+                    T::widen(self.samples.row(i), &mut xf);
+                    *d = ((self.xx[i] + cc) - 2.0 * f64::from(dot16(&xf, c))).max(0.0);
+                }
+            };
+            if self.parallel {
+                out.par_chunks_mut(CHUNK).enumerate().for_each(work);
+            } else {
+                out.chunks_mut(CHUNK).enumerate().for_each(work);
+            }
+        };
+        let pick = |dist: &[f64], total: f64, rng: &mut CvRng| {
+            let mut p = rng.next_f64() * total;
+            let mut i = 0;
+            while i < n - 1 {
+                p -= dist[i];
+                if p <= 0.0 {
+                    break;
+                }
+                i += 1;
+            }
+            i
+        };
+        let first = (rng.next_u32() as usize) % n;
+        T::widen(self.samples.row(first), &mut cand);
+        centers[..dims].copy_from_slice(&cand[..dims]);
+        let mut closest = vec![0.0_f64; n];
+        dist_to(&cand, &mut closest);
+        let mut tmp = vec![0.0_f64; n];
+        let mut best_d = vec![0.0_f64; n];
+        for j in 1..k {
+            let total: f64 = closest.iter().sum();
+            let mut best: Option<(f64, usize)> = None;
+            for _ in 0..trials {
+                let ci = pick(&closest, total, rng);
+                T::widen(self.samples.row(ci), &mut cand);
+                dist_to(&cand, &mut tmp);
+                let mut pot = 0.0;
+                for (t, &c) in tmp.iter_mut().zip(&closest) {
+                    *t = t.min(c);
+                    pot += *t;
+                }
+                if best.is_none_or(|(b, _)| pot < b) {
+                    best = Some((pot, ci));
+                    std::mem::swap(&mut best_d, &mut tmp);
+                }
+            }
+            let ci = best.map_or(0, |b| b.1);
+            T::widen(self.samples.row(ci), &mut cand);
+            centers[j * dims..(j + 1) * dims].copy_from_slice(&cand[..dims]);
+            std::mem::swap(&mut closest, &mut best_d);
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Rigorous error margins that let the pruned engines skip distance computations
+//! without ever changing a label.
+//!
+//! Bounds (Hamerly, Yinyang) live in the *true* Euclidean metric `d*` of the `f32`
+//! vectors, where the triangle inequality holds. The engines compare computed
+//! distances, so these helpers translate in both directions with worst-case rounding
+//! error bounds (Higham, *Accuracy and Stability of Numerical Algorithms*, §3.1):
+//! `γ(m) = m u / (1 - m u)` with `u = 2^-24`, plus an absolute term for underflow
+//! (every `f32` operation is off by at most `2^-150` beyond its relative error).
+//! All constants are rounded generously; a looser margin only costs a few extra
+//! distance computations, never a different label.
+
+/// Unit roundoff of `f32`.
+const U32: f64 = 1.0 / 16_777_216.0;
+
+/// Relative slack for the `f64` arithmetic of the margins themselves.
+const SLACK: f64 = 1e-9;
+
+/// `γ(m)` with a safety factor.
+fn gamma(m: usize) -> f64 {
+    let mu = m as f64 * U32;
+    mu / (1.0 - mu) * 1.01
+}
+
+/// Absolute underflow allowance for `ops` operations (`2^-140` each, far above `2^-150`).
+fn eta(ops: usize) -> f64 {
+    ops as f64 * (2.0_f64).powi(-140)
+}
+
+/// Error model of OpenCV's `normL2Sqr_` (`kernels::l2sq_opencv`) for one dimension:
+/// `(1 - γ) d*² - η ≤ D_cv ≤ (1 + γ) d*² + η`, because every term is a non-negative
+/// square that passes through at most `blocks + 5 + tail` additions and 3 roundings
+/// of its own (difference, square).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OpencvMargin {
+    gamma: f64,
+    eta: f64,
+}
+
+impl OpencvMargin {
+    pub fn new(dims: usize) -> Self {
+        let m = dims / 16 + 5 + dims % 16 + 3;
+        Self {
+            gamma: gamma(m),
+            eta: eta(2 * dims + 64),
+        }
+    }
+
+    /// Upper bound on `D_cv` given an upper bound on `d*²`.
+    #[inline]
+    pub fn cv_upper(&self, true_sq_hi: f64) -> f64 {
+        (true_sq_hi * (1.0 + self.gamma) + self.eta) * (1.0 + SLACK)
+    }
+
+    /// Lower bound on `D_cv` given a lower bound on `d*²`.
+    #[inline]
+    pub fn cv_lower(&self, true_sq_lo: f64) -> f64 {
+        (true_sq_lo * (1.0 - self.gamma) - self.eta) * (1.0 - SLACK)
+    }
+
+    /// Upper bound on `d*` from a computed `D_cv`.
+    #[inline]
+    pub fn true_upper(&self, dcv: f64) -> f64 {
+        ((dcv + self.eta) / (1.0 - self.gamma)).sqrt() * (1.0 + SLACK)
+    }
+
+    /// Lower bound on `d*` from a computed `D_cv`.
+    #[inline]
+    pub fn true_lower(&self, dcv: f64) -> f64 {
+        ((dcv - self.eta) / (1.0 + self.gamma)).max(0.0).sqrt() * (1.0 - SLACK)
+    }
+
+    /// A threshold `t` such that any lower bound `lo > t` on `d*(x, c_j)` proves
+    /// `D_cv(x, c_j) > D_cv(x, c_a)` when `d*(x, c_a) ≤ hi`; the same test as
+    /// [`surely_farther`](Self::surely_farther), solved for `lo` once per sample.
+    #[inline]
+    pub fn farther_threshold(&self, hi: f64) -> f64 {
+        let need = (self.cv_upper(hi * hi) / (1.0 - SLACK) + self.eta) / (1.0 - self.gamma);
+        (need.sqrt() * (1.0 + SLACK)).max(hi)
+    }
+
+    /// Whether `d*(x, c_j) ≥ lo` and `d*(x, c_a) ≤ hi` prove `D_cv(x, c_j) > D_cv(x, c_a)`.
+    #[cfg(test)]
+    pub fn surely_farther(&self, lo: f64, hi: f64) -> bool {
+        lo > hi && self.cv_lower(lo * lo) > self.cv_upper(hi * hi)
+    }
+}
+
+/// Error model of the fast distance `d̃² = (‖x‖² + ‖c‖²) − 2·dot16(x, c)` (in `f64`,
+/// the dot in `f32`): `|d̃² − d*²| ≤ E(x, c)` with
+/// `E = 2 γ(blocks + 4) ‖x‖ ‖c‖ + 1e-12 (‖x‖² + ‖c‖²) + η`
+/// (Cauchy–Schwarz bounds `Σ|x_i c_i|`; the second term covers the `f64` norms and
+/// the final `f64` operations).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DotMargin {
+    two_gamma: f64,
+    eta: f64,
+}
+
+impl DotMargin {
+    /// For vectors stored with `stride` values (a multiple of 16).
+    pub fn new(stride: usize) -> Self {
+        Self {
+            two_gamma: 2.0 * gamma(stride.div_ceil(16) + 4) * (1.0 + SLACK),
+            eta: eta(2 * stride + 64),
+        }
+    }
+
+    /// `E(x, c)` from the norms and squared norms.
+    #[inline]
+    pub fn err(&self, x_norm: f64, c_norm: f64, xx: f64, cc: f64) -> f64 {
+        self.two_gamma * x_norm * c_norm + 1e-12 * (xx + cc) + self.eta
+    }
+}
+
+/// An upper bound on the true distance `‖a − b‖` between two `f32` vectors.
+pub(crate) fn true_dist_upper(a: &[f32], b: &[f32]) -> f64 {
+    let s: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| {
+            let t = f64::from(x) - f64::from(y);
+            t * t
+        })
+        .sum();
+    s.sqrt() * (1.0 + SLACK) + 1e-300
+}
+
+/// A lower bound on the true distance `‖a − b‖` between two `f32` vectors.
+pub(crate) fn true_dist_lower(a: &[f32], b: &[f32]) -> f64 {
+    let s: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| {
+            let t = f64::from(x) - f64::from(y);
+            t * t
+        })
+        .sum();
+    s.sqrt() * (1.0 - SLACK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::{dot16, l2sq_opencv};
+
+    fn pseudo(n: usize, seed: u64, scale: f32) -> Vec<f32> {
+        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                ((x >> 40) as f32 / (1u64 << 24) as f32 - 0.25) * scale
+            })
+            .collect()
+    }
+
+    fn exact_sq(a: &[f32], b: &[f32]) -> f64 {
+        a.iter()
+            .zip(b)
+            .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+            .sum()
+    }
+
+    #[test]
+    fn opencv_kernel_stays_within_its_margin() {
+        for (n, scale) in [
+            (1, 1.0),
+            (15, 3.0),
+            (16, 1e-20),
+            (400, 255.0),
+            (784, 1e6),
+            (1000, 1e-3),
+        ] {
+            let m = OpencvMargin::new(n);
+            for seed in 0..20 {
+                let a = pseudo(n, seed, scale);
+                let b = pseudo(n, seed + 99, scale);
+                let d = f64::from(l2sq_opencv(&a, &b));
+                let e = exact_sq(&a, &b);
+                assert!(
+                    m.cv_lower(e) <= d && d <= m.cv_upper(e),
+                    "n {n} seed {seed}"
+                );
+                let t = e.sqrt();
+                assert!(m.true_lower(d) <= t && t <= m.true_upper(d));
+            }
+        }
+    }
+
+    #[test]
+    fn fast_distance_stays_within_its_margin() {
+        for n in [1_usize, 17, 400, 784] {
+            let stride = n.div_ceil(16) * 16;
+            let m = DotMargin::new(stride);
+            for seed in 0..20 {
+                let a = pseudo(n, seed, 255.0);
+                let b = pseudo(n, seed + 7, 255.0);
+                let xx: f64 = a.iter().map(|&v| f64::from(v).powi(2)).sum();
+                let cc: f64 = b.iter().map(|&v| f64::from(v).powi(2)).sum();
+                let approx = xx + cc - 2.0 * f64::from(dot16(&a, &b));
+                let e = m.err(xx.sqrt(), cc.sqrt(), xx, cc);
+                assert!((approx - exact_sq(&a, &b)).abs() <= e);
+            }
+        }
+    }
+
+    #[test]
+    fn surely_farther_needs_a_real_gap() {
+        let m = OpencvMargin::new(400);
+        assert!(!m.surely_farther(1.0, 1.0));
+        assert!(!m.surely_farther(1.0 + 1e-9, 1.0));
+        assert!(m.surely_farther(1.001, 1.0));
+        assert!(!m.surely_farther(0.0, 0.0));
+        for hi in [0.0, 1e-30, 1.0, 2083.5, 1e12] {
+            let t = m.farther_threshold(hi);
+            assert!(m.surely_farther(t * (1.0 + 1e-12) + 1e-300, hi), "{hi}");
+            assert!(t >= hi);
+        }
+    }
+}

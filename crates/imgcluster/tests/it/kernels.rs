@@ -1,0 +1,145 @@
+//! The dispatched (SIMD) kernels against the scalar reference on awkward sizes.
+//! Tolerance: none — every kernel is specified to return the reference's bits.
+
+use imgcluster::kernels::{self, scalar, Element};
+
+const SIZES: [usize; 18] = [
+    0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 399, 400, 784, 1001,
+];
+
+fn pseudo(n: usize, seed: u64, scale: f32) -> Vec<f32> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            ((x >> 40) as f32 / (1u64 << 24) as f32 - 0.3) * scale
+        })
+        .collect()
+}
+
+fn bytes(n: usize, seed: u64) -> Vec<u8> {
+    pseudo(n, seed, 1.0)
+        .iter()
+        .map(|&v| ((v + 0.3) * 255.99) as u8)
+        .collect()
+}
+
+#[test]
+fn l2sq_opencv_is_bit_identical_to_the_reference() {
+    for n in SIZES {
+        for (seed, scale) in [(1, 1.0), (2, 255.0), (3, 1e-20), (4, 1e15)] {
+            let a = pseudo(n, seed, scale);
+            let b = pseudo(n, seed + 10, scale);
+            let got = kernels::l2sq_opencv(&a, &b);
+            assert_eq!(
+                got.to_bits(),
+                scalar::l2sq_opencv(&a, &b).to_bits(),
+                "n {n} seed {seed}"
+            );
+        }
+    }
+}
+
+#[test]
+fn l2sq_opencv_u8_is_bit_identical_to_the_reference() {
+    for n in SIZES {
+        let a = bytes(n, 5);
+        let b = pseudo(n, 6, 300.0);
+        let wide: Vec<f32> = a.iter().map(|&v| f32::from(v)).collect();
+        let want = scalar::l2sq_opencv(&wide, &b).to_bits();
+        assert_eq!(kernels::l2sq_opencv_u8(&a, &b).to_bits(), want, "n {n}");
+        assert_eq!(scalar::l2sq_opencv_u8(&a, &b).to_bits(), want, "n {n}");
+        let a2 = bytes(n, 7);
+        let b2 = pseudo(n, 8, 300.0);
+        let (d0, d1) = u8::l2sq_opencv_x2(&a, &b, &a2, &b2);
+        assert_eq!(d0.to_bits(), want);
+        assert_eq!(d1.to_bits(), scalar::l2sq_opencv_u8(&a2, &b2).to_bits());
+        let (e0, e1) = f32::l2sq_opencv_x2(&wide, &b, &b2, &b);
+        assert_eq!(e0.to_bits(), want);
+        assert_eq!(e1.to_bits(), scalar::l2sq_opencv(&b2, &b).to_bits());
+    }
+}
+
+#[test]
+fn dot16_is_bit_identical_to_the_reference() {
+    for n in SIZES {
+        for seed in 0..4 {
+            let a = pseudo(n, seed, 255.0);
+            let b = pseudo(n, seed + 20, 3.0);
+            assert_eq!(
+                kernels::dot16(&a, &b).to_bits(),
+                scalar::dot16(&a, &b).to_bits(),
+                "n {n} seed {seed}"
+            );
+        }
+    }
+}
+
+#[test]
+fn blocked_dot_products_equal_single_pairs() {
+    for dims in [1_usize, 15, 16, 17, 63, 400, 784] {
+        let stride = dims.div_ceil(16) * 16;
+        for (n_rows, n_cols) in [(0, 3), (1, 1), (2, 3), (3, 4), (5, 7), (33, 10), (4, 0)] {
+            let pad = |m: usize, seed: u64| {
+                let mut v = vec![0.0_f32; m * stride];
+                for (r, row) in v.chunks_exact_mut(stride).enumerate() {
+                    row[..dims].copy_from_slice(&pseudo(dims, seed + r as u64, 255.0));
+                }
+                v
+            };
+            let rows = pad(n_rows, 100);
+            let cols = pad(n_cols, 200);
+            let single = |r: usize, c: usize| {
+                scalar::dot16(
+                    &rows[r * stride..r * stride + dims],
+                    &cols[c * stride..c * stride + dims],
+                )
+            };
+            let mut out = vec![f32::NAN; n_rows * n_cols];
+            kernels::dot16_panel(&rows, n_rows, &cols, n_cols, stride, &mut out);
+            for r in 0..n_rows {
+                for c in 0..n_cols {
+                    assert_eq!(
+                        out[r * n_cols + c].to_bits(),
+                        single(r, c).to_bits(),
+                        "dims {dims} ({r}, {c})"
+                    );
+                }
+            }
+            let idx: Vec<usize> = (0..n_rows).rev().collect();
+            let mut gathered = vec![f32::NAN; n_rows * n_cols];
+            kernels::dot16_gather(&rows, &idx, &cols, n_cols, stride, &mut gathered);
+            for (m, &r) in idx.iter().enumerate() {
+                for c in 0..n_cols {
+                    assert_eq!(gathered[m * n_cols + c].to_bits(), single(r, c).to_bits());
+                }
+            }
+            if n_rows > 0 {
+                let sel: Vec<usize> = (0..n_cols).rev().chain(0..n_cols).collect();
+                let mut picked = vec![f32::NAN; sel.len()];
+                kernels::dot16_select(&rows[..stride], &cols, &sel, stride, &mut picked);
+                for (m, &c) in sel.iter().enumerate() {
+                    assert_eq!(picked[m].to_bits(), single(0, c).to_bits());
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn widening_bytes_is_exact() {
+    for n in SIZES {
+        let a = bytes(n, 9);
+        let mut out = vec![f32::NAN; n + 3];
+        u8::widen(&a, &mut out);
+        assert!(a.iter().zip(&out).all(|(&b, &f)| f32::from(b) == f));
+        assert!(out[n..].iter().all(|v| v.is_nan()));
+    }
+}
+
+#[test]
+fn an_instruction_set_is_chosen_once() {
+    assert_eq!(kernels::isa(), kernels::isa());
+}
