@@ -36,12 +36,14 @@ pub struct KMeansFit {
     pub k: usize,
     /// Values per sample and per center.
     pub dims: usize,
-    /// Sum over samples of the squared distance to their center (each distance
-    /// computed in `f32` by [`l2sq_opencv`](crate::kernels::l2sq_opencv), summed in `f64`);
-    /// the value `cv::kmeans` returns.
+    /// Sum over samples of the squared distance to their center. [`Mode::OpenCv`]: each
+    /// distance computed in `f32` by [`l2sq_opencv`](crate::kernels::l2sq_opencv), summed
+    /// in `f64`, the value `cv::kmeans` returns. [`Mode::Fast`]: the inertia, fast
+    /// distances (clamped at 0) summed in `f64` in a fixed order.
     pub compactness: f64,
-    /// Iterations of OpenCV's loop in the best attempt, counting the initialisation
-    /// pass and the final pass that only measures distances.
+    /// [`Mode::OpenCv`]: iterations of OpenCV's loop in the best attempt, counting the
+    /// initialisation pass and the final pass that only measures distances.
+    /// [`Mode::Fast`]: center updates in the best attempt.
     pub iterations: usize,
     /// Index of the best attempt (the first with the smallest compactness).
     pub best_attempt: usize,
@@ -279,9 +281,10 @@ pub fn fit_u8(
     threads.install(|| run_opencv(params, samples, rng, &mut ws, parallel))
 }
 
-/// The straightforward implementation of [`fit`]: every distance computed, one
-/// attempt after the other. Same results as [`fit`], only slower; kept as the
-/// reference the fast engine is tested against.
+/// The straightforward implementation of [`fit`] in [`Mode::OpenCv`]: every distance
+/// computed, one attempt after the other. Same results as [`fit`], only slower; kept
+/// as the reference the pruned engine is tested against. The mode setting is ignored
+/// (this is always OpenCV's algorithm).
 ///
 /// # Errors
 ///
