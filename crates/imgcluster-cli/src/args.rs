@@ -45,7 +45,7 @@ pub enum Command {
     Features(FeaturesArgs),
     /// Classify new images (or a data set) with a model saved by `classify --model-out`.
     Predict(PredictArgs),
-    /// Reduce the colours of a PNG image to K with k-means (OpenCV's colour quantization).
+    /// Reduce the colours of a PNG or JPEG image to K with k-means (OpenCV's colour quantization).
     Quantize(QuantizeArgs),
 }
 
@@ -239,7 +239,7 @@ pub struct PredictArgs {
 
 #[derive(Debug, Args)]
 pub struct QuantizeArgs {
-    /// Input image: a PNG (gray, RGB, RGBA or palette; alpha is ignored).
+    /// Input image: a PNG (gray, RGB, RGBA or palette; alpha is ignored) or a JPEG.
     #[arg(value_name = "IMAGE")]
     pub image: PathBuf,
     /// Number of colours.

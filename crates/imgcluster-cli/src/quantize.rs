@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use imgcluster::kmeans::{Init, KMeansError, KMeansParams, TermCriteria};
 use imgcluster::quantize::{
-    decode_png_rgb, quantize, CheckedQuantizeParams, QuantizeError, QuantizeParams,
+    decode_rgb, quantize, CheckedQuantizeParams, QuantizeError, QuantizeParams,
 };
 use imgcluster::report::encode_rgb8;
 use imgcluster::CvRng;
@@ -66,7 +66,7 @@ pub fn run(a: &QuantizeArgs, progress: &Progress, w: &mut impl Write) -> Result<
     let loading = progress.spinner(format!("reading {name}…"));
     let bytes =
         std::fs::read(&cfg.image).with_context(|| format!("{name}: cannot read the file"))?;
-    let img = decode_png_rgb(&bytes).with_context(|| name.clone())?;
+    let img = decode_rgb(&bytes).with_context(|| name.clone())?;
     drop(loading);
     let n = img.width() * img.height();
     let k = cfg.params.kmeans().k();

@@ -1450,7 +1450,7 @@ fn quantize_bad_input_gets_a_clear_error_and_no_output() {
     check(&text, &[], "not a PNG");
     let jpeg = dir.path().join("photo.jpg");
     std::fs::write(&jpeg, [0xff, 0xd8, 0xff, 0xe0, 0, 16]).unwrap();
-    check(&jpeg, &[], "JPEG images are not supported");
+    check(&jpeg, &[], "cannot decode the JPEG");
     let truncated = dir.path().join("truncated.png");
     let png = encode_gray8(40, 40, &[9; 1600]).unwrap();
     std::fs::write(&truncated, &png[..png.len() / 2]).unwrap();
@@ -1649,4 +1649,28 @@ fn bad_input_unreadable_file() {
         &[os("classify"), os("--data"), path.as_os_str()],
         "secret.npy",
     );
+}
+
+#[test]
+fn quantize_reads_jpeg() {
+    let dir = tempfile::tempdir().unwrap();
+    let (w, h) = (40, 30);
+    let rgb: Vec<u8> = (0..w * h)
+        .flat_map(|i| {
+            let (x, y) = (i % w, i / w);
+            [(x * 6) as u8, (y * 8) as u8, ((x + y) * 3) as u8]
+        })
+        .collect();
+    let input = dir.path().join("photo.jpg");
+    std::fs::write(&input, jpeg(w, h, &rgb)).unwrap();
+    let out = dir.path().join("photo4.png");
+    bin()
+        .args(["quantize", "-k", "4", "-o"])
+        .arg(&out)
+        .arg(&input)
+        .assert()
+        .success();
+    let (ow, oh, colour, pixels) = decode_png(&out);
+    assert_eq!((ow, oh, colour), (40, 30, png::ColorType::Rgb));
+    assert!(distinct(&pixels) <= 4);
 }

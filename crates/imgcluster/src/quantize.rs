@@ -45,12 +45,12 @@ pub const DEFAULT_MAX_SAMPLES: usize = 1 << 18;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum QuantizeError {
-    /// The bytes are a JPEG file; only PNG is decoded.
-    #[error("JPEG images are not supported; convert the image to PNG first")]
-    Jpeg,
-    /// The bytes are not a PNG file.
-    #[error("not a PNG image")]
-    NotPng,
+    /// The JPEG file is damaged or too large.
+    #[error("cannot decode the JPEG: {0}")]
+    Jpeg(String),
+    /// The bytes are neither a PNG nor a JPEG file.
+    #[error("not a PNG or JPEG image")]
+    NotImage,
     /// The PNG file is damaged or too large.
     #[error("cannot decode the PNG: {0}")]
     Png(String),
@@ -163,29 +163,31 @@ impl RgbImage {
     }
 }
 
-/// Decodes a PNG of any colour type and bit depth to 8-bit RGB, as `cv2.imread` reads it
-/// in colour: palettes and low bit depths are expanded, gray is repeated in the three
+/// Decodes a PNG of any colour type and bit depth, or a JPEG, to 8-bit RGB, as `cv2.imread`
+/// reads it in colour: palettes and low bit depths are expanded, gray is repeated in the three
 /// channels, 16-bit samples keep their high byte, and alpha is dropped.
 ///
 /// # Errors
-/// [`QuantizeError::Jpeg`] for a JPEG file, [`QuantizeError::NotPng`] for anything else
-/// that is not a PNG, [`QuantizeError::Png`] for a damaged PNG or one that would decode to
-/// more than [`MAX_DECODED_BYTES`].
+/// [`QuantizeError::NotImage`] for anything that is neither a PNG nor a JPEG,
+/// [`QuantizeError::Png`] / [`QuantizeError::Jpeg`] for a damaged file or one that would
+/// decode to more than [`MAX_DECODED_BYTES`].
 ///
 /// # Examples
 /// ```
-/// use imgcluster::quantize::decode_png_rgb;
+/// use imgcluster::quantize::decode_rgb;
 /// use imgcluster::report::encode_gray8;
-/// let img = decode_png_rgb(&encode_gray8(2, 1, &[7, 9])?)?;
+/// let img = decode_rgb(&encode_gray8(2, 1, &[7, 9])?)?;
 /// assert_eq!(img.data(), &[7, 7, 7, 9, 9, 9]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn decode_png_rgb(bytes: &[u8]) -> Result<RgbImage, QuantizeError> {
+pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, QuantizeError> {
     if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
-        return Err(QuantizeError::Jpeg);
+        let (w, h, rgb) = crate::dataset::imageio::decode_jpeg_rgb(bytes)
+            .map_err(|e| QuantizeError::Jpeg(e.to_string()))?;
+        return RgbImage::new(w, h, rgb);
     }
     if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        return Err(QuantizeError::NotPng);
+        return Err(QuantizeError::NotImage);
     }
     let err = |e: png::DecodingError| QuantizeError::Png(e.to_string());
     let mut decoder = png::Decoder::new_with_limits(
@@ -388,9 +390,9 @@ mod tests {
     #[test]
     fn decodes_every_colour_type() {
         let rgb = encode_rgb8(2, 1, &[1, 2, 3, 4, 5, 6]).unwrap();
-        assert_eq!(decode_png_rgb(&rgb).unwrap().data(), &[1, 2, 3, 4, 5, 6]);
+        assert_eq!(decode_rgb(&rgb).unwrap().data(), &[1, 2, 3, 4, 5, 6]);
         let gray = encode_gray8(1, 1, &[9]).unwrap();
-        assert_eq!(decode_png_rgb(&gray).unwrap().data(), &[9, 9, 9]);
+        assert_eq!(decode_rgb(&gray).unwrap().data(), &[9, 9, 9]);
 
         let mut rgba = Vec::new();
         let mut e = png::Encoder::new(&mut rgba, 1, 1);
@@ -399,7 +401,7 @@ mod tests {
             .unwrap()
             .write_image_data(&[10, 20, 30, 0])
             .unwrap();
-        assert_eq!(decode_png_rgb(&rgba).unwrap().data(), &[10, 20, 30]);
+        assert_eq!(decode_rgb(&rgba).unwrap().data(), &[10, 20, 30]);
 
         let mut pal = Vec::new();
         let mut e = png::Encoder::new(&mut pal, 2, 1);
@@ -407,10 +409,7 @@ mod tests {
         e.set_depth(png::BitDepth::Eight);
         e.set_palette(vec![255, 0, 0, 0, 0, 255]);
         e.write_header().unwrap().write_image_data(&[1, 0]).unwrap();
-        assert_eq!(
-            decode_png_rgb(&pal).unwrap().data(),
-            &[0, 0, 255, 255, 0, 0]
-        );
+        assert_eq!(decode_rgb(&pal).unwrap().data(), &[0, 0, 255, 255, 0, 0]);
 
         let mut g16 = Vec::new();
         let mut e = png::Encoder::new(&mut g16, 1, 1);
@@ -420,19 +419,19 @@ mod tests {
             .unwrap()
             .write_image_data(&[0xab, 0xcd])
             .unwrap();
-        assert_eq!(decode_png_rgb(&g16).unwrap().data(), &[0xab; 3]);
+        assert_eq!(decode_rgb(&g16).unwrap().data(), &[0xab; 3]);
     }
 
     #[test]
     fn rejects_other_formats() {
-        assert_eq!(
-            decode_png_rgb(&[0xff, 0xd8, 0xff, 0xe0]),
-            Err(QuantizeError::Jpeg)
-        );
-        assert_eq!(decode_png_rgb(b"GIF89a"), Err(QuantizeError::NotPng));
+        assert!(matches!(
+            decode_rgb(&[0xff, 0xd8, 0xff, 0xe0]),
+            Err(QuantizeError::Jpeg(_))
+        ));
+        assert_eq!(decode_rgb(b"GIF89a"), Err(QuantizeError::NotImage));
         let png = encode_gray8(8, 8, &[0; 64]).unwrap();
         assert!(matches!(
-            decode_png_rgb(&png[..png.len() / 2]),
+            decode_rgb(&png[..png.len() / 2]),
             Err(QuantizeError::Png(_))
         ));
     }

@@ -43,14 +43,13 @@ pub fn image_kind(bytes: &[u8]) -> Option<ImageKind> {
     }
 }
 
-/// Decodes a JPEG to 8-bit gray: the decoder's RGB output (any JPEG colour space: gray,
-/// YCbCr, CMYK) converted with OpenCV's weights ([`rgb_to_gray`]), so that a colour image
-/// gives the same gray as a PNG of the same colours. A gray JPEG keeps its values exactly.
+/// Decodes a JPEG to 8-bit RGB (any JPEG colour space: gray, YCbCr, CMYK): returns
+/// `(width, height, pixels)` with three bytes per pixel, row-major.
 ///
 /// # Errors
 /// [`DatasetError::Jpeg`] when the bytes are not a valid JPEG or decode to more than
 /// [`MAX_DECODED_BYTES`].
-pub fn decode_jpeg_gray(bytes: &[u8]) -> Result<GrayImage, DatasetError> {
+pub fn decode_jpeg_rgb(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), DatasetError> {
     let err = |e: zune_jpeg::errors::DecodeErrors| DatasetError::Jpeg(format!("{e:?}"));
     let options = DecoderOptions::default().jpeg_set_out_colorspace(ColorSpace::RGB);
     let mut decoder = JpegDecoder::new_with_options(ZCursor::new(bytes), options);
@@ -75,6 +74,17 @@ pub fn decode_jpeg_gray(bytes: &[u8]) -> Result<GrayImage, DatasetError> {
             rgb.len()
         )));
     }
+    Ok((w, h, rgb))
+}
+
+/// Decodes a JPEG to 8-bit gray: [`decode_jpeg_rgb`] converted with OpenCV's weights
+/// ([`rgb_to_gray`]), so that a colour image gives the same gray as a PNG of the same colours.
+/// A gray JPEG keeps its values exactly.
+///
+/// # Errors
+/// As [`decode_jpeg_rgb`].
+pub fn decode_jpeg_gray(bytes: &[u8]) -> Result<GrayImage, DatasetError> {
+    let (w, h, rgb) = decode_jpeg_rgb(bytes)?;
     let gray = rgb
         .chunks_exact(3)
         .map(|p| rgb_to_gray(p[0], p[1], p[2]))
