@@ -12,6 +12,14 @@ import json
 import subprocess
 import sys
 
+# Why a crate may appear in two versions (checked by hand when the list changes).
+REASONS = {
+    "syn": "a compile-time dependency of procedural macros only (nothing of it is in the binary); "
+           "syn 2 is still required by deprecate-until (pulled by pathfinding, the Hungarian "
+           "algorithm) and zerocopy-derive (criterion, benchmarks only), which have not moved to "
+           "syn 3 — no version of them does.",
+}
+
 ALLOWED = {"MIT", "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "ISC", "Zlib", "Unicode-3.0",
            "Unicode-DFS-2016", "Unlicense", "0BSD", "BSL-1.0", "CC0-1.0", "MIT-0", "Apache-2.0 WITH LLVM-exception"}
 
@@ -90,6 +98,7 @@ def main():
             who = sorted(f"{pkgs[q]['name']} {pkgs[q]['version']}" for q in parents[pid])
             users.append(f"{pkgs[pid]['version']} (used by {', '.join(who)})")
         print(f"- **{name}**: " + "; ".join(users))
+        print(f"  - why: {REASONS.get(name, 'NOT REVIEWED — find a common version')}")
     print("\n## Licences outside the allowed set\n")
     print("\n".join(f"- {b}" for b in bad) if bad else "None: every crate is under " +
           "a permissive licence (" + ", ".join(sorted(ALLOWED)) + ").")
