@@ -16,8 +16,8 @@ import sys
 REASONS = {
     "syn": "a compile-time dependency of procedural macros only (nothing of it is in the binary); "
            "syn 2 is still required by deprecate-until (pulled by pathfinding, the Hungarian "
-           "algorithm) and zerocopy-derive (criterion, benchmarks only), which have not moved to "
-           "syn 3 — no version of them does.",
+           "algorithm) and zerocopy-derive (criterion, benchmarks only) in the versions resolved "
+           "here.",
 }
 
 ALLOWED = {"MIT", "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "ISC", "Zlib", "Unicode-3.0",
