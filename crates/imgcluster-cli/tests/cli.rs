@@ -1674,3 +1674,26 @@ fn quantize_reads_jpeg() {
     assert_eq!((ow, oh, colour), (40, 30, png::ColorType::Rgb));
     assert!(distinct(&pixels) <= 4);
 }
+
+#[test]
+fn bad_input_more_data_than_memory_is_refused_from_the_header() {
+    // A sparse file of 200 GB whose .npy header is valid: refused before anything is read.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.npy");
+    let n: usize = 250_000_000;
+    let mut dict = format!("{{'descr': '|u1', 'fortran_order': False, 'shape': ({n}, 28, 28), }}");
+    dict.push_str(&" ".repeat(63 - (10 + dict.len()) % 64));
+    dict.push('\n');
+    let mut header = b"\x93NUMPY\x01\x00".to_vec();
+    header.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    header.extend_from_slice(dict.as_bytes());
+    let file = std::fs::File::create(&path).unwrap();
+    use std::io::Write;
+    (&file).write_all(&header).unwrap();
+    file.set_len((header.len() + n * 784) as u64).unwrap();
+    let e = fails_naming(
+        &[os("classify"), os("--data"), path.as_os_str()],
+        "huge.npy",
+    );
+    assert!(e.contains("GiB is available"), "{e}");
+}

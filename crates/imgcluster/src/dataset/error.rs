@@ -71,6 +71,20 @@ pub enum DatasetError {
     /// The data set holds no samples.
     #[error("the data set is empty")]
     Empty,
+    /// The data set needs more memory than the machine has available.
+    #[error(
+        "{values} values need about {:.1} GiB of memory to load and cluster, but only {:.1} GiB is available",
+        *.needed as f64 / 1073741824.0,
+        *.available as f64 / 1073741824.0
+    )]
+    TooLarge {
+        /// Values in the data set, from its header.
+        values: u64,
+        /// Bytes needed.
+        needed: u64,
+        /// Bytes available.
+        available: u64,
+    },
     /// The operation needs 8-bit images but the data are feature vectors.
     #[error("this needs 8-bit images (N x H x W u8); the data are {0}")]
     NotImages(String),

@@ -154,6 +154,34 @@ pub fn parse(bytes: &[u8]) -> Result<IdxArray, DatasetError> {
     })
 }
 
+/// The number of values an IDX header declares (plain, or the start of a gzip stream), from
+/// the first bytes of the file; `None` when they are not a valid header.
+pub fn header_values(head: &[u8]) -> Option<u64> {
+    let mut header = [0u8; 4 + 4 * 255];
+    let len = if head.starts_with(GZIP_MAGIC) {
+        let mut z = GzDecoder::new(head);
+        let mut got = 0;
+        while got < header.len() {
+            match z.read(&mut header[got..]) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+        got
+    } else {
+        let n = head.len().min(header.len());
+        header[..n].copy_from_slice(&head[..n]);
+        n
+    };
+    let ndims = check_magic(&header[..len.min(4)]).ok()?;
+    let dims = header
+        .get(4..4 + 4 * ndims)
+        .filter(|_| len >= 4 + 4 * ndims)?;
+    dims.chunks_exact(4).try_fold(1u64, |a, c| {
+        a.checked_mul(u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
+    })
+}
+
 fn parse_gzip(bytes: &[u8]) -> Result<IdxArray, DatasetError> {
     let gz_err = |e: std::io::Error, what: &str| match e.kind() {
         std::io::ErrorKind::UnexpectedEof => {

@@ -18,6 +18,7 @@ pub mod folder;
 pub mod grid;
 pub mod idx;
 pub mod imageio;
+pub mod memory;
 pub mod npy;
 mod open;
 pub mod pngio;

@@ -144,6 +144,16 @@ fn parse_header(bytes: &[u8]) -> Result<(Dtype, Vec<usize>, usize), DatasetError
     Ok((dtype, shape, end))
 }
 
+/// The number of values and the bytes per value a `.npy` header declares, from the first
+/// bytes of the file; `None` when they are not a valid header.
+pub fn header_shape(head: &[u8]) -> Option<(u64, u64)> {
+    let (dtype, shape, _) = parse_header(head).ok()?;
+    let count = shape
+        .iter()
+        .try_fold(1u64, |a, &s| a.checked_mul(s as u64))?;
+    Some((count, dtype.size() as u64))
+}
+
 /// Parses a whole `.npy` file held in memory.
 ///
 /// # Errors

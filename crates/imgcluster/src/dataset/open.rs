@@ -257,6 +257,7 @@ pub fn open(path: &Path, opts: &OpenOptions) -> Result<Dataset, DatasetError> {
         f => f,
     };
     let in_file = |e: DatasetError| e.in_file(path);
+    super::memory::check(path, format).map_err(in_file)?;
     let ds = match format {
         Format::Grid => {
             let layout = GridLayout {
