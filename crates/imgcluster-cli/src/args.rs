@@ -65,7 +65,8 @@ pub struct DataArgs {
     /// Data set: a grid PNG (cells of --cell pixels, --classes bands of rows), a .npy array
     /// (N x D or N x H x W; u8, f32 or f64), an IDX file (MNIST, optionally gzipped), a CSV
     /// file, or a folder with one sub-folder of PNG/JPEG images per class. The format is
-    /// recognised from the content. Default: the embedded digits.png.
+    /// recognised from the content. Without it, classify and features use the embedded
+    /// digits.png.
     #[arg(long, value_name = "PATH")]
     pub data: Option<PathBuf>,
     /// Class labels: a .npy array of N non-negative integers, or an IDX labels file.
