@@ -17,7 +17,7 @@
 //!
 //! **Centers** are means: exact integer sums for byte samples (updated from the
 //! samples that changed cluster), else `f64` sums in sample order. An empty cluster
-//! keeps its previous center. Everything is independent of the thread count: samples
+//! takes the sample farthest from its center, as in scikit-learn. Everything is independent of the thread count: samples
 //! are processed in fixed chunks and only per-sample results and integer sums (or
 //! ordered `f64` sums) are combined.
 
@@ -273,6 +273,7 @@ impl<'a, T: Element> Engine<'a, T> {
         while iter < max_iter {
             let old = st.centers.clone();
             self.update(st);
+            self.relocate_empty(st);
             iter += 1;
             let dims = self.samples.dims;
             let drift: Vec<f64> = (0..k)
@@ -365,6 +366,69 @@ impl<'a, T: Element> Engine<'a, T> {
                     *c = (s / inv) as f32;
                 }
             }
+        }
+    }
+
+    /// Gives every empty cluster a sample, as scikit-learn does: the samples farthest from
+    /// their centers (exact `f64` distances; ties to the lowest index) move to the empty
+    /// clusters, taken only from clusters that keep at least one sample. With at least K
+    /// distinct samples no cluster stays empty. Moved samples get their own position as
+    /// center, an exact upper bound of 0 and lower bounds of 0 (recomputed next pass).
+    fn relocate_empty(&self, st: &mut State) {
+        let (dims, k, groups) = (self.samples.dims, self.k, self.groups);
+        let empty: Vec<usize> = (0..k).filter(|&j| st.counts[j] == 0).collect();
+        if empty.is_empty() {
+            return;
+        }
+        let dist = |i: usize, st: &State| -> f64 {
+            let l = st.labels[i] as usize;
+            self.samples
+                .row(i)
+                .iter()
+                .zip(&st.centers[l * dims..(l + 1) * dims])
+                .map(|(x, &c)| (f64::from(x.to_f32()) - f64::from(c)).powi(2))
+                .sum()
+        };
+        let mut order: Vec<(f64, usize)> = (0..st.labels.len()).map(|i| (dist(i, st), i)).collect();
+        order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let bytes = T::as_bytes(self.samples.data);
+        let mut next = order.into_iter();
+        for j in empty {
+            let Some((_, i)) = next.find(|&(d, i)| d > 0.0 && st.counts[st.labels[i] as usize] > 1)
+            else {
+                break;
+            };
+            let old = st.labels[i] as usize;
+            st.counts[old] -= 1;
+            st.counts[j] += 1;
+            st.labels[i] = j as u32;
+            let row = self.samples.row(i);
+            if let Some(bytes) = bytes {
+                st.prev_labels[i] = j as u32;
+                for (d, &x) in bytes[i * dims..(i + 1) * dims].iter().enumerate() {
+                    st.int_sums[old * dims + d] -= u64::from(x);
+                    st.int_sums[j * dims + d] += u64::from(x);
+                }
+                let n = st.counts[old] as f64;
+                for d in 0..dims {
+                    st.centers[old * dims + d] = (st.int_sums[old * dims + d] as f64 / n) as f32;
+                }
+            } else {
+                for (d, x) in row.iter().enumerate() {
+                    let x = f64::from(x.to_f32());
+                    st.f_sums[old * dims + d] -= x;
+                    st.f_sums[j * dims + d] += x;
+                }
+                let n = st.counts[old] as f64;
+                for d in 0..dims {
+                    st.centers[old * dims + d] = (st.f_sums[old * dims + d] / n) as f32;
+                }
+            }
+            for (c, x) in st.centers[j * dims..(j + 1) * dims].iter_mut().zip(row) {
+                *c = x.to_f32();
+            }
+            st.upper[i] = 0.0;
+            st.lower[i * groups..(i + 1) * groups].fill(0.0);
         }
     }
 

@@ -96,7 +96,9 @@ pub enum Mode {
     /// Lloyd's algorithm run to its fixed point as fast as possible: bounds skip most
     /// distance computations without changing any label (the labels are those of
     /// plain Lloyd with the same distance arithmetic), centers are means computed
-    /// exactly (bytes) or in `f64`, and an empty cluster keeps its previous center.
+    /// exactly (bytes) or in `f64`, and an empty cluster takes the sample farthest from its
+    /// center (as scikit-learn does), so no cluster stays empty when there are at least K
+    /// distinct samples.
     /// Iterates until no label changes (or the center shift is at most `epsilon`,
     /// when given), at most `max_iter` times (default 300, no clamp).
     Fast,

@@ -656,7 +656,8 @@ fn byte_input_matches_f32_input() {
 
 /// Plain Lloyd with fast mode's arithmetic: every distance with the scalar `dot16`,
 /// means (exact for integer data, `f64` sums in sample order otherwise), an empty
-/// cluster keeps its center, stop when no label changes.
+/// cluster takes the sample farthest from its center (ties to the lowest index, only from
+/// clusters that keep a sample), stop when no label changes.
 fn naive_fast(
     data: &[f32],
     dims: usize,
@@ -704,6 +705,41 @@ fn naive_fast(
                 for d in 0..dims {
                     centers[j * dims + d] = (sums[j * dims + d] / counts[j] as f64) as f32;
                 }
+            }
+        }
+        let mut order: Vec<(f64, usize)> = data
+            .chunks_exact(dims)
+            .zip(&labels)
+            .enumerate()
+            .map(|(i, (x, &l))| {
+                let c = &centers[l as usize * dims..(l as usize + 1) * dims];
+                let d: f64 = x
+                    .iter()
+                    .zip(c)
+                    .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
+                    .sum();
+                (d, i)
+            })
+            .collect();
+        order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut next = order.into_iter();
+        for j in 0..k {
+            if counts[j] > 0 {
+                continue;
+            }
+            let Some((_, i)) = next.find(|&(d, i)| d > 0.0 && counts[labels[i] as usize] > 1)
+            else {
+                break;
+            };
+            let old = labels[i] as usize;
+            let x = &data[i * dims..(i + 1) * dims];
+            counts[old] -= 1;
+            counts[j] += 1;
+            labels[i] = j as u32;
+            for d in 0..dims {
+                sums[old * dims + d] -= f64::from(x[d]);
+                centers[old * dims + d] = (sums[old * dims + d] / counts[old] as f64) as f32;
+                centers[j * dims + d] = x[d];
             }
         }
         iter += 1;
@@ -757,6 +793,28 @@ fn fast_mode_equals_naive_lloyd() {
             assert_eq!(fit.labels, labels, "case {seed} integer {integer}");
             assert_eq!(fit.centers, centers, "case {seed} integer {integer}");
             assert_eq!(fit.iterations, iters, "case {seed} integer {integer}");
+        }
+    }
+}
+
+#[test]
+fn fast_mode_relocates_empty_clusters_like_naive_lloyd() {
+    // Few distinct values and initial centers that coincide: clusters empty out.
+    for (n, dims, k) in [(60, 2, 12), (200, 3, 30), (45, 1, 9)] {
+        for integer in [true, false] {
+            let data: Vec<f32> = random_data(n, dims, 7 + k as u64, integer)
+                .into_iter()
+                .map(|v| (v / 64.0).floor())
+                .collect();
+            let c0: Vec<f32> = (0..k)
+                .flat_map(|j| data[(j % 3) * dims..(j % 3 + 1) * dims].to_vec())
+                .collect();
+            let params = fast_params(k, Init::Centers(c0.clone()), 100, Threads::Fixed(2));
+            let fit = kmeans::fit(&params, &data, dims, &mut CvRng::default()).unwrap();
+            let (labels, centers, iters) = naive_fast(&data, dims, k, c0, 100);
+            assert_eq!(fit.labels, labels, "n {n} k {k} integer {integer}");
+            assert_eq!(fit.centers, centers, "n {n} k {k} integer {integer}");
+            assert_eq!(fit.iterations, iters, "n {n} k {k} integer {integer}");
         }
     }
 }

@@ -9,3 +9,4 @@ mod kernels;
 mod kmeans;
 mod loaders;
 mod metrics;
+mod properties;
