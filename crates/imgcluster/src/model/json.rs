@@ -261,7 +261,8 @@ fn spec_of(f: FileV1) -> Result<ModelSpec, ModelError> {
             f.centers.len()
         )));
     }
-    let mut centers = Vec::with_capacity(f.centers.len() * dims);
+    // Sized from the values actually present, never from the (untrusted) declared dims.
+    let mut centers = Vec::with_capacity(f.centers.iter().map(Vec::len).sum());
     for (c, row) in f.centers.iter().enumerate() {
         if row.len() != dims {
             return Err(invalid(format!(
@@ -469,5 +470,24 @@ mod tests {
             let e = Model::from_json(bad).unwrap_err().to_string();
             assert!(e.contains(says), "{says}: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod fuzz_regressions {
+    use super::*;
+
+    /// Found by the `model` fuzz target: a huge declared `dims` must not be allocated.
+    #[test]
+    fn huge_declared_dims_is_an_error_not_an_allocation() {
+        let text = r#"{"format":"imgcluster-model","version":1,
+            "input":{"dtype":"u8","height":2,"width":2,"dims":22244444444},
+            "features":{"kind":"raw"},
+            "kmeans":{"k":1,"attempts":1,"max_iter":10,"epsilon":0.0,"init":"random","seed":null,"compactness":0.0},
+            "training":{"source":"x","n_samples":1,"train_ratio":null},
+            "classes":{"count":1,"names":null},
+            "mapping":[0],
+            "centers":[[1.0,2.0,3.0,4.0]]}"#;
+        assert!(Model::from_json(text).is_err());
     }
 }
