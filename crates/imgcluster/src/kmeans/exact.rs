@@ -17,6 +17,12 @@
 //!   [`DotMargin`] error bound these exclude every center that cannot be OpenCV's
 //!   argmin, and the exact [`l2sq_opencv`](crate::kernels::l2sq_opencv) runs only on
 //!   the (usually single) survivor; ties go to the lowest index, as in OpenCV.
+//! * **Sparse byte images, dense assignment.** Byte data with at most 40% nonzero
+//!   values and `k ≤ 16` gets its fast distances from a sparse dot product against
+//!   the transposed centers ([`SparseU8`](crate::kernels::SparseU8), with its own
+//!   [`DotMargin::sparse`] bound). An attempt whose bounded assignment skips fewer
+//!   than half of the samples drops its bounds for the rest of the attempt: every
+//!   sample then gets the shortlist directly, without the per-center bookkeeping.
 //! * **Exact center sums.** For byte samples with `n · 255 < 2^24` every partial
 //!   `f32` sum OpenCV forms is an integer below `2^24`, hence exact: integer sums give
 //!   the same bits in any order, so they are updated incrementally from the samples
