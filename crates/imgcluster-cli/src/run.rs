@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use imgcluster::dataset::Dataset;
+use imgcluster::dataset::{Dataset, Pixels};
 use imgcluster::features::FeatureKind;
 use imgcluster::kmeans::{self, CheckedKMeansParams, KMeansError, KMeansFit};
 use imgcluster::metrics::{ClusterMapping, ConfusionMatrix, Contingency, Evaluation, Mapping};
@@ -92,12 +92,13 @@ pub fn run(ds: &Dataset, spec: &RunSpec, progress: &Progress) -> Result<RunOutco
         }
         _ => ((0..processed.len()).collect(), Vec::new()),
     };
+    let subset;
     let train = if test_idx.is_empty() {
-        processed.clone()
+        &processed
     } else {
-        processed.subset(&train_idx)
+        subset = processed.subset(&train_idx);
+        &subset
     };
-    let x = train.to_f32();
 
     let t = Instant::now();
     let mut rng = spec
@@ -110,7 +111,12 @@ pub fn run(ds: &Dataset, spec: &RunSpec, progress: &Progress) -> Result<RunOutco
         train.len(),
         train.dims()
     ));
-    let fit = kmeans::fit(&spec.params, &x, train.dims(), &mut rng).map_err(|e| match e {
+    // Byte data goes in as bytes: no f32 copy (the results are the same).
+    let fit = match train.pixels() {
+        Pixels::U8(x) => kmeans::fit_u8(&spec.params, x, train.dims(), &mut rng),
+        Pixels::F32(x) => kmeans::fit(&spec.params, x, train.dims(), &mut rng),
+    };
+    let fit = fit.map_err(|e| match e {
         KMeansError::TooFewSamples { n, k } => {
             anyhow::anyhow!("-k {k}: more clusters than the {n} samples to cluster")
         }

@@ -192,7 +192,7 @@ impl Dataset {
     /// # Errors
     /// [`DatasetError::InvalidParameter`] when `cols` is zero or does not divide the sample count.
     pub fn with_grid_cols(mut self, cols: usize) -> Result<Self, DatasetError> {
-        if cols == 0 || self.n % cols != 0 {
+        if cols == 0 || !self.n.is_multiple_of(cols) {
             return Err(DatasetError::InvalidParameter {
                 name: "grid columns",
                 reason: format!("{cols} does not divide {} samples", self.n),

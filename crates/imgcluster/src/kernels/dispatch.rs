@@ -24,6 +24,22 @@ pub fn isa() -> Isa {
     *ISA.get_or_init(detect)
 }
 
+/// Whether the CPU also has AVX-512F (detected once, then cached); only the blocked
+/// dot products use it, with the same bits as every other path.
+fn avx512() -> bool {
+    static AVX512: OnceLock<bool> = OnceLock::new();
+    *AVX512.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            isa() == Isa::Avx2Fma && is_x86_feature_detected!("avx512f")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    })
+}
+
 fn detect() -> Isa {
     #[cfg(target_arch = "x86_64")]
     {
@@ -146,6 +162,11 @@ pub fn dot16_panel(
     );
     match isa() {
         #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX-512F, AVX2 and FMA were detected; the shapes were checked above.
+        Isa::Avx2Fma if avx512() => unsafe {
+            super::x86::dot16_panel_512(rows, n_rows, cols, n_cols, stride, out)
+        },
+        #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX2 and FMA were detected; the shapes were checked above.
         Isa::Avx2Fma => unsafe { super::x86::dot16_panel(rows, n_rows, cols, n_cols, stride, out) },
         _ => scalar::dot16_panel(rows, n_rows, cols, n_cols, stride, out),
@@ -236,6 +257,155 @@ pub fn dot16_select(x: &[f32], cols: &[f32], idx: &[usize], stride: usize, out: 
         // SAFETY: AVX2 and FMA were detected; shapes and indices were checked above.
         Isa::Avx2Fma => unsafe { super::x86::dot16_select(x, cols, idx, stride, out) },
         _ => scalar::dot16_select(x, cols, idx, stride, out),
+    }
+}
+
+/// `sums[i] += x[i]` for every `i < x.len()` (bytes widened to `u32`, wrapping):
+/// exact integer sums, the same on every ISA.
+///
+/// # Panics
+///
+/// Panics if `sums` is shorter than `x`.
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kernels::add_u8;
+///
+/// let mut sums = [1_u32, 2, 3];
+/// add_u8(&mut sums, &[10, 20, 255]);
+/// assert_eq!(sums, [11, 22, 258]);
+/// ```
+#[inline]
+pub fn add_u8(sums: &mut [u32], x: &[u8]) {
+    accumulate::<false>(sums, x);
+}
+
+/// `sums[i] -= x[i]` for every `i < x.len()` (wrapping); the inverse of [`add_u8`].
+///
+/// # Panics
+///
+/// Panics if `sums` is shorter than `x`.
+#[inline]
+pub fn sub_u8(sums: &mut [u32], x: &[u8]) {
+    accumulate::<true>(sums, x);
+}
+
+fn accumulate<const SUB: bool>(sums: &mut [u32], x: &[u8]) {
+    assert!(sums.len() >= x.len(), "add_u8/sub_u8: sums shorter than x");
+    match isa() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX2 and FMA were detected; `sums` holds at least `x.len()` values.
+        Isa::Avx2Fma => unsafe { super::x86::accumulate_u8::<SUB>(sums, x) },
+        _ => {
+            for (s, &v) in sums.iter_mut().zip(x) {
+                *s = if SUB {
+                    s.wrapping_sub(u32::from(v))
+                } else {
+                    s.wrapping_add(u32::from(v))
+                };
+            }
+        }
+    }
+}
+
+/// Byte samples stored sparsely (only the nonzero values), for
+/// [`SparseU8::dot_t16`]. Every stored index is below `dims`, checked once here, so
+/// the kernel needs no per-call validation.
+#[derive(Debug, Clone, Default)]
+pub struct SparseU8 {
+    dims: usize,
+    ptr: Vec<usize>,
+    idx: Vec<u32>,
+    val: Vec<f32>,
+}
+
+impl SparseU8 {
+    /// The nonzero values of `bytes`, read as rows of `dims` values (a last partial
+    /// row is ignored).
+    ///
+    /// # Panics
+    ///
+    /// Panics if `dims` is 0 or does not fit in `u32`.
+    pub fn from_bytes(bytes: &[u8], dims: usize) -> Self {
+        assert!(
+            dims > 0 && u32::try_from(dims).is_ok(),
+            "SparseU8: bad dims"
+        );
+        let nnz = bytes.iter().filter(|&&b| b != 0).count();
+        let mut sp = Self {
+            dims,
+            ptr: Vec::with_capacity(bytes.len() / dims + 1),
+            idx: Vec::with_capacity(nnz),
+            val: Vec::with_capacity(nnz),
+        };
+        sp.ptr.push(0);
+        for row in bytes.chunks_exact(dims) {
+            for (p, &b) in row.iter().enumerate() {
+                if b != 0 {
+                    sp.idx.push(p as u32);
+                    sp.val.push(f32::from(b));
+                }
+            }
+            sp.ptr.push(sp.idx.len());
+        }
+        sp
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.ptr.len() - 1
+    }
+
+    /// Row `i`'s nonzeros: coordinates and values.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `i` is not below [`rows`](Self::rows).
+    pub fn row(&self, i: usize) -> (&[u32], &[f32]) {
+        let r = self.ptr[i]..self.ptr[i + 1];
+        (&self.idx[r.clone()], &self.val[r])
+    }
+
+    /// Dot products of row `i` with 16 columns stored transposed (`ct[p * 16 + l]` is
+    /// coordinate `p` of column `l`), in [`scalar::sparse_dot_t16`]'s order: the same
+    /// bits on every ISA.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `i` is out of range or `ct` holds fewer than `dims * 16` values.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use imgcluster::kernels::SparseU8;
+    ///
+    /// let sp = SparseU8::from_bytes(&[0, 0, 2], 3);
+    /// let mut ct = [0.0_f32; 3 * 16];
+    /// ct[2 * 16 + 1] = 4.0; // coordinate 2 of column 1
+    /// let mut out = [0.0_f32; 16];
+    /// sp.dot_t16(0, &ct, &mut out);
+    /// assert_eq!(out[1], 8.0);
+    /// ```
+    #[inline]
+    pub fn dot_t16(&self, i: usize, ct: &[f32], out: &mut [f32; 16]) {
+        assert!(
+            ct.len() >= self.dims * 16,
+            "SparseU8::dot_t16: ct too short"
+        );
+        let (idx, val) = self.row(i);
+        match isa() {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: AVX-512F, AVX2 and FMA were detected; every index is below
+            // `dims` (checked in `from_bytes`), so every read is inside `ct`.
+            Isa::Avx2Fma if avx512() => unsafe {
+                super::x86::sparse_dot_t16_512(idx, val, ct, out)
+            },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above, with AVX2 and FMA.
+            Isa::Avx2Fma => unsafe { super::x86::sparse_dot_t16(idx, val, ct, out) },
+            _ => scalar::sparse_dot_t16(idx, val, ct, out),
+        }
     }
 }
 
@@ -332,6 +502,117 @@ impl Element for u8 {
                     *o = f32::from(v);
                 }
             }
+        }
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+
+    /// Both SIMD panels (AVX2 and, where present, AVX-512) against the scalar one.
+    #[test]
+    fn every_panel_path_matches_the_scalar_reference() {
+        if isa() != Isa::Avx2Fma {
+            return;
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            ((state >> 40) as f32 / (1u64 << 20) as f32) - 7.0
+        };
+        for (n_rows, n_cols, stride) in [
+            (1, 1, 16),
+            (3, 5, 16),
+            (4, 6, 32),
+            (7, 13, 400),
+            (9, 10, 416),
+            (33, 256, 48),
+        ] {
+            let rows: Vec<f32> = (0..n_rows * stride).map(|_| next()).collect();
+            let cols: Vec<f32> = (0..n_cols * stride).map(|_| next()).collect();
+            let mut want = vec![0.0_f32; n_rows * n_cols];
+            scalar::dot16_panel(&rows, n_rows, &cols, n_cols, stride, &mut want);
+            let mut got = vec![0.0_f32; n_rows * n_cols];
+            // SAFETY: AVX2 and FMA were detected; the shapes match.
+            unsafe {
+                super::super::x86::dot16_panel(&rows, n_rows, &cols, n_cols, stride, &mut got)
+            };
+            assert_eq!(got, want, "avx2 {n_rows}x{n_cols}x{stride}");
+            if avx512() {
+                let mut got = vec![0.0_f32; n_rows * n_cols];
+                // SAFETY: AVX-512F was detected; the shapes match.
+                unsafe {
+                    super::super::x86::dot16_panel_512(
+                        &rows, n_rows, &cols, n_cols, stride, &mut got,
+                    )
+                };
+                assert_eq!(got, want, "avx512 {n_rows}x{n_cols}x{stride}");
+            }
+        }
+    }
+
+    /// Both SIMD sparse kernels against the scalar one, on every tail length.
+    #[test]
+    fn every_sparse_path_matches_the_scalar_reference() {
+        if isa() != Isa::Avx2Fma {
+            return;
+        }
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let dims = 400;
+        let ct: Vec<f32> = (0..dims * 16)
+            .map(|_| (next() % 100_000) as f32 / 391.0)
+            .collect();
+        for nnz in [0, 1, 7, 8, 9, 15, 16, 17, 63, 100, 400] {
+            let idx: Vec<u32> = (0..nnz).map(|_| (next() % dims as u64) as u32).collect();
+            let val: Vec<f32> = (0..nnz).map(|_| (next() % 255 + 1) as f32).collect();
+            let mut row = vec![0_u8; dims];
+            for (&p, &v) in idx.iter().zip(&val) {
+                row[p as usize] = v as u8;
+            }
+            let sp = SparseU8::from_bytes(&row, dims);
+            let mut want = [0.0_f32; 16];
+            scalar::sparse_dot_t16(&idx, &val, &ct, &mut want);
+            let mut got = [0.0_f32; 16];
+            // SAFETY: AVX2 and FMA were detected; indices are in range.
+            unsafe { super::super::x86::sparse_dot_t16(&idx, &val, &ct, &mut got) };
+            assert_eq!(got, want, "avx2 nnz {nnz}");
+            if avx512() {
+                let mut got = [0.0_f32; 16];
+                // SAFETY: AVX-512F was detected; indices are in range.
+                unsafe { super::super::x86::sparse_dot_t16_512(&idx, &val, &ct, &mut got) };
+                assert_eq!(got, want, "avx512 nnz {nnz}");
+            }
+            let (si, sv) = sp.row(0);
+            let mut want_row = [0.0_f32; 16];
+            scalar::sparse_dot_t16(si, sv, &ct, &mut want_row);
+            let mut got = [0.0_f32; 16];
+            sp.dot_t16(0, &ct, &mut got);
+            assert_eq!(got, want_row, "dispatch nnz {nnz}");
+        }
+    }
+
+    #[test]
+    fn byte_sums_match_plain_integer_sums() {
+        for n in [0_usize, 1, 7, 8, 9, 63, 400] {
+            let x: Vec<u8> = (0..n).map(|i| (i * 37 % 256) as u8).collect();
+            let mut sums: Vec<u32> = (0..n as u32 + 3).collect();
+            let orig = sums.clone();
+            add_u8(&mut sums, &x);
+            for i in 0..n + 3 {
+                let want = orig[i] + if i < n { u32::from(x[i]) } else { 0 };
+                assert_eq!(sums[i], want, "n {n} i {i}");
+            }
+            sub_u8(&mut sums, &x);
+            assert_eq!(sums, orig);
         }
     }
 }

@@ -4,6 +4,8 @@
 //! * [`l2sq_opencv`] — OpenCV's `normL2Sqr_`, bit for bit (k-means in OpenCV mode);
 //! * [`dot16`], [`dot16_panel`] — the fast-mode dot product in one fixed order, single
 //!   pairs or blocked (GEMM-like), with the same bits either way;
+//! * [`SparseU8::dot_t16`] — a sparse byte sample against 16 transposed columns in one fixed
+//!   order (OpenCV mode's shortlist on byte images, which are mostly zeros);
 //! * [`Element`] — the sample types (`f32`, `u8`) the kernels read directly.
 //!
 //! [`scalar`] holds the reference implementations, always compiled. The SIMD versions
@@ -16,5 +18,6 @@ pub mod scalar;
 mod x86;
 
 pub use dispatch::{
-    dot16, dot16_gather, dot16_panel, dot16_select, isa, l2sq_opencv, l2sq_opencv_u8, Element, Isa,
+    add_u8, dot16, dot16_gather, dot16_panel, dot16_select, isa, l2sq_opencv, l2sq_opencv_u8,
+    sub_u8, Element, Isa, SparseU8,
 };

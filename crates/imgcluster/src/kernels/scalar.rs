@@ -265,6 +265,38 @@ pub fn dot16_select(x: &[f32], cols: &[f32], idx: &[usize], stride: usize, out: 
     }
 }
 
+/// Accumulators of [`sparse_dot_t16`].
+pub const SPARSE_ACCS: usize = 8;
+
+/// Dot products of one sparse sample (`val[t]` at coordinate `idx[t]`) with 16
+/// columns stored transposed: `ct[p * 16 + l]` is coordinate `p` of column `l`.
+///
+/// Order: term `t` is added with a fused multiply-add to accumulator `t % 8`, lane by
+/// lane; the accumulators are combined as `((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))`.
+/// Each product therefore passes through at most `⌈nnz / 8⌉ + 3` roundings.
+///
+/// # Panics
+///
+/// Panics if `idx` and `val` differ in length or an index is out of range of `ct`.
+pub fn sparse_dot_t16(idx: &[u32], val: &[f32], ct: &[f32], out: &mut [f32; 16]) {
+    assert_eq!(idx.len(), val.len());
+    let mut acc = [[0.0_f32; 16]; SPARSE_ACCS];
+    for (t, (&p, &v)) in idx.iter().zip(val).enumerate() {
+        let col = &ct[p as usize * 16..p as usize * 16 + 16];
+        let a = &mut acc[t % SPARSE_ACCS];
+        for l in 0..16 {
+            a[l] = v.mul_add(col[l], a[l]);
+        }
+    }
+    for l in 0..16 {
+        let s01 = acc[0][l] + acc[1][l];
+        let s23 = acc[2][l] + acc[3][l];
+        let s45 = acc[4][l] + acc[5][l];
+        let s67 = acc[6][l] + acc[7][l];
+        out[l] = (s01 + s23) + (s45 + s67);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

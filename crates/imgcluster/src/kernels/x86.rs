@@ -375,3 +375,203 @@ pub unsafe fn widen_u8(x: &[u8], out: &mut [f32]) {
         j += 1;
     }
 }
+
+/// The 16 lanes of `v` as `[lo | hi]` for [`reduce16`].
+#[inline]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn reduce16_512(v: __m512) -> f32 {
+    let lo = _mm512_castps512_ps256(v);
+    let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v)));
+    reduce16(lo, hi)
+}
+
+/// [`tile`] with the 16 lanes of `dot16` in one 512-bit register (same bits).
+#[inline]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn tile512<const MR: usize, const NR: usize>(
+    rows: *const f32,
+    cols: *const f32,
+    stride: usize,
+    out: *mut f32,
+    out_stride: usize,
+) {
+    let mut acc = [[_mm512_setzero_ps(); NR]; MR];
+    let mut j = 0;
+    while j < stride {
+        let mut x = [_mm512_setzero_ps(); MR];
+        for (r, xr) in x.iter_mut().enumerate() {
+            *xr = _mm512_loadu_ps(rows.add(r * stride + j));
+        }
+        #[allow(clippy::needless_range_loop)]
+        for c in 0..NR {
+            let y = _mm512_loadu_ps(cols.add(c * stride + j));
+            for r in 0..MR {
+                acc[r][c] = _mm512_fmadd_ps(x[r], y, acc[r][c]);
+            }
+        }
+        j += 16;
+    }
+    for (r, acc_r) in acc.iter().enumerate() {
+        for (c, &a) in acc_r.iter().enumerate() {
+            *out.add(r * out_stride + c) = reduce16_512(a);
+        }
+    }
+}
+
+/// One band of `MR` consecutive rows of [`dot16_panel_512`]: tiles of `MR × 6`
+/// columns, then one narrower tile for the remaining columns.
+#[inline]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn band512<const MR: usize>(
+    rows: *const f32,
+    cols: *const f32,
+    n_cols: usize,
+    stride: usize,
+    out: *mut f32,
+) {
+    let mut c = 0;
+    while c + 6 <= n_cols {
+        tile512::<MR, 6>(rows, cols.add(c * stride), stride, out.add(c), n_cols);
+        c += 6;
+    }
+    let (pc, po) = (cols.add(c * stride), out.add(c));
+    match n_cols - c {
+        1 => tile512::<MR, 1>(rows, pc, stride, po, n_cols),
+        2 => tile512::<MR, 2>(rows, pc, stride, po, n_cols),
+        3 => tile512::<MR, 3>(rows, pc, stride, po, n_cols),
+        4 => tile512::<MR, 4>(rows, pc, stride, po, n_cols),
+        5 => tile512::<MR, 5>(rows, pc, stride, po, n_cols),
+        _ => {}
+    }
+}
+
+/// `scalar::dot16_panel` with AVX-512F: tiles of 4 rows × 6 columns (24 accumulators).
+/// `stride` must be a multiple of 16.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub unsafe fn dot16_panel_512(
+    rows: &[f32],
+    n_rows: usize,
+    cols: &[f32],
+    n_cols: usize,
+    stride: usize,
+    out: &mut [f32],
+) {
+    debug_assert_eq!(stride % 16, 0);
+    let (pr, pc, po) = (rows.as_ptr(), cols.as_ptr(), out.as_mut_ptr());
+    let mut r = 0;
+    while r + 4 <= n_rows {
+        band512::<4>(pr.add(r * stride), pc, n_cols, stride, po.add(r * n_cols));
+        r += 4;
+    }
+    let (prr, por) = (pr.add(r * stride), po.add(r * n_cols));
+    match n_rows - r {
+        1 => band512::<1>(prr, pc, n_cols, stride, por),
+        2 => band512::<2>(prr, pc, n_cols, stride, por),
+        3 => band512::<3>(prr, pc, n_cols, stride, por),
+        _ => {}
+    }
+}
+
+/// `acc + val[t] · ct[idx[t] * 16 ..][..16]`, fused.
+#[inline]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn fma_term(
+    pi: *const u32,
+    pv: *const f32,
+    pc: *const f32,
+    t: usize,
+    acc: __m512,
+) -> __m512 {
+    let v = _mm512_set1_ps(*pv.add(t));
+    _mm512_fmadd_ps(v, _mm512_loadu_ps(pc.add(*pi.add(t) as usize * 16)), acc)
+}
+
+/// `scalar::sparse_dot_t16` with eight 512-bit accumulators (same bits).
+/// Every index must be below `ct.len() / 16`, and `idx.len() == val.len()`.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub unsafe fn sparse_dot_t16_512(idx: &[u32], val: &[f32], ct: &[f32], out: &mut [f32; 16]) {
+    let n = idx.len();
+    let (pi, pv, pc) = (idx.as_ptr(), val.as_ptr(), ct.as_ptr());
+    let mut a = [_mm512_setzero_ps(); 8];
+    let mut t = 0;
+    // Whole groups of eight terms, unrolled so the accumulators stay in registers.
+    while t + 8 <= n {
+        a[0] = fma_term(pi, pv, pc, t, a[0]);
+        a[1] = fma_term(pi, pv, pc, t + 1, a[1]);
+        a[2] = fma_term(pi, pv, pc, t + 2, a[2]);
+        a[3] = fma_term(pi, pv, pc, t + 3, a[3]);
+        a[4] = fma_term(pi, pv, pc, t + 4, a[4]);
+        a[5] = fma_term(pi, pv, pc, t + 5, a[5]);
+        a[6] = fma_term(pi, pv, pc, t + 6, a[6]);
+        a[7] = fma_term(pi, pv, pc, t + 7, a[7]);
+        t += 8;
+    }
+    for (l, al) in a.iter_mut().enumerate().take(n - t) {
+        *al = fma_term(pi, pv, pc, t + l, *al);
+    }
+    let s = _mm512_add_ps(
+        _mm512_add_ps(_mm512_add_ps(a[0], a[1]), _mm512_add_ps(a[2], a[3])),
+        _mm512_add_ps(_mm512_add_ps(a[4], a[5]), _mm512_add_ps(a[6], a[7])),
+    );
+    _mm512_storeu_ps(out.as_mut_ptr(), s);
+}
+
+/// `scalar::sparse_dot_t16` with AVX2: each 16-lane accumulator in two registers
+/// (same bits). Every index must be below `ct.len() / 16`, and `idx.len() == val.len()`.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn sparse_dot_t16(idx: &[u32], val: &[f32], ct: &[f32], out: &mut [f32; 16]) {
+    let n = idx.len();
+    let (pi, pv, pc) = (idx.as_ptr(), val.as_ptr(), ct.as_ptr());
+    let mut a = [[_mm256_setzero_ps(); 2]; 8];
+    for t in 0..n {
+        let v = _mm256_set1_ps(*pv.add(t));
+        let col = pc.add(*pi.add(t) as usize * 16);
+        let al = &mut a[t % 8];
+        al[0] = _mm256_fmadd_ps(v, _mm256_loadu_ps(col), al[0]);
+        al[1] = _mm256_fmadd_ps(v, _mm256_loadu_ps(col.add(8)), al[1]);
+    }
+    #[allow(clippy::needless_range_loop)]
+    for h in 0..2 {
+        let s = _mm256_add_ps(
+            _mm256_add_ps(
+                _mm256_add_ps(a[0][h], a[1][h]),
+                _mm256_add_ps(a[2][h], a[3][h]),
+            ),
+            _mm256_add_ps(
+                _mm256_add_ps(a[4][h], a[5][h]),
+                _mm256_add_ps(a[6][h], a[7][h]),
+            ),
+        );
+        _mm256_storeu_ps(out.as_mut_ptr().add(8 * h), s);
+    }
+}
+
+/// `sums[i] += x[i]` (or `-=` when `SUB`), bytes widened to `u32`, wrapping.
+/// `sums` must hold at least `x.len()` values.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn accumulate_u8<const SUB: bool>(sums: &mut [u32], x: &[u8]) {
+    let n = x.len();
+    let (ps, px) = (sums.as_mut_ptr(), x.as_ptr());
+    let mut j = 0;
+    while j + 8 <= n {
+        let v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(px.add(j) as *const __m128i));
+        let s = _mm256_loadu_si256(ps.add(j) as *const __m256i);
+        let r = if SUB {
+            _mm256_sub_epi32(s, v)
+        } else {
+            _mm256_add_epi32(s, v)
+        };
+        _mm256_storeu_si256(ps.add(j) as *mut __m256i, r);
+        j += 8;
+    }
+    while j < n {
+        let v = u32::from(*px.add(j));
+        let s = &mut *ps.add(j);
+        *s = if SUB {
+            s.wrapping_sub(v)
+        } else {
+            s.wrapping_add(v)
+        };
+        j += 1;
+    }
+}

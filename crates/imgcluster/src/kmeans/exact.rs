@@ -17,6 +17,12 @@
 //!   [`DotMargin`] error bound these exclude every center that cannot be OpenCV's
 //!   argmin, and the exact [`l2sq_opencv`](crate::kernels::l2sq_opencv) runs only on
 //!   the (usually single) survivor; ties go to the lowest index, as in OpenCV.
+//! * **Sparse byte images, dense assignment.** Byte data with at most 40% nonzero
+//!   values and `k ≤ 16` gets its fast distances from a sparse dot product against
+//!   the transposed centers ([`SparseU8`](crate::kernels::SparseU8), with its own
+//!   [`DotMargin::sparse`] bound). An attempt whose bounded assignment skips fewer
+//!   than half of the samples drops its bounds for the rest of the attempt: every
+//!   sample then gets the shortlist directly, without the per-center bookkeeping.
 //! * **Exact center sums.** For byte samples with `n · 255 < 2^24` every partial
 //!   `f32` sum OpenCV forms is an integer below `2^24`, hence exact: integer sums give
 //!   the same bits in any order, so they are updated incrementally from the samples
@@ -29,7 +35,7 @@ use super::lloyd::{self, Samples, CHUNK};
 use super::margin::{true_dist_lower, true_dist_upper, DotMargin, OpencvMargin};
 use super::params::{CheckedKMeansParams, Init, Reseed};
 use super::KMeansError;
-use crate::kernels::{dot16_panel, Element};
+use crate::kernels::{add_u8, dot16_panel, sub_u8, Element, SparseU8};
 use crate::CvRng;
 
 /// Largest number of per-sample lower bounds kept per attempt.
@@ -40,6 +46,22 @@ type ChunkItem<'a> = (usize, ((&'a mut [u32], &'a mut [f64]), &'a mut [f64]));
 
 /// Rows per call of the blocked dot-product kernel.
 const BATCH: usize = 32;
+
+/// An attempt drops its bounds when a bounded assignment skips fewer than this
+/// fraction (numerator, denominator) of the samples: keeping the bounds then costs
+/// more than the distance work they save.
+const DENSE_BELOW: (usize, usize) = (1, 2);
+
+/// The sparse form of `samples` when it pays: byte samples, `k ≤ 16` (one register
+/// of centers per coordinate) and at most 40% nonzero values.
+fn sparse_form<T: Element>(samples: Samples<'_, T>, k: usize) -> Option<SparseU8> {
+    let bytes = T::as_bytes(samples.data)?;
+    let nnz = bytes.iter().filter(|&&b| b != 0).count();
+    if k > 16 || u32::try_from(samples.dims).is_err() || nnz * 5 > bytes.len() * 2 {
+        return None;
+    }
+    Some(SparseU8::from_bytes(bytes, samples.dims))
+}
 
 /// Per-attempt buffers.
 #[derive(Debug, Clone, Default)]
@@ -57,6 +79,7 @@ pub(crate) struct AttemptWs {
     temp: Vec<f32>,
     repaired: Vec<usize>,
     cpack: Vec<f32>,
+    ct: Vec<f32>,
     cc: Vec<f64>,
     cnorm: Vec<f64>,
     drift: Vec<f64>,
@@ -88,6 +111,7 @@ struct Ctx<'a, T> {
     seeding: Reseed,
     cm: OpencvMargin,
     dm: DotMargin,
+    sparse: Option<SparseU8>,
     int_sums: bool,
     parallel: bool,
 }
@@ -135,6 +159,7 @@ pub(crate) fn run<T: Element>(
     }
     let stride = dims.div_ceil(16) * 16;
     let (xx, xnorm) = sample_norms(samples, parallel);
+    let sparse = sparse_form(samples, k);
     // One lower bound per center (Elkan) while that stays small, else per group of
     // consecutive centers.
     let group_size = if n.saturating_mul(k) <= MAX_BOUNDS {
@@ -156,7 +181,11 @@ pub(crate) fn run<T: Element>(
         initial_labels,
         seeding,
         cm: OpencvMargin::new(dims),
-        dm: DotMargin::new(stride),
+        dm: match sparse {
+            Some(_) => DotMargin::sparse(dims),
+            None => DotMargin::new(stride),
+        },
+        sparse,
         int_sums: T::IS_U8 && (n as u64) * 255 < (1 << 24),
         parallel,
     };
@@ -238,6 +267,7 @@ impl AttemptWs {
         sized(&mut self.dists, n);
         sized(&mut self.temp, dims);
         sized(&mut self.cpack, k * stride);
+        sized(&mut self.ct, dims * 16);
         sized(&mut self.cc, k);
         sized(&mut self.cnorm, k);
         sized(&mut self.drift, k);
@@ -262,6 +292,9 @@ fn run_attempt<T: Element>(
     }
     let mut iter = 0;
     let mut bounds_valid = false;
+    // Once the bounds prune too little, the attempt stops keeping them (dense
+    // assignment; the labels are the same either way).
+    let mut dense = false;
     let compactness = loop {
         let mut max_center_shift = if iter == 0 { f64::MAX } else { 0.0 };
         std::mem::swap(&mut ws.centers, &mut ws.old_centers);
@@ -315,8 +348,11 @@ fn run_attempt<T: Element>(
             final_distances(ctx, ws);
             break lloyd::opencv_sum(&ws.dists);
         }
-        assign(ctx, ws, bounds_valid);
-        bounds_valid = true;
+        let skipped = assign(ctx, ws, bounds_valid, dense);
+        if bounds_valid && skipped * DENSE_BELOW.1 < n * DENSE_BELOW.0 {
+            dense = true;
+        }
+        bounds_valid = !dense;
     };
     Ok(AttemptOut {
         compactness,
@@ -335,16 +371,10 @@ fn update_int<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs) -> Result<(), KM
     // Only called for byte samples (`ctx.int_sums`).
     let bytes = T::as_bytes(samples.data).ok_or(KMeansError::DistanceOverflow)?;
     let row = |i: usize| &bytes[i * dims..(i + 1) * dims];
-    let add = |sums: &mut [u32], c: usize, i: usize| {
-        for (s, &x) in sums[c * dims..(c + 1) * dims].iter_mut().zip(row(i)) {
-            *s += u32::from(x);
-        }
-    };
-    let sub = |sums: &mut [u32], c: usize, i: usize| {
-        for (s, &x) in sums[c * dims..(c + 1) * dims].iter_mut().zip(row(i)) {
-            *s -= u32::from(x);
-        }
-    };
+    let add =
+        |sums: &mut [u32], c: usize, i: usize| add_u8(&mut sums[c * dims..(c + 1) * dims], row(i));
+    let sub =
+        |sums: &mut [u32], c: usize, i: usize| sub_u8(&mut sums[c * dims..(c + 1) * dims], row(i));
     if ws.sums_ready {
         for (i, (&l, &p)) in labels.iter().zip(ws.prev_labels.iter()).enumerate() {
             if l != p {
@@ -450,6 +480,7 @@ fn final_distances<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs) {
 struct CenterInfo<'a> {
     centers: &'a [f32],
     cpack: &'a [f32],
+    ct: &'a [f32],
     cc: &'a [f64],
     cnorm: &'a [f64],
     drift: &'a [f64],
@@ -457,8 +488,11 @@ struct CenterInfo<'a> {
     gsep: &'a [f64],
 }
 
-/// OpenCV's assignment step (`KMeansDistanceComputer<false>`), pruned.
-fn assign<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bool) {
+/// OpenCV's assignment step (`KMeansDistanceComputer<false>`), pruned by the bounds
+/// when `bounded`; `dense` neither reads nor writes bounds. Returns the number of
+/// samples the bounds skipped.
+fn assign<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bool, dense: bool) -> usize {
+    let bounded = bounded && !dense;
     let dims = ctx.samples.dims;
     let (k, stride, groups, gsize) = (ctx.k, ctx.stride, ctx.groups, ctx.group_size);
     for j in 0..k {
@@ -466,6 +500,13 @@ fn assign<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bool) {
         ws.cpack[j * stride..j * stride + dims].copy_from_slice(c);
         ws.cc[j] = c.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
         ws.cnorm[j] = ws.cc[j].sqrt();
+    }
+    if ctx.sparse.is_some() {
+        for j in 0..k {
+            for (p, &v) in ws.centers[j * dims..(j + 1) * dims].iter().enumerate() {
+                ws.ct[p * 16 + j] = v;
+            }
+        }
     }
     if bounded {
         for g in 0..groups {
@@ -488,6 +529,7 @@ fn assign<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bool) {
     let info = CenterInfo {
         centers: &ws.centers,
         cpack: &ws.cpack,
+        ct: &ws.ct,
         cc: &ws.cc,
         cnorm: &ws.cnorm,
         drift: &ws.drift,
@@ -495,7 +537,7 @@ fn assign<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bool) {
         gsep: &ws.gsep,
     };
     let work = |(c, ((labels, upper), lower)): ChunkItem<'_>| {
-        assign_chunk(ctx, &info, c * CHUNK, labels, upper, lower, bounded);
+        assign_chunk(ctx, &info, c * CHUNK, labels, upper, lower, bounded, dense)
     };
     if ctx.parallel {
         ws.labels
@@ -503,14 +545,16 @@ fn assign<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bool) {
             .zip(ws.upper.par_chunks_mut(CHUNK))
             .zip(ws.lower.par_chunks_mut(CHUNK * groups))
             .enumerate()
-            .for_each(work);
+            .map(work)
+            .sum()
     } else {
         ws.labels
             .chunks_mut(CHUNK)
             .zip(ws.upper.chunks_mut(CHUNK))
             .zip(ws.lower.chunks_mut(CHUNK * groups))
             .enumerate()
-            .for_each(work);
+            .map(work)
+            .sum()
     }
 }
 
@@ -605,6 +649,7 @@ fn resolve<T: Element>(
     best
 }
 
+#[allow(clippy::too_many_arguments)]
 fn assign_chunk<T: Element>(
     ctx: &Ctx<'_, T>,
     info: &CenterInfo<'_>,
@@ -613,7 +658,8 @@ fn assign_chunk<T: Element>(
     upper: &mut [f64],
     lower: &mut [f64],
     bounded: bool,
-) {
+    dense: bool,
+) -> usize {
     let samples = ctx.samples;
     let (dims, k, stride, groups, gsize) =
         (samples.dims, ctx.k, ctx.stride, ctx.groups, ctx.group_size);
@@ -641,27 +687,42 @@ fn assign_chunk<T: Element>(
         }
         todo.push(off);
     }
+    let skipped = labels.len() - todo.len();
     if todo.is_empty() {
-        return;
+        return skipped;
     }
 
-    let mut panel = vec![0.0_f32; BATCH.min(todo.len()) * stride];
-    let mut dots = vec![0.0_f32; BATCH.min(todo.len()) * k];
-    for batch in todo.chunks(BATCH) {
-        for (b, &off) in batch.iter().enumerate() {
-            T::widen(samples.row(start + off), &mut panel[b * stride..]);
+    let mut finish = |off: usize, dots: &[f32], sc: &mut Scratch| {
+        let i = start + off;
+        let (xx, xn) = (ctx.xx[i], ctx.xnorm[i]);
+        let (t, e) = (&mut sc.t[..k], &mut sc.e[..k]);
+        let (cc, cnorm) = (&info.cc[..k], &info.cnorm[..k]);
+        let mut hi = f64::INFINITY;
+        for j in 0..k {
+            t[j] = (xx + cc[j]) - 2.0 * f64::from(dots[j]);
+            e[j] = ctx.dm.err(xn, cnorm[j], xx, cc[j]);
+            hi = hi.min(t[j] + e[j]);
         }
-        dot16_panel(&panel, batch.len(), info.cpack, k, stride, &mut dots);
-        for (b, &off) in batch.iter().enumerate() {
-            let i = start + off;
-            let (xx, xn) = (ctx.xx[i], ctx.xnorm[i]);
-            for (j, &d) in dots[b * k..(b + 1) * k].iter().enumerate() {
-                sc.t[j] = (xx + info.cc[j]) - 2.0 * f64::from(d);
-                sc.e[j] = ctx.dm.err(xn, info.cnorm[j], xx, info.cc[j]);
+        // The shortlist of `resolve`, counted without building it (`cv_upper` is
+        // monotone, so it commutes with the minimum); usually one center survives.
+        let h = cm.cv_upper(hi);
+        let (mut survivors, mut first) = (0, 0);
+        for j in (0..k).rev() {
+            if cm.cv_lower((t[j] - e[j]).max(0.0)) <= h {
+                survivors += 1;
+                first = j;
             }
+        }
+        let best = if survivors == 1 {
+            sc.short.clear();
+            first
+        } else {
             sc.set.clear();
             sc.set.extend(0..k);
-            let best = resolve(cm, info.centers, dims, samples.row(i), &mut sc);
+            resolve(cm, info.centers, dims, samples.row(i), sc)
+        };
+        labels[off] = best as u32;
+        if !dense {
             let lb = &mut lower[off * groups..(off + 1) * groups];
             lb.fill(f64::INFINITY);
             for j in 0..k {
@@ -670,11 +731,30 @@ fn assign_chunk<T: Element>(
                     *g = g.min(sc.lower(cm, j));
                 }
             }
-            labels[off] = best as u32;
             upper[off] = sc.upper(cm, best);
-            for &j in &sc.short {
-                sc.known[j] = false;
-            }
+        }
+        for &j in &sc.short {
+            sc.known[j] = false;
+        }
+    };
+    if let Some(sp) = &ctx.sparse {
+        let mut dots = [0.0_f32; 16];
+        for &off in &todo {
+            sp.dot_t16(start + off, info.ct, &mut dots);
+            finish(off, &dots[..k], &mut sc);
+        }
+        return skipped;
+    }
+    let mut panel = vec![0.0_f32; BATCH.min(todo.len()) * stride];
+    let mut dots = vec![0.0_f32; BATCH.min(todo.len()) * k];
+    for batch in todo.chunks(BATCH) {
+        for (b, &off) in batch.iter().enumerate() {
+            T::widen(samples.row(start + off), &mut panel[b * stride..]);
+        }
+        dot16_panel(&panel, batch.len(), info.cpack, k, stride, &mut dots);
+        for (b, &off) in batch.iter().enumerate() {
+            finish(off, &dots[b * k..(b + 1) * k], &mut sc);
         }
     }
+    skipped
 }

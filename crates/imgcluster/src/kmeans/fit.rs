@@ -83,7 +83,7 @@ impl KMeansFit {
     ) -> Result<(Vec<u32>, Vec<f32>), KMeansError> {
         use rayon::prelude::*;
         let d = self.dims;
-        if d == 0 || data.len() % d != 0 {
+        if d == 0 || !data.len().is_multiple_of(d) {
             return Err(KMeansError::RaggedData {
                 len: data.len(),
                 dims: d,

@@ -49,7 +49,7 @@ impl<'a, T: Element> Samples<'a, T> {
         if dims == 0 {
             return Err(KMeansError::ZeroDims);
         }
-        if data.len() % dims != 0 {
+        if !data.len().is_multiple_of(dims) {
             return Err(KMeansError::RaggedData {
                 len: data.len(),
                 dims,

@@ -106,6 +106,17 @@ impl DotMargin {
         }
     }
 
+    /// For [`sparse_dot_t16`](crate::kernels::sparse_dot_t16) on vectors of `dims`
+    /// coordinates: at most `⌈dims / 8⌉ + 3` roundings per product.
+    pub fn sparse(dims: usize) -> Self {
+        Self {
+            two_gamma: 2.0
+                * gamma(dims.div_ceil(crate::kernels::scalar::SPARSE_ACCS) + 3)
+                * (1.0 + SLACK),
+            eta: eta(2 * dims + 64),
+        }
+    }
+
     /// `E(x, c)` from the norms and squared norms.
     #[inline]
     pub fn err(&self, x_norm: f64, c_norm: f64, xx: f64, cc: f64) -> f64 {

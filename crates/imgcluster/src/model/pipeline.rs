@@ -170,7 +170,7 @@ impl Model {
             return Err(invalid("k is 0"));
         }
         let n = spec.centers.len();
-        if n == 0 || n % k != 0 {
+        if n == 0 || !n.is_multiple_of(k) {
             return Err(invalid(format!("{n} center values are not {k} equal rows")));
         }
         let dims = n / k;

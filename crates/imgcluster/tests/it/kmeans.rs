@@ -644,6 +644,65 @@ fn pruned_opencv_engine_matches_the_reference_on_random_data() {
     }
 }
 
+/// Mostly-zero byte data (like digit images): `random_data` with about 70% of the
+/// values set to zero, so the engine's sparse shortlist path runs.
+fn sparse_bytes(n: usize, dims: usize, seed: u64) -> Vec<f32> {
+    let mut x = seed.wrapping_mul(0x2545_f491_4f6c_dd1d) | 1;
+    random_data(n, dims, seed, true)
+        .into_iter()
+        .map(|v| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if x % 10 < 7 {
+                0.0
+            } else {
+                v
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn sparse_byte_data_matches_the_reference_for_any_thread_count() {
+    for (seed, (n, dims, k, attempts, init)) in [
+        (300, 1, 3, 2, Init::RandomBox),
+        (500, 17, 5, 3, Init::RandomBox),
+        (700, 64, 10, 3, Init::RandomBox),
+        (650, 100, 16, 2, Init::PlusPlus),
+        (400, 33, 17, 2, Init::RandomBox),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let data = sparse_bytes(n, dims, seed as u64 + 11);
+        let bytes: Vec<u8> = data.iter().map(|&v| v as u8).collect();
+        let mut rng = CvRng::from_set_rng_seed(seed as i32);
+        let reference = {
+            let params = KMeansParams::new(k)
+                .attempts(attempts)
+                .init(init.clone())
+                .term(TermCriteria::new().max_iter(30).epsilon(0.01))
+                .check()
+                .unwrap();
+            kmeans::fit_reference(&params, &data, dims, &mut rng).unwrap()
+        };
+        for t in [1, 2, 8] {
+            let params = KMeansParams::new(k)
+                .attempts(attempts)
+                .init(init.clone())
+                .term(TermCriteria::new().max_iter(30).epsilon(0.01))
+                .threads(Threads::Fixed(t))
+                .check()
+                .unwrap();
+            let mut r1 = CvRng::from_set_rng_seed(seed as i32);
+            let fit = kmeans::fit_u8(&params, &bytes, dims, &mut r1).unwrap();
+            assert_eq!(fit, reference, "case {seed}, {t} threads");
+            assert_eq!(r1, rng, "generator state, case {seed}");
+        }
+    }
+}
+
 #[test]
 fn byte_input_matches_f32_input() {
     let data = random_data(700, 30, 9, true);
