@@ -23,7 +23,7 @@ const TYPE_U8: u8 = 0x08;
 
 /// Deflate cannot expand data by more than about 1032:1; a gzip stream of `n` bytes
 /// therefore never holds more than `MAX_RATIO * n` bytes.
-const MAX_RATIO: usize = 1032;
+pub(crate) const MAX_RATIO: usize = 1032;
 
 /// An IDX array of unsigned bytes: its shape and its values in C order.
 #[derive(Debug, Clone, PartialEq)]

@@ -57,6 +57,17 @@ pub fn estimate(path: &Path, format: Format) -> Option<MemoryEstimate> {
         }
         _ => return None,
     };
+    // An uncompressed array larger than its file is a truncated file: the loader says so.
+    let plain: bool = matches!(format, Format::Npy)
+        || (matches!(format, Format::Idx) && !head(path, 2)?.starts_with(idx::GZIP_MAGIC));
+    if plain && values.saturating_mul(width) > file_len {
+        return None;
+    }
+    // Likewise a gzip stream claiming more than deflate can hold: the loader says so.
+    let limit = file_len.saturating_mul(idx::MAX_RATIO as u64);
+    if matches!(format, Format::Idx) && !plain && values > limit {
+        return None;
+    }
     let per_value = width + 4;
     Some(MemoryEstimate {
         values,
