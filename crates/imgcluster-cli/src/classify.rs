@@ -12,10 +12,13 @@ use imgcluster::kmeans::{Init, KMeansParams, TermCriteria};
 use imgcluster::Threads;
 use serde_json::{json, Value};
 
-use crate::args::{ClassifyArgs, DataArgs, FeaturesArg, InitArg};
+use imgcluster::features::Preset;
+
+use crate::args::{ClassifyArgs, DataArgs, FeaturesArg, InitArg, PipelineArg};
 use crate::data::{self, DataSource};
 use crate::figures;
 use crate::output::{self, Outputs};
+use crate::pipeline_run;
 use crate::run::{self, ms, RunOutcome, RunSpec};
 
 /// `--features` as a library pipeline.
@@ -39,32 +42,85 @@ pub fn threads(t: Option<u32>) -> Threads {
     t.map_or(Threads::Auto, |n| Threads::Fixed(n as usize))
 }
 
+/// `--pipeline` as a library preset.
+pub fn preset(p: PipelineArg) -> Preset {
+    match p {
+        PipelineArg::TutorialRaw => Preset::TutorialRaw,
+        PipelineArg::TutorialDeskew => Preset::TutorialDeskew,
+        PipelineArg::Hog => Preset::Hog,
+        PipelineArg::Best => Preset::Best,
+    }
+}
+
 /// The validated configuration of a `classify` run.
 struct Config {
     source: DataSource,
-    spec: RunSpec,
+    preset: Preset,
+    /// k-means settings; the number of clusters is settled once the data are loaded.
+    kmeans: KMeansParams,
+    /// `-k`, if given.
+    k: Option<usize>,
+    seed: Option<i32>,
+    threads: Threads,
+    train_ratio: Option<f64>,
     out: Option<PathBuf>,
     labels_out: Option<PathBuf>,
     centers_out: Option<PathBuf>,
     json: bool,
 }
 
+impl Config {
+    /// The run of a tutorial pipeline with `k` clusters.
+    fn spec(&self, k: usize) -> Result<RunSpec> {
+        let kind = match self.preset {
+            Preset::TutorialDeskew => feature_kind(FeaturesArg::Deskew),
+            _ => feature_kind(FeaturesArg::Raw),
+        };
+        Ok(RunSpec {
+            kind,
+            params: self.kmeans.clone().k(k).check()?,
+            seed: self.seed,
+            threads: self.threads,
+            train_ratio: self.train_ratio,
+        })
+    }
+}
+
 fn config(a: &ClassifyArgs) -> Result<Config> {
     let threads = threads(a.threads);
-    let init = match a.init {
-        InitArg::Random => Init::RandomBox,
-        InitArg::Pp => Init::PlusPlus,
+    let preset = match (a.pipeline, a.features) {
+        (Some(p), _) => preset(p),
+        (None, FeaturesArg::Raw) => Preset::TutorialRaw,
+        (None, FeaturesArg::Deskew) => Preset::TutorialDeskew,
     };
-    let params = KMeansParams::new(a.k as usize)
-        .term(
-            TermCriteria::new()
-                .max_iter(a.max_iter as usize)
-                .epsilon(a.epsilon),
-        )
+    let tutorial = matches!(preset, Preset::TutorialRaw | Preset::TutorialDeskew);
+    // The tutorial's k-means settings, or those of the feature pipelines (k-means++,
+    // OpenCV's default criteria: 100 iterations, epsilon f32::EPSILON).
+    let init = match a.init {
+        Some(InitArg::Random) => Init::RandomBox,
+        Some(InitArg::Pp) => Init::PlusPlus,
+        None if tutorial => Init::RandomBox,
+        None => Init::PlusPlus,
+    };
+    let mut term = TermCriteria::new();
+    if let Some(n) = a.max_iter.or(tutorial.then_some(10)) {
+        term = term.max_iter(n as usize);
+    }
+    if let Some(e) = a.epsilon.or(tutorial.then_some(1.0)) {
+        term = term.epsilon(e);
+    }
+    let kmeans = KMeansParams::new(a.k.unwrap_or(1) as usize)
+        .term(term)
         .attempts(a.attempts as usize)
         .init(init)
-        .threads(threads)
-        .check()?;
+        .threads(threads);
+    kmeans.clone().check()?;
+    if preset == Preset::Best && a.train_ratio.is_some_and(|r| r < 1.0) {
+        anyhow::bail!(
+            "--train-ratio does not apply to --pipeline best: its spectral embedding places \
+             only the samples it was built from"
+        );
+    }
     if let Some(dir) = &a.out {
         output::prepare_dir(dir, "--out")?;
     }
@@ -78,13 +134,12 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
     }
     Ok(Config {
         source: data_source(&a.data),
-        spec: RunSpec {
-            kind: feature_kind(a.features),
-            params,
-            seed: a.seed,
-            threads,
-            train_ratio: a.train_ratio,
-        },
+        preset,
+        kmeans,
+        k: a.k.map(|k| k as usize),
+        seed: a.seed,
+        threads,
+        train_ratio: a.train_ratio,
         out: a.out.clone(),
         labels_out: a.labels_out.clone(),
         centers_out: a.centers_out.clone(),
@@ -98,7 +153,26 @@ pub fn run(a: &ClassifyArgs, w: &mut impl Write) -> Result<()> {
     let t = Instant::now();
     let loaded = data::load(&cfg.source)?;
     let load_ms = ms(t);
-    let outcome = run::run(&loaded.dataset, &cfg.spec)?;
+    let k = cfg
+        .k
+        .unwrap_or_else(|| loaded.dataset.n_classes().unwrap_or(10));
+    if !matches!(cfg.preset, Preset::TutorialRaw | Preset::TutorialDeskew) {
+        let run = pipeline_run::Settings {
+            preset: cfg.preset,
+            kmeans: Some(cfg.kmeans.clone().k(k)),
+            seed: cfg.seed,
+            threads: cfg.threads,
+            train_ratio: cfg.train_ratio,
+        };
+        let files = pipeline_run::Files {
+            out: cfg.out.as_deref(),
+            labels_out: cfg.labels_out.as_deref(),
+            centers_out: cfg.centers_out.as_deref(),
+        };
+        return pipeline_run::classify(w, &loaded, load_ms, &run, &files, cfg.json, t0);
+    }
+    let spec = cfg.spec(k)?;
+    let outcome = run::run(&loaded.dataset, &spec)?;
 
     let mut outputs = Outputs::default();
     let fit = &outcome.fit;
@@ -122,7 +196,8 @@ pub fn run(a: &ClassifyArgs, w: &mut impl Write) -> Result<()> {
         "total": total_ms,
     });
     if cfg.json {
-        let mut v = run_json(&outcome, &cfg.spec);
+        let mut v = run_json(&outcome, &spec);
+        v["pipeline"] = json!(cfg.preset.name());
         v["source"] = json!(loaded.source);
         v["timings_ms"] = timings;
         v["outputs"] = json!(outputs
@@ -134,7 +209,7 @@ pub fn run(a: &ClassifyArgs, w: &mut impl Write) -> Result<()> {
     } else {
         outputs.commit()?;
         writeln!(w, "Data: {} ({})", loaded.source, loaded.dataset.describe())?;
-        write_run_text(w, &outcome, &cfg.spec)?;
+        write_run_text(w, &outcome, &spec)?;
         writeln!(
             w,
             "Timings: load {load_ms:.1} ms, features {:.1} ms, k-means {:.1} ms, total {total_ms:.1} ms",

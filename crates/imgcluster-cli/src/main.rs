@@ -6,6 +6,7 @@ mod data;
 mod features_cmd;
 mod figures;
 mod output;
+mod pipeline_run;
 mod run;
 mod tutorial;
 

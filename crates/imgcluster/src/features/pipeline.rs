@@ -233,9 +233,7 @@ impl PipelineParams {
     /// HOG bins, zero PCA components, or invalid kNN or spectral options.
     /// Checks that depend on the image size happen in [`Pipeline::run`].
     pub fn check(self) -> Result<Pipeline, FeaturesError> {
-        let kmeans = self.kmeans.clone().threads(self.threads).check()?;
-        let half = Threads::Fixed((self.threads.count() / 2).max(1));
-        let kmeans_half = self.kmeans.threads(half).check()?;
+        let kmeans = self.kmeans.threads(self.threads).check()?;
         let deskew_params = self.deskew_params.check()?;
         let invalid = |name: &'static str, reason: &str| {
             Err(FeaturesError::InvalidParam {
@@ -277,7 +275,6 @@ impl PipelineParams {
             pca: self.pca,
             graph: self.graph,
             kmeans,
-            kmeans_half,
             threads: self.threads,
         })
     }
@@ -292,13 +289,11 @@ pub struct Pipeline {
     pca: Option<PcaOptions>,
     graph: Option<GraphStage>,
     kmeans: CheckedKMeansParams,
-    /// The same k-means on half the threads, for the two variants of [`Deskew::Auto`].
-    kmeans_half: CheckedKMeansParams,
     threads: Threads,
 }
 
 /// Wall time spent in each stage, summed over both variants under [`Deskew::Auto`] (which
-/// run side by side, each on half the threads, so the sum can exceed the elapsed time).
+/// run side by side on the same threads, so the sum can exceed the elapsed time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct StageTimes {
     /// Deskewing the images.
@@ -440,15 +435,13 @@ impl Pipeline {
     /// (deskew) or anything but images (HOG); the errors of each stage
     /// ([`HogSpec::new`], [`Pca::fit`], [`KnnGraph::build`], [`SpectralEmbedding::fit`]).
     pub fn embed(&self, ds: &Dataset, deskew: bool) -> Result<Embedded, FeaturesError> {
-        self.embed_on(ds, deskew, self.threads)
+        let threads = self.threads;
+        threads.install(|| self.embed_here(ds, deskew))
     }
 
-    fn embed_on(
-        &self,
-        ds: &Dataset,
-        deskew: bool,
-        threads: Threads,
-    ) -> Result<Embedded, FeaturesError> {
+    /// [`Pipeline::embed`] inside the pipeline's thread pool.
+    fn embed_here(&self, ds: &Dataset, deskew: bool) -> Result<Embedded, FeaturesError> {
+        let threads = self.threads;
         let mut times = StageTimes::default();
         let t = Instant::now();
         let images = if deskew {
@@ -549,18 +542,20 @@ impl Pipeline {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn run(&self, ds: &Dataset, rng: &CvRng) -> Result<PipelineOutcome, FeaturesError> {
+        // One pool for every stage (stages on a worker of a pool of their size run there).
+        self.threads.install(|| self.run_here(ds, rng))
+    }
+
+    fn run_here(&self, ds: &Dataset, rng: &CvRng) -> Result<PipelineOutcome, FeaturesError> {
         match self.deskew {
-            Deskew::Off => self.run_variant(ds, false, rng, self.threads, &self.kmeans),
-            Deskew::On => self.run_variant(ds, true, rng, self.threads, &self.kmeans),
+            Deskew::Off => self.run_variant(ds, false, rng),
+            Deskew::On => self.run_variant(ds, true, rng),
             Deskew::Auto => {
-                // Both variants side by side, each on half the threads.
-                let half = self.kmeans_half.threads();
-                let (with, without) = self.threads.install(|| {
-                    rayon::join(
-                        || self.run_variant(ds, true, rng, half, &self.kmeans_half),
-                        || self.run_variant(ds, false, rng, half, &self.kmeans_half),
-                    )
-                });
+                // Both variants side by side, sharing the pool's threads.
+                let (with, without) = rayon::join(
+                    || self.run_variant(ds, true, rng),
+                    || self.run_variant(ds, false, rng),
+                );
                 let (with, without) = (with?, without?);
                 let decision = DeskewDecision {
                     ncut_deskewed: with.ncut.unwrap_or(f64::INFINITY),
@@ -583,13 +578,16 @@ impl Pipeline {
         ds: &Dataset,
         deskew: bool,
         rng: &CvRng,
-        threads: Threads,
-        kmeans: &CheckedKMeansParams,
     ) -> Result<PipelineOutcome, FeaturesError> {
-        let embedded = self.embed_on(ds, deskew, threads)?;
+        let embedded = self.embed_here(ds, deskew)?;
         let mut times = embedded.times;
         let t = Instant::now();
-        let fit = kmeans::fit(kmeans, &embedded.features, embedded.dims, &mut rng.clone())?;
+        let fit = kmeans::fit(
+            &self.kmeans,
+            &embedded.features,
+            embedded.dims,
+            &mut rng.clone(),
+        )?;
         times.kmeans = t.elapsed();
         let t = Instant::now();
         let ncut = match &embedded.graph {
