@@ -57,6 +57,23 @@ pub struct TutorialArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Pipelines of the closing ablation table (repeat the flag or separate by commas).
+    /// Default: all four, from tutorial-raw to best.
+    #[arg(long, value_enum, value_name = "P", value_delimiter = ',')]
+    pub pipeline: Vec<PipelineArg>,
+}
+
+/// A named pipeline (see `imgcluster::features::Preset`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PipelineArg {
+    /// The tutorial: k-means on the raw pixels.
+    TutorialRaw,
+    /// The tutorial after its deskew.
+    TutorialDeskew,
+    /// Deskew, HOG descriptors, k-means++.
+    Hog,
+    /// HOG, PCA, kNN graph, spectral embedding, k-means++; deskew decided by the data.
+    Best,
 }
 
 /// Which data set to read.
@@ -148,24 +165,27 @@ pub enum ModeArg {
 pub struct ClassifyArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// Preprocessing.
+    /// Preprocessing: shorthand for --pipeline tutorial-raw or tutorial-deskew.
     #[arg(long, value_enum, default_value_t = FeaturesArg::Raw)]
     pub features: FeaturesArg,
-    /// Number of clusters.
-    #[arg(short = 'k', long = "clusters", value_name = "K", default_value_t = 10, value_parser = parse_count)]
-    pub k: u32,
+    /// Pipeline (default: tutorial-raw, or the one --features names).
+    #[arg(long, value_enum, value_name = "P", conflicts_with = "features")]
+    pub pipeline: Option<PipelineArg>,
+    /// Number of clusters [default: the number of classes when labels are known, else 10].
+    #[arg(short = 'k', long = "clusters", value_name = "K", value_parser = parse_count)]
+    pub k: Option<u32>,
     /// Number of k-means runs; the most compact wins.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = parse_count)]
     pub attempts: u32,
-    /// Iteration limit (OpenCV clamps it to 2..=100).
-    #[arg(long, value_name = "N", default_value_t = 10, value_parser = parse_count)]
-    pub max_iter: u32,
-    /// Stop when no center moves more than this.
-    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = parse_epsilon, allow_negative_numbers = true)]
-    pub epsilon: f64,
-    /// Initial centers.
-    #[arg(long, value_enum, default_value_t = InitArg::Random)]
-    pub init: InitArg,
+    /// Iteration limit (OpenCV clamps it to 2..=100) [default: 10; hog, best: 100].
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub max_iter: Option<u32>,
+    /// Stop when no center moves more than this [default: 1.0; hog, best: f32::EPSILON].
+    #[arg(long, value_name = "X", value_parser = parse_epsilon, allow_negative_numbers = true)]
+    pub epsilon: Option<f64>,
+    /// Initial centers [default: random; hog, best: pp].
+    #[arg(long, value_enum)]
+    pub init: Option<InitArg>,
     /// k-means flavour.
     #[arg(long, value_enum, default_value_t = ModeArg::Opencv)]
     pub mode: ModeArg,
@@ -205,12 +225,32 @@ pub struct ClassifyArgs {
 pub struct FeaturesArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// Preprocessing.
+    /// What to write.
     #[arg(long, value_enum)]
-    pub features: FeaturesArg,
+    pub features: FeaturesOutArg,
     /// Output .npy file.
     #[arg(long, value_name = "FILE.npy")]
     pub out: PathBuf,
+    /// Clusters, for --features best (embedding dimensions) [default: the number of
+    /// classes when labels are known, else 10].
+    #[arg(short = 'k', long = "clusters", value_name = "K", value_parser = parse_count)]
+    pub k: Option<u32>,
+    /// Seed as cv2.setRNGSeed(N) for the k-means that decides deskew in --features best.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub seed: Option<i32>,
+}
+
+/// What `features` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FeaturesOutArg {
+    /// The images as they are (u8, N x H x W).
+    Raw,
+    /// The tutorial's deskewed images (u8, N x H x W).
+    Deskew,
+    /// HOG descriptors of the deskewed images, as the hog pipeline clusters them (f32, N x D).
+    Hog,
+    /// The spectral embedding the best pipeline clusters, of its chosen variant (f32, N x K).
+    Best,
 }
 
 #[derive(Debug, Args)]

@@ -12,11 +12,14 @@ use imgcluster::kmeans::{Init, KMeansParams, Mode, TermCriteria};
 use imgcluster::Threads;
 use serde_json::{json, Value};
 
-use crate::args::{ClassifyArgs, DataArgs, FeaturesArg, InitArg, ModeArg};
+use imgcluster::features::Preset;
+
+use crate::args::{ClassifyArgs, DataArgs, FeaturesArg, InitArg, ModeArg, PipelineArg};
 use crate::data::{self, DataSource};
 use crate::figures;
 use crate::html_report::{self, RunView, Timings};
 use crate::output::{self, Outputs};
+use crate::pipeline_run;
 use crate::progress::Progress;
 use crate::run::{self, ms, RunOutcome, RunSpec};
 
@@ -36,10 +39,27 @@ pub fn threads(t: Option<u32>) -> Threads {
     t.map_or(Threads::Auto, |n| Threads::Fixed(n as usize))
 }
 
+/// `--pipeline` as a library preset.
+pub fn preset(p: PipelineArg) -> Preset {
+    match p {
+        PipelineArg::TutorialRaw => Preset::TutorialRaw,
+        PipelineArg::TutorialDeskew => Preset::TutorialDeskew,
+        PipelineArg::Hog => Preset::Hog,
+        PipelineArg::Best => Preset::Best,
+    }
+}
+
 /// The validated configuration of a `classify` run.
 struct Config {
     source: DataSource,
-    spec: RunSpec,
+    preset: Preset,
+    /// k-means settings; the number of clusters is settled once the data are loaded.
+    kmeans: KMeansParams,
+    /// `-k`, if given.
+    k: Option<usize>,
+    seed: Option<i32>,
+    threads: Threads,
+    train_ratio: Option<f64>,
     out: Option<PathBuf>,
     labels_out: Option<PathBuf>,
     centers_out: Option<PathBuf>,
@@ -48,30 +68,81 @@ struct Config {
     json: bool,
 }
 
+impl Config {
+    /// The run of a tutorial pipeline with `k` clusters.
+    fn spec(&self, k: usize) -> Result<RunSpec> {
+        let kind = match self.preset {
+            Preset::TutorialDeskew => feature_kind(FeaturesArg::Deskew),
+            _ => feature_kind(FeaturesArg::Raw),
+        };
+        Ok(RunSpec {
+            kind,
+            params: self.kmeans.clone().k(k).check()?,
+            seed: self.seed,
+            threads: self.threads,
+            train_ratio: self.train_ratio,
+        })
+    }
+}
+
 fn config(a: &ClassifyArgs) -> Result<Config> {
     let threads = threads(a.threads);
+    let preset = match (a.pipeline, a.features) {
+        (Some(p), _) => preset(p),
+        (None, FeaturesArg::Raw) => Preset::TutorialRaw,
+        (None, FeaturesArg::Deskew) => Preset::TutorialDeskew,
+    };
+    let tutorial = matches!(preset, Preset::TutorialRaw | Preset::TutorialDeskew);
+    // The tutorial's k-means settings, or those of the feature pipelines (k-means++,
+    // OpenCV's default criteria: 100 iterations, epsilon f32::EPSILON).
     let mode = match a.mode {
         ModeArg::Opencv => Mode::OpenCv,
         ModeArg::Fast => Mode::Fast,
     };
     let init = match (&a.init_centers, a.mode, a.init) {
-        (Some(path), ModeArg::Fast, _) => Init::Centers(read_centers(path, a.k as usize)?),
+        (Some(path), ModeArg::Fast, _) => {
+            let c = read_centers(path, a.k.map(|k| k as usize))?;
+            Init::Centers(c)
+        }
         (Some(_), ModeArg::Opencv, _) => anyhow::bail!("--init-centers needs --mode fast"),
-        (None, ModeArg::Fast, InitArg::Random) => Init::Samples,
-        (None, _, InitArg::Random) => Init::RandomBox,
-        (None, _, InitArg::Pp) => Init::PlusPlus,
+        (None, ModeArg::Fast, Some(InitArg::Random)) => Init::Samples,
+        (None, ModeArg::Fast, None) if tutorial => Init::Samples,
+        (None, _, Some(InitArg::Random)) => Init::RandomBox,
+        (None, _, Some(InitArg::Pp)) => Init::PlusPlus,
+        (None, _, None) if tutorial => Init::RandomBox,
+        (None, _, None) => Init::PlusPlus,
     };
-    let params = KMeansParams::new(a.k as usize)
-        .term(
-            TermCriteria::new()
-                .max_iter(a.max_iter as usize)
-                .epsilon(a.epsilon),
-        )
+    let mut term = TermCriteria::new();
+    if let Some(n) = a.max_iter.or(tutorial.then_some(10)) {
+        term = term.max_iter(n as usize);
+    }
+    if let Some(e) = a.epsilon.or(tutorial.then_some(1.0)) {
+        term = term.epsilon(e);
+    }
+    let kmeans = KMeansParams::new(a.k.unwrap_or(1) as usize)
+        .term(term)
         .attempts(a.attempts as usize)
         .init(init)
         .mode(mode)
-        .threads(threads)
-        .check()?;
+        .threads(threads);
+    kmeans.clone().check()?;
+    if preset == Preset::Best && a.train_ratio.is_some_and(|r| r < 1.0) {
+        anyhow::bail!(
+            "--train-ratio does not apply to --pipeline best: its spectral embedding places \
+             only the samples it was built from"
+        );
+    }
+    if !tutorial {
+        for (given, flag) in [
+            (a.model_out.is_some(), "--model-out"),
+            (a.report.is_some(), "--report"),
+            (a.init_centers.is_some(), "--init-centers"),
+        ] {
+            if given {
+                anyhow::bail!("{flag} works with the tutorial pipelines (--pipeline tutorial-raw or tutorial-deskew), not with --pipeline {}", preset.name());
+            }
+        }
+    }
     if let Some(dir) = &a.out {
         output::prepare_dir(dir, "--out")?;
     }
@@ -90,13 +161,12 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
             threads,
             ..data_source(&a.data)
         },
-        spec: RunSpec {
-            kind: feature_kind(a.features),
-            params,
-            seed: a.seed,
-            threads,
-            train_ratio: a.train_ratio,
-        },
+        preset,
+        kmeans,
+        k: a.k.map(|k| k as usize),
+        seed: a.seed,
+        threads,
+        train_ratio: a.train_ratio,
         out: a.out.clone(),
         labels_out: a.labels_out.clone(),
         centers_out: a.centers_out.clone(),
@@ -106,15 +176,16 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
     })
 }
 
-/// `--init-centers`: a float32 .npy of `k` rows.
-fn read_centers(path: &std::path::Path, k: usize) -> Result<Vec<f32>> {
+/// `--init-centers`: a float32 .npy of K rows (`-k`, when given, must agree).
+fn read_centers(path: &std::path::Path, k: Option<usize>) -> Result<Vec<f32>> {
     use anyhow::Context;
     let arr = npy::read(path).with_context(|| format!("--init-centers {}", path.display()))?;
     match (arr.data, arr.shape.first()) {
-        (npy::NpyData::F32(v), Some(&rows)) if rows == k => Ok(v),
+        (npy::NpyData::F32(v), Some(&rows)) if k.is_none_or(|k| rows == k) => Ok(v),
         _ => anyhow::bail!(
-            "--init-centers {}: expected a float32 array of {k} rows (K x D)",
-            path.display()
+            "--init-centers {}: expected a float32 array of {} rows (K x D)",
+            path.display(),
+            k.map_or("K".to_string(), |k| k.to_string())
         ),
     }
 }
@@ -135,7 +206,26 @@ pub fn run(a: &ClassifyArgs, progress: &Progress, w: &mut impl Write) -> Result<
     let loaded = data::load(&cfg.source)?;
     drop(loading);
     let load_ms = ms(t);
-    let outcome = run::run(&loaded.dataset, &cfg.spec, progress)?;
+    let k = cfg
+        .k
+        .unwrap_or_else(|| loaded.dataset.n_classes().unwrap_or(10));
+    if !matches!(cfg.preset, Preset::TutorialRaw | Preset::TutorialDeskew) {
+        let run = pipeline_run::Settings {
+            preset: cfg.preset,
+            kmeans: Some(cfg.kmeans.clone().k(k)),
+            seed: cfg.seed,
+            threads: cfg.threads,
+            train_ratio: cfg.train_ratio,
+        };
+        let files = pipeline_run::Files {
+            out: cfg.out.as_deref(),
+            labels_out: cfg.labels_out.as_deref(),
+            centers_out: cfg.centers_out.as_deref(),
+        };
+        return pipeline_run::classify(w, &loaded, load_ms, &run, &files, cfg.json, t0);
+    }
+    let spec = cfg.spec(k)?;
+    let outcome = run::run(&loaded.dataset, &spec, progress)?;
 
     let mut outputs = Outputs::default();
     let fit = &outcome.fit;
@@ -147,7 +237,7 @@ pub fn run(a: &ClassifyArgs, progress: &Progress, w: &mut impl Write) -> Result<
         outputs.add(p, npy::encode_f32(&[fit.k, fit.dims], &fit.centers));
     }
     if let Some(p) = &cfg.model_out {
-        let model = crate::predict::model_from_run(&outcome, &cfg.spec, &loaded)?;
+        let model = crate::predict::model_from_run(&outcome, &spec, &loaded)?;
         outputs.add(p, model.to_json().into_bytes());
     }
     if let Some(dir) = &cfg.out {
@@ -167,7 +257,7 @@ pub fn run(a: &ClassifyArgs, progress: &Progress, w: &mut impl Write) -> Result<
         };
         let view = RunView {
             outcome: &outcome,
-            spec: &cfg.spec,
+            spec: &spec,
         };
         let html = html_report::classify_report(&loaded.source, &loaded.dataset, &view, &timings)?;
         outputs.add(p, html.into_bytes());
@@ -180,7 +270,8 @@ pub fn run(a: &ClassifyArgs, progress: &Progress, w: &mut impl Write) -> Result<
         "total": total_ms,
     });
     if cfg.json {
-        let mut v = run_json(&outcome, &cfg.spec);
+        let mut v = run_json(&outcome, &spec);
+        v["pipeline"] = json!(cfg.preset.name());
         v["source"] = json!(loaded.source);
         v["timings_ms"] = timings;
         v["outputs"] = json!(outputs
@@ -192,7 +283,7 @@ pub fn run(a: &ClassifyArgs, progress: &Progress, w: &mut impl Write) -> Result<
     } else {
         outputs.commit()?;
         writeln!(w, "Data: {} ({})", loaded.source, loaded.dataset.describe())?;
-        write_run_text(w, &outcome, &cfg.spec)?;
+        write_run_text(w, &outcome, &spec)?;
         writeln!(
             w,
             "Timings: load {load_ms:.1} ms, features {:.1} ms, k-means {:.1} ms, total {total_ms:.1} ms",

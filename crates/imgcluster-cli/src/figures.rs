@@ -61,6 +61,35 @@ pub fn for_run(o: &RunOutcome, stem: &str) -> Result<Vec<(String, Vec<u8>)>> {
     Ok(out)
 }
 
+/// The mean image of each cluster, `<stem>means.png` (viridis) and `<stem>means_gray.png`,
+/// for pipelines whose k-means centers live in a feature space. `images` are the images
+/// the clusters were computed from (after deskew, if any), in the order of `o.fit.labels`.
+pub fn cluster_means(
+    o: &RunOutcome,
+    images: &Dataset,
+    stem: &str,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    let Some((h, w)) = images.image_shape() else {
+        return Ok(Vec::new());
+    };
+    let k = o.fit.k;
+    let means = imgcluster::features::cluster_means(images, &o.fit.labels, k)?;
+    let mut out = Vec::new();
+    for (suffix, cmap) in [("", Colormap::Viridis), ("_gray", Colormap::Gray)] {
+        let opts = GridOptions::new()
+            .cols(grid_cols(k))
+            .colormap(cmap)
+            .scale(5)
+            .title(format!("{k} cluster means"))
+            .captions(center_captions(o));
+        out.push((
+            format!("{stem}means{suffix}.png"),
+            centers_grid(&means, k, h, w, &opts)?,
+        ));
+    }
+    Ok(out)
+}
+
 /// Before/after deskew: the first image of each class (or the first ten images).
 pub fn deskew_examples(before: &Dataset, after: &Dataset) -> Result<Vec<u8>> {
     let picks: Vec<usize> = match before.labels() {

@@ -7,6 +7,7 @@ mod features_cmd;
 mod figures;
 mod html_report;
 mod output;
+mod pipeline_run;
 mod predict;
 mod progress;
 mod quantize;

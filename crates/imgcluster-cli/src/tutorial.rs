@@ -11,11 +11,15 @@ use imgcluster::kmeans::{Init, KMeansParams, TermCriteria};
 use imgcluster::Threads;
 use serde_json::json;
 
+use imgcluster::features::Preset;
+use serde_json::Value;
+
 use crate::args::TutorialArgs;
-use crate::classify::run_json;
+use crate::classify::{preset, run_json};
 use crate::figures;
 use crate::html_report::{self, RunView, Timings};
 use crate::output::{self, Outputs};
+use crate::pipeline_run::{self, PipelineRun, Settings};
 use crate::progress::Progress;
 use crate::run::{self, ms, RunOutcome, RunSpec};
 
@@ -70,6 +74,39 @@ pub fn run(a: &TutorialArgs, progress: &Progress, w: &mut impl Write) -> Result<
     let deskew_spec = spec(FeatureKind::Deskew(DeskewValidParams::default()))?;
     let deskewed = run::run(&digits, &deskew_spec, progress)?;
 
+    // The ablation: the tutorial's two runs, then the feature pipelines.
+    let mut presets: Vec<Preset> = Vec::new();
+    let wanted: Vec<Preset> = if a.pipeline.is_empty() {
+        Preset::ALL.to_vec()
+    } else {
+        a.pipeline.iter().map(|&p| preset(p)).collect()
+    };
+    for p in wanted {
+        if !presets.contains(&p) {
+            presets.push(p);
+        }
+    }
+    let mut rows: Vec<Row> = Vec::new();
+    let mut pipeline_runs: Vec<(Preset, PipelineRun)> = Vec::new();
+    for &p in &presets {
+        match p {
+            Preset::TutorialRaw => rows.push(Row::of_tutorial(p, &raw)),
+            Preset::TutorialDeskew => rows.push(Row::of_tutorial(p, &deskewed)),
+            _ => {
+                let settings = Settings {
+                    preset: p,
+                    kmeans: None,
+                    seed: None,
+                    threads: Threads::Auto,
+                    train_ratio: None,
+                };
+                let r = pipeline_run::run(&digits, &settings)?;
+                rows.push(Row::of_pipeline(p, &r));
+                pipeline_runs.push((p, r));
+            }
+        }
+    }
+
     let mut outputs = Outputs::default();
     for (stem, o) in [("raw_", &raw), ("deskew_", &deskewed)] {
         for (name, bytes) in figures::for_run(o, stem)? {
@@ -80,6 +117,11 @@ pub fn run(a: &TutorialArgs, progress: &Progress, w: &mut impl Write) -> Result<
         a.out.join("deskew_examples.png"),
         figures::deskew_examples(&digits, &deskewed.processed)?,
     );
+    for (p, r) in &pipeline_runs {
+        for (name, bytes) in pipeline_run::figures(r, &format!("{}_", p.name()))? {
+            outputs.add(a.out.join(name), bytes);
+        }
+    }
     let raw_percent = raw.train.as_ref().map(|e| e.accuracy.format_percent());
     {
         let _phase = progress.spinner("writing the report…");
@@ -125,6 +167,7 @@ pub fn run(a: &TutorialArgs, progress: &Progress, w: &mut impl Write) -> Result<
             "raw": run_json(&raw, &raw_spec),
             "deskew": run_json(&deskewed, &deskew_spec),
             "tutorial_text_accuracy_percent": TUTORIAL_TEXT_PERCENT.parse::<f64>().ok(),
+            "ablation": rows.iter().map(Row::json).collect::<Vec<_>>(),
             "figures": figure_paths,
             "timings_ms": {
                 "load": load_ms,
@@ -163,10 +206,111 @@ pub fn run(a: &TutorialArgs, progress: &Progress, w: &mut impl Write) -> Result<
         &deskewed,
     )?;
     writeln!(w)?;
+    write_ablation(w, &rows)?;
+    writeln!(w)?;
     writeln!(w, "Figures and report in {}:", a.out.display())?;
     for p in &figure_paths {
         writeln!(w, "  {p}")?;
     }
     writeln!(w, "Done in {total_ms:.0} ms.")?;
+    Ok(())
+}
+
+/// One row of the ablation table.
+struct Row {
+    preset: Preset,
+    accuracy: Option<(String, f64)>,
+    nmi: Option<f64>,
+    ari: Option<f64>,
+    ms: f64,
+    extra: Value,
+}
+
+impl Row {
+    fn of_tutorial(preset: Preset, o: &RunOutcome) -> Self {
+        Self {
+            preset,
+            accuracy: o
+                .train
+                .as_ref()
+                .map(|e| (e.accuracy.format_percent(), e.accuracy.percent())),
+            nmi: o.train.as_ref().map(|e| e.nmi),
+            ari: o.train.as_ref().map(|e| e.ari),
+            ms: o.features_ms + o.kmeans_ms,
+            extra: Value::Null,
+        }
+    }
+
+    fn of_pipeline(preset: Preset, r: &PipelineRun) -> Self {
+        let v = pipeline_run::pipeline_json(r, preset);
+        Self {
+            preset,
+            accuracy: r
+                .report
+                .train
+                .as_ref()
+                .map(|e| (e.accuracy.format_percent(), e.accuracy.percent())),
+            nmi: r.report.train.as_ref().map(|e| e.nmi),
+            ari: r.report.train.as_ref().map(|e| e.ari),
+            ms: r.run_ms,
+            extra: v["deskew"].clone(),
+        }
+    }
+
+    fn json(&self) -> Value {
+        let mut v = json!({
+            "pipeline": self.preset.name(),
+            "stages": self.preset.stages(),
+            "accuracy_percent": self.accuracy.as_ref().map(|a| a.1),
+            "nmi": self.nmi,
+            "ari": self.ari,
+            "time_ms": self.ms,
+        });
+        if !self.extra.is_null() {
+            v["deskew"] = self.extra.clone();
+        }
+        v
+    }
+}
+
+fn write_ablation(w: &mut impl Write, rows: &[Row]) -> Result<()> {
+    writeln!(
+        w,
+        "3. Beyond the tutorial: each pipeline adds stages (same digits, K=10, OpenCV's default RNG state)"
+    )?;
+    writeln!(
+        w,
+        "{:<16} {:<62} {:>8} {:>7} {:>9}",
+        "pipeline", "stages", "accuracy", "NMI", "time"
+    )?;
+    for r in rows {
+        let acc = r
+            .accuracy
+            .as_ref()
+            .map_or_else(|| "-".to_string(), |a| format!("{}%", a.0));
+        let nmi = r.nmi.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"));
+        writeln!(
+            w,
+            "{:<16} {:<62} {:>8} {:>7} {:>6.0} ms",
+            r.preset.name(),
+            r.preset.stages(),
+            acc,
+            nmi,
+            r.ms
+        )?;
+    }
+    for r in rows {
+        if let (Some(d), Some(p)) = (
+            r.extra.get("ncut_deskewed").and_then(Value::as_f64),
+            r.extra.get("ncut_plain").and_then(Value::as_f64),
+        ) {
+            writeln!(
+                w,
+                "{}: deskew decided by the normalised cut, {d:.4} deskewed vs {p:.4} as given -> {}",
+                r.preset.name(),
+                if d <= p { "deskew" } else { "no deskew" }
+            )?;
+        }
+    }
     Ok(())
 }

@@ -9,7 +9,7 @@ pub enum Threads {
     /// Use every available core (the default).
     #[default]
     Auto,
-    /// Use exactly this many threads (1 means run on the calling thread).
+    /// Use exactly this many threads (1 means everything runs sequentially).
     Fixed(usize),
 }
 
@@ -24,12 +24,13 @@ impl Threads {
         }
     }
 
-    /// Runs `f` inside a thread pool of [`Threads::count`] threads.
+    /// Runs `f` inside a thread pool of [`Threads::count`] threads, so that rayon's
+    /// parallel iterators in `f` use that many threads (with one, they run sequentially).
     ///
-    /// With one thread `f` runs directly on the calling thread.
+    /// On a worker of a pool of that size already, `f` runs right there.
     pub fn install<R: Send>(self, f: impl FnOnce() -> R + Send) -> R {
         let n = self.count();
-        if n == 1 {
+        if rayon::current_thread_index().is_some() && rayon::current_num_threads() == n {
             return f();
         }
         match rayon::ThreadPoolBuilder::new().num_threads(n).build() {

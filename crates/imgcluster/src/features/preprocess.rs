@@ -1,25 +1,14 @@
-//! Feature pipelines: what is done to each image before k-means.
+//! The tutorial's image stage: what is done to each image before k-means.
 //!
 //! [`FeatureKind::Raw`] clusters the pixels as they are; [`FeatureKind::Deskew`] first
 //! straightens every image with [`crate::imgproc::deskew`] (the tutorial's preprocessing).
 
 use rayon::prelude::*;
 
-use crate::dataset::{Dataset, DatasetError};
-use crate::imgproc::{deskew_into, DeskewValidParams, ImgprocError};
+use super::FeaturesError;
+use crate::dataset::Dataset;
+use crate::imgproc::{deskew_into, DeskewValidParams};
 use crate::threads::Threads;
-
-/// Errors of feature pipelines.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum FeaturesError {
-    /// The pipeline needs images but the data set holds plain vectors.
-    #[error(transparent)]
-    Dataset(#[from] DatasetError),
-    /// An image operation failed.
-    #[error(transparent)]
-    Imgproc(#[from] ImgprocError),
-}
 
 /// A preprocessing pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]

@@ -1,0 +1,655 @@
+//! Pipelines: images in, clusters out, through composable stages.
+//!
+//! ```text
+//! images ─[deskew?]─ pixels or HOG ─[PCA]─ ─[kNN graph → spectral embedding]─ k-means
+//! ```
+//!
+//! Every stage is optional and documented with its rule in its own module
+//! ([`HogSpec`](super::HogSpec), [`Pca`](super::Pca), [`KnnGraph`](super::KnnGraph),
+//! [`SpectralEmbedding`](super::SpectralEmbedding)). [`Preset`] names the four pipelines of
+//! the ablation, from OpenCV's tutorial to the best one:
+//!
+//! | preset | stages |
+//! |---|---|
+//! | [`Preset::TutorialRaw`] | pixels → k-means (the tutorial's settings) |
+//! | [`Preset::TutorialDeskew`] | deskew (factor 0.6) → pixels → k-means (the tutorial's settings) |
+//! | [`Preset::Hog`] | deskew (factor 0.5) → HOG → k-means++ |
+//! | [`Preset::Best`] | deskew decided by the data → HOG → PCA → kNN graph → spectral embedding → k-means++ |
+//!
+//! With [`Deskew::Auto`] the stages run twice, with and without deskew, and the partition
+//! with the smaller normalised cut (each measured on its own kNN graph) is kept.
+
+use std::time::{Duration, Instant};
+
+use super::{
+    hog_features, preprocess, FeatureKind, FeaturesError, HogOptions, HogSpec, KnnGraph,
+    KnnOptions, Pca, PcaOptions, SpectralEmbedding, SpectralOptions,
+};
+use crate::dataset::Dataset;
+use crate::imgproc::{DeskewParams, DeskewValidParams};
+use crate::kmeans::{self, CheckedKMeansParams, Init, KMeansFit, KMeansParams, TermCriteria};
+use crate::rng::CvRng;
+use crate::threads::Threads;
+
+/// The named pipelines of the ablation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Preset {
+    /// OpenCV's tutorial: k-means on the raw pixels (random centers, 10 attempts, at most
+    /// 10 iterations, epsilon 1.0).
+    TutorialRaw,
+    /// OpenCV's tutorial after its deskew (shift factor 0.6).
+    TutorialDeskew,
+    /// Deskew about the image centre (factor 0.5), the HOG of [`HogOptions::new`], k-means
+    /// with k-means++ centers (10 attempts, up to 100 iterations, OpenCV's default epsilon).
+    Hog,
+    /// [`Preset::Hog`]'s features, then PCA ([`PcaOptions::new`]), the kNN graph
+    /// ([`KnnOptions::new`]), the spectral embedding ([`SpectralOptions::new`]) in `K`
+    /// dimensions, and k-means as in [`Preset::Hog`]; deskew or not is decided by the
+    /// normalised cut ([`Deskew::Auto`]).
+    Best,
+}
+
+impl Preset {
+    /// All presets, from the tutorial to the best.
+    pub const ALL: [Preset; 4] = [
+        Preset::TutorialRaw,
+        Preset::TutorialDeskew,
+        Preset::Hog,
+        Preset::Best,
+    ];
+
+    /// The preset's name on the command line: `tutorial-raw`, `tutorial-deskew`, `hog`, `best`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::TutorialRaw => "tutorial-raw",
+            Preset::TutorialDeskew => "tutorial-deskew",
+            Preset::Hog => "hog",
+            Preset::Best => "best",
+        }
+    }
+
+    /// A one-line description of the stages.
+    pub fn stages(self) -> &'static str {
+        match self {
+            Preset::TutorialRaw => "raw pixels + k-means (tutorial settings)",
+            Preset::TutorialDeskew => "deskew + k-means (tutorial settings)",
+            Preset::Hog => "deskew + HOG + k-means++",
+            Preset::Best => "HOG + PCA + kNN graph + spectral + k-means++, deskew by ncut",
+        }
+    }
+}
+
+/// Whether the images are deskewed first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Deskew {
+    /// No deskew.
+    #[default]
+    Off,
+    /// Always deskew.
+    On,
+    /// Run the pipeline with and without deskew and keep the partition with the smaller
+    /// normalised cut (deskew wins ties). Needs the graph stage.
+    Auto,
+}
+
+/// The graph stages: the kNN graph and the spectral embedding built on it.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct GraphStage {
+    /// The kNN graph.
+    pub knn: KnnOptions,
+    /// The embedding.
+    pub spectral: SpectralOptions,
+}
+
+/// Unchecked pipeline parameters; [`PipelineParams::check`] makes a [`Pipeline`].
+///
+/// # Examples
+/// ```
+/// use imgcluster::features::{Deskew, PipelineParams, Preset};
+///
+/// let p = PipelineParams::preset(Preset::Best, 10).check()?;
+/// assert_eq!(p.deskew(), Deskew::Auto);
+/// assert!(p.hog().is_some() && p.pca().is_some() && p.graph().is_some());
+/// assert_eq!(p.kmeans().k(), 10);
+/// # Ok::<(), imgcluster::features::FeaturesError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineParams {
+    deskew: Deskew,
+    deskew_params: DeskewParams,
+    hog: Option<HogOptions>,
+    pca: Option<PcaOptions>,
+    graph: Option<GraphStage>,
+    kmeans: KMeansParams,
+    threads: Threads,
+}
+
+/// Deskew parameters shearing about the image centre (factor 0.5), as the HOG pipelines use.
+fn centred_deskew() -> DeskewParams {
+    DeskewParams::new().factor(0.5)
+}
+
+/// k-means of the HOG pipelines: k-means++, 10 attempts, OpenCV's default criteria
+/// (100 iterations, epsilon `f32::EPSILON`).
+fn kmeans_pp(k: usize) -> KMeansParams {
+    KMeansParams::new(k)
+        .term(TermCriteria::new())
+        .attempts(10)
+        .init(Init::PlusPlus)
+}
+
+impl PipelineParams {
+    /// k-means on the raw pixels with the tutorial's settings (the same as
+    /// [`Preset::TutorialRaw`]), on [`Threads::Auto`].
+    pub fn new(k: usize) -> Self {
+        Self::preset(Preset::TutorialRaw, k)
+    }
+
+    /// The stages of `preset` with `k` clusters (see [`Preset`]), on [`Threads::Auto`].
+    pub fn preset(preset: Preset, k: usize) -> Self {
+        let base = Self {
+            deskew: Deskew::Off,
+            deskew_params: DeskewParams::new(),
+            hog: None,
+            pca: None,
+            graph: None,
+            kmeans: KMeansParams::new(k),
+            threads: Threads::Auto,
+        };
+        match preset {
+            Preset::TutorialRaw => base,
+            Preset::TutorialDeskew => Self {
+                deskew: Deskew::On,
+                ..base
+            },
+            Preset::Hog => Self {
+                deskew: Deskew::On,
+                deskew_params: centred_deskew(),
+                hog: Some(HogOptions::new()),
+                kmeans: kmeans_pp(k),
+                ..base
+            },
+            Preset::Best => Self {
+                deskew: Deskew::Auto,
+                deskew_params: centred_deskew(),
+                hog: Some(HogOptions::new()),
+                pca: Some(PcaOptions::new()),
+                graph: Some(GraphStage::default()),
+                kmeans: kmeans_pp(k),
+                ..base
+            },
+        }
+    }
+
+    /// Sets the deskew stage.
+    pub fn deskew(mut self, deskew: Deskew) -> Self {
+        self.deskew = deskew;
+        self
+    }
+
+    /// Sets the deskew parameters.
+    pub fn deskew_params(mut self, params: DeskewParams) -> Self {
+        self.deskew_params = params;
+        self
+    }
+
+    /// Sets (or removes) the HOG stage; without it the pixels are the features.
+    pub fn hog(mut self, hog: Option<HogOptions>) -> Self {
+        self.hog = hog;
+        self
+    }
+
+    /// Sets (or removes) the PCA stage.
+    pub fn pca(mut self, pca: Option<PcaOptions>) -> Self {
+        self.pca = pca;
+        self
+    }
+
+    /// Sets (or removes) the graph stages; with them k-means clusters the embedding, in
+    /// as many dimensions as clusters.
+    pub fn graph(mut self, graph: Option<GraphStage>) -> Self {
+        self.graph = graph;
+        self
+    }
+
+    /// Sets the final k-means (its threads are replaced by the pipeline's).
+    pub fn kmeans(mut self, kmeans: KMeansParams) -> Self {
+        self.kmeans = kmeans;
+        self
+    }
+
+    /// Sets the threads of every stage; results never depend on it.
+    pub fn threads(mut self, threads: Threads) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    /// Validates the parameters.
+    ///
+    /// # Errors
+    /// [`FeaturesError::KMeans`] for invalid k-means parameters,
+    /// [`FeaturesError::Imgproc`] for invalid deskew parameters,
+    /// [`FeaturesError::InvalidParam`] for [`Deskew::Auto`] without the graph stages, zero
+    /// HOG bins, zero PCA components, or invalid kNN or spectral options.
+    /// Checks that depend on the image size happen in [`Pipeline::run`].
+    pub fn check(self) -> Result<Pipeline, FeaturesError> {
+        let kmeans = self.kmeans.threads(self.threads).check()?;
+        let deskew_params = self.deskew_params.check()?;
+        let invalid = |name: &'static str, reason: &str| {
+            Err(FeaturesError::InvalidParam {
+                name,
+                reason: reason.into(),
+            })
+        };
+        if self.deskew == Deskew::Auto && self.graph.is_none() {
+            return invalid(
+                "deskew",
+                "Auto compares normalised cuts, which needs the graph stages",
+            );
+        }
+        if let Some(h) = &self.hog {
+            h.check_shape_free()?;
+        }
+        if self.pca.is_some_and(|p| p.max_components == 0) {
+            return invalid("max_components", "at least one component is needed");
+        }
+        if let Some(g) = &self.graph {
+            if g.knn.k == 0 || g.knn.scale_neighbour == 0 {
+                return invalid("knn", "k and scale_neighbour must be at least 1");
+            }
+            let s = g.spectral;
+            if !(s.tolerance.is_finite() && s.tolerance > 0.0)
+                || s.max_restarts == 0
+                || s.dense_up_to == 0
+            {
+                return invalid(
+                    "spectral",
+                    "tolerance must be finite and positive, max_restarts and dense_up_to at least 1",
+                );
+            }
+        }
+        Ok(Pipeline {
+            deskew: self.deskew,
+            deskew_params,
+            hog: self.hog,
+            pca: self.pca,
+            graph: self.graph,
+            kmeans,
+            threads: self.threads,
+        })
+    }
+}
+
+/// A checked pipeline, made by [`PipelineParams::check`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pipeline {
+    deskew: Deskew,
+    deskew_params: DeskewValidParams,
+    hog: Option<HogOptions>,
+    pca: Option<PcaOptions>,
+    graph: Option<GraphStage>,
+    kmeans: CheckedKMeansParams,
+    threads: Threads,
+}
+
+/// Wall time spent in each stage, summed over both variants under [`Deskew::Auto`] (which
+/// run side by side on the same threads, so the sum can exceed the elapsed time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StageTimes {
+    /// Deskewing the images.
+    pub deskew: Duration,
+    /// HOG descriptors (or converting the pixels).
+    pub features: Duration,
+    /// PCA fit and projection.
+    pub pca: Duration,
+    /// The kNN graph.
+    pub knn: Duration,
+    /// The spectral embedding.
+    pub spectral: Duration,
+    /// k-means.
+    pub kmeans: Duration,
+    /// Normalised cuts.
+    pub ncut: Duration,
+}
+
+impl StageTimes {
+    fn add(&mut self, o: &StageTimes) {
+        self.deskew += o.deskew;
+        self.features += o.features;
+        self.pca += o.pca;
+        self.knn += o.knn;
+        self.spectral += o.spectral;
+        self.kmeans += o.kmeans;
+        self.ncut += o.ncut;
+    }
+
+    /// The stages and their times, in pipeline order, with their names.
+    pub fn named(&self) -> [(&'static str, Duration); 7] {
+        [
+            ("deskew", self.deskew),
+            ("features", self.features),
+            ("pca", self.pca),
+            ("knn", self.knn),
+            ("spectral", self.spectral),
+            ("kmeans", self.kmeans),
+            ("ncut", self.ncut),
+        ]
+    }
+}
+
+/// What one variant (deskewed or not) produced before k-means.
+#[derive(Debug, Clone)]
+pub struct Embedded {
+    /// The images after the image stage (deskewed or as given), labels kept.
+    pub images: Dataset,
+    /// What k-means clusters: N × `dims`, row-major.
+    pub features: Vec<f32>,
+    /// Values per sample in `features`.
+    pub dims: usize,
+    /// The kNN graph, when the pipeline has the graph stages.
+    pub graph: Option<KnnGraph>,
+    /// Wall time per stage.
+    pub times: StageTimes,
+}
+
+/// The normalised cuts that decided [`Deskew::Auto`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DeskewDecision {
+    /// Normalised cut of the partition of the deskewed images, on their kNN graph.
+    pub ncut_deskewed: f64,
+    /// Normalised cut of the partition of the images as given, on their kNN graph.
+    pub ncut_plain: f64,
+}
+
+impl DeskewDecision {
+    /// Whether the deskewed variant won (`ncut_deskewed <= ncut_plain`).
+    pub fn deskewed(&self) -> bool {
+        self.ncut_deskewed <= self.ncut_plain
+    }
+}
+
+/// The result of [`Pipeline::run`].
+#[derive(Debug, Clone)]
+pub struct PipelineOutcome {
+    /// The kept variant's stages before k-means (images, features, graph).
+    pub embedded: Embedded,
+    /// The k-means fit on `embedded.features`; its labels are the clusters.
+    pub fit: KMeansFit,
+    /// Whether the kept variant deskewed the images.
+    pub deskewed: bool,
+    /// The normalised cut of the kept partition, with the graph stages.
+    pub ncut: Option<f64>,
+    /// Both normalised cuts, under [`Deskew::Auto`].
+    pub decision: Option<DeskewDecision>,
+    /// Wall time per stage, summed over the variants that ran.
+    pub times: StageTimes,
+}
+
+impl PipelineOutcome {
+    /// The cluster of every sample.
+    pub fn labels(&self) -> &[u32] {
+        &self.fit.labels
+    }
+}
+
+impl Pipeline {
+    /// The deskew stage.
+    pub fn deskew(&self) -> Deskew {
+        self.deskew
+    }
+
+    /// The deskew parameters (used when the stage is on).
+    pub fn deskew_params(&self) -> &DeskewValidParams {
+        &self.deskew_params
+    }
+
+    /// The HOG stage, if any.
+    pub fn hog(&self) -> Option<&HogOptions> {
+        self.hog.as_ref()
+    }
+
+    /// The PCA stage, if any.
+    pub fn pca(&self) -> Option<&PcaOptions> {
+        self.pca.as_ref()
+    }
+
+    /// The graph stages, if any.
+    pub fn graph(&self) -> Option<&GraphStage> {
+        self.graph.as_ref()
+    }
+
+    /// The final k-means.
+    pub fn kmeans(&self) -> &CheckedKMeansParams {
+        &self.kmeans
+    }
+
+    /// The threads every stage runs on.
+    pub fn threads(&self) -> Threads {
+        self.threads
+    }
+
+    /// Runs the stages before k-means on `ds`, deskewing first when `deskew` is true.
+    ///
+    /// # Errors
+    /// [`FeaturesError::Dataset`] when a stage needs 8-bit images and `ds` holds vectors
+    /// (deskew) or anything but images (HOG); the errors of each stage
+    /// ([`HogSpec::new`], [`Pca::fit`], [`KnnGraph::build`], [`SpectralEmbedding::fit`]).
+    pub fn embed(&self, ds: &Dataset, deskew: bool) -> Result<Embedded, FeaturesError> {
+        let threads = self.threads;
+        threads.install(|| self.embed_here(ds, deskew))
+    }
+
+    /// [`Pipeline::embed`] inside the pipeline's thread pool.
+    fn embed_here(&self, ds: &Dataset, deskew: bool) -> Result<Embedded, FeaturesError> {
+        let threads = self.threads;
+        let mut times = StageTimes::default();
+        let t = Instant::now();
+        let images = if deskew {
+            preprocess(ds, &FeatureKind::Deskew(self.deskew_params), threads)?
+        } else {
+            ds.clone()
+        };
+        times.deskew = t.elapsed();
+
+        let t = Instant::now();
+        let (features, mut dims) = match &self.hog {
+            Some(opts) => {
+                let (h, w) = images
+                    .image_shape()
+                    .ok_or_else(|| crate::dataset::DatasetError::NotImages(images.describe()))?;
+                let spec = HogSpec::new(h, w, opts)?;
+                (hog_features(&images, &spec, threads)?, spec.len())
+            }
+            None => (images.to_f32(), images.dims()),
+        };
+        times.features = t.elapsed();
+
+        let t = Instant::now();
+        let scores = match &self.pca {
+            Some(opts) => {
+                let (pca, z) = Pca::fit_transform(&features, dims, opts, threads)?;
+                dims = pca.n_components();
+                Some(z)
+            }
+            None => None,
+        };
+        times.pca = t.elapsed();
+
+        let Some(stage) = &self.graph else {
+            let features = match scores {
+                Some(z) => z.iter().map(|&v| v as f32).collect(),
+                None => features,
+            };
+            return Ok(Embedded {
+                images,
+                features,
+                dims,
+                graph: None,
+                times,
+            });
+        };
+        let t = Instant::now();
+        let points: Vec<f64> = match scores {
+            Some(z) => z,
+            None => features.iter().map(|&v| f64::from(v)).collect(),
+        };
+        let graph = KnnGraph::build(&points, dims, &stage.knn, threads)?;
+        times.knn = t.elapsed();
+        let t = Instant::now();
+        let k = self.kmeans.k();
+        let embedding = SpectralEmbedding::fit(&graph, k, &stage.spectral)?;
+        times.spectral = t.elapsed();
+        Ok(Embedded {
+            images,
+            features: embedding.to_f32(),
+            dims: k,
+            graph: Some(graph),
+            times,
+        })
+    }
+
+    /// Runs the pipeline on `ds`. k-means starts from a copy of `rng` (in each variant,
+    /// under [`Deskew::Auto`]), so equal generators give equal results.
+    ///
+    /// # Errors
+    /// As [`Pipeline::embed`], and [`FeaturesError::KMeans`] when k-means fails (for
+    /// instance more clusters than samples).
+    ///
+    /// # Examples
+    /// ```
+    /// use imgcluster::dataset::Dataset;
+    /// use imgcluster::features::{PipelineParams, Preset};
+    /// use imgcluster::CvRng;
+    ///
+    /// // Two kinds of 8×8 images: a vertical bar and a horizontal bar, 20 of each, each
+    /// // shifted a little.
+    /// let mut px = Vec::new();
+    /// for i in 0..40 {
+    ///     let s = 2 + i % 3;
+    ///     for y in 0..8 {
+    ///         for x in 0..8 {
+    ///             let on = if i < 20 { x == s || x == s + 1 } else { y == s || y == s + 1 };
+    ///             px.push(if on { 255 } else { 0 });
+    ///         }
+    ///     }
+    /// }
+    /// let ds = Dataset::from_images(40, 8, 8, px)?;
+    /// let p = PipelineParams::preset(Preset::Hog, 2).check()?;
+    /// let out = p.run(&ds, &CvRng::from_set_rng_seed(1))?;
+    /// let l = out.labels();
+    /// assert!(l[..20].iter().all(|&c| c == l[0]) && l[20..].iter().all(|&c| c == l[20]));
+    /// assert_ne!(l[0], l[20]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run(&self, ds: &Dataset, rng: &CvRng) -> Result<PipelineOutcome, FeaturesError> {
+        // One pool for every stage (stages on a worker of a pool of their size run there).
+        self.threads.install(|| self.run_here(ds, rng))
+    }
+
+    fn run_here(&self, ds: &Dataset, rng: &CvRng) -> Result<PipelineOutcome, FeaturesError> {
+        match self.deskew {
+            Deskew::Off => self.run_variant(ds, false, rng),
+            Deskew::On => self.run_variant(ds, true, rng),
+            Deskew::Auto => {
+                // Both variants side by side, sharing the pool's threads.
+                let (with, without) = rayon::join(
+                    || self.run_variant(ds, true, rng),
+                    || self.run_variant(ds, false, rng),
+                );
+                let (with, without) = (with?, without?);
+                let decision = DeskewDecision {
+                    ncut_deskewed: with.ncut.unwrap_or(f64::INFINITY),
+                    ncut_plain: without.ncut.unwrap_or(f64::INFINITY),
+                };
+                let mut times = with.times;
+                times.add(&without.times);
+                let kept = if decision.deskewed() { with } else { without };
+                Ok(PipelineOutcome {
+                    decision: Some(decision),
+                    times,
+                    ..kept
+                })
+            }
+        }
+    }
+
+    fn run_variant(
+        &self,
+        ds: &Dataset,
+        deskew: bool,
+        rng: &CvRng,
+    ) -> Result<PipelineOutcome, FeaturesError> {
+        let embedded = self.embed_here(ds, deskew)?;
+        let mut times = embedded.times;
+        let t = Instant::now();
+        let fit = kmeans::fit(
+            &self.kmeans,
+            &embedded.features,
+            embedded.dims,
+            &mut rng.clone(),
+        )?;
+        times.kmeans = t.elapsed();
+        let t = Instant::now();
+        let ncut = match &embedded.graph {
+            Some(g) => Some(g.normalized_cut(&fit.labels, fit.k)?),
+            None => None,
+        };
+        times.ncut = t.elapsed();
+        Ok(PipelineOutcome {
+            embedded,
+            fit,
+            deskewed: deskew,
+            ncut,
+            decision: None,
+            times,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_and_names() {
+        let names: Vec<&str> = Preset::ALL.iter().map(|p| p.name()).collect();
+        assert_eq!(names, ["tutorial-raw", "tutorial-deskew", "hog", "best"]);
+        let raw = PipelineParams::new(10);
+        assert_eq!(raw, PipelineParams::preset(Preset::TutorialRaw, 10));
+        assert_eq!(raw.kmeans, KMeansParams::new(10));
+        let best = PipelineParams::preset(Preset::Best, 7).check().unwrap();
+        assert_eq!(best.deskew_params().factor(), 0.5);
+        assert_eq!(best.kmeans().attempts(), 10);
+        assert_eq!(best.kmeans().max_iter(), 100);
+        assert_eq!(best.kmeans().init(), &Init::PlusPlus);
+        let tut = PipelineParams::preset(Preset::TutorialDeskew, 10)
+            .check()
+            .unwrap();
+        assert_eq!(tut.deskew(), Deskew::On);
+        assert_eq!(tut.deskew_params().factor(), 0.6);
+    }
+
+    #[test]
+    fn invalid_combinations_are_rejected() {
+        let p = PipelineParams::new(3).deskew(Deskew::Auto).check();
+        assert!(matches!(
+            p,
+            Err(FeaturesError::InvalidParam { name: "deskew", .. })
+        ));
+        let p = PipelineParams::new(0).check();
+        assert!(matches!(p, Err(FeaturesError::KMeans(_))));
+        let p = PipelineParams::new(3)
+            .hog(Some(HogOptions::new().bins(0)))
+            .check();
+        assert!(p.is_err());
+        let p = PipelineParams::new(3)
+            .pca(Some(PcaOptions::new().max_components(0)))
+            .check();
+        assert!(p.is_err());
+        let g = GraphStage {
+            knn: KnnOptions::new().k(0),
+            ..GraphStage::default()
+        };
+        assert!(PipelineParams::new(3).graph(Some(g)).check().is_err());
+    }
+}
