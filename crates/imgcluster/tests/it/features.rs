@@ -214,7 +214,7 @@ proptest! {
             }
             for (&j, &w) in cols.iter().zip(ws) {
                 prop_assert!(j as usize != i);
-                prop_assert!(w >= 0.0 && w <= 1.0);
+                prop_assert!((0.0..=1.0).contains(&w));
                 let (back, bw) = g.neighbours(j as usize);
                 let at = back.iter().position(|&b| b as usize == i);
                 prop_assert!(at.is_some());
