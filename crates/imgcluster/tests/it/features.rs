@@ -34,6 +34,26 @@ fn tutorial_presets_reproduce_the_tutorial() {
     }
 }
 
+/// The library example of the README's best pipeline.
+#[test]
+fn readme_best_example() -> Result<(), Box<dyn std::error::Error>> {
+    let digits = grid::digits();
+    let pipeline = PipelineParams::preset(Preset::Best, 10)
+        .threads(Threads::Auto)
+        .check()?;
+    let out = pipeline.run(&digits, &CvRng::from_set_rng_seed(1))?;
+    let e = evaluate(
+        digits.labels().unwrap(),
+        out.labels(),
+        10,
+        10,
+        Mapping::OneToOne,
+    )?;
+    assert_eq!(e.accuracy.format_percent(), "97.94");
+    assert!(out.deskewed);
+    Ok(())
+}
+
 /// `best` on the digits: the deskewed variant wins, above 97%, and a seed gives the same
 /// partition on 1 and 2 threads and on a second run.
 #[test]
