@@ -1697,3 +1697,156 @@ fn bad_input_more_data_than_memory_is_refused_from_the_header() {
     );
     assert!(e.contains("GiB is available"), "{e}");
 }
+
+fn classify_json(args: &[&str]) -> Value {
+    let out = bin()
+        .arg("classify")
+        .args(args)
+        .arg("--json")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    json_of(&out)
+}
+
+#[test]
+fn best_pipeline_beats_tutorial_deskew() {
+    let tutorial = classify_json(&["--features", "deskew"]);
+    let preset = classify_json(&["--pipeline", "tutorial-deskew"]);
+    assert_eq!(tutorial["accuracy_percent"].as_f64(), Some(70.92));
+    assert_eq!(preset["confusion_matrix"], tutorial["confusion_matrix"]);
+    assert_eq!(preset["pipeline"], "tutorial-deskew");
+    let best = classify_json(&["--pipeline", "best", "--seed", "1"]);
+    let acc = best["accuracy_percent"].as_f64().unwrap();
+    assert!(acc > 97.0, "best: {acc}");
+    assert!(acc > tutorial["accuracy_percent"].as_f64().unwrap());
+    assert_eq!(best["pipeline"], "best");
+    assert_eq!(best["features"], "spectral");
+    assert_eq!(best["k"].as_u64(), Some(10));
+    assert_eq!(best["n_features"].as_u64(), Some(10));
+    assert_eq!(best["init"], "pp");
+    assert_eq!(best["deskew"]["chosen"], "deskew");
+    let (d, p) = (
+        best["deskew"]["ncut_deskewed"].as_f64().unwrap(),
+        best["deskew"]["ncut_plain"].as_f64().unwrap(),
+    );
+    assert!(d < p && d > 0.0, "{d} {p}");
+    assert_eq!(best["ncut"].as_f64(), Some(d));
+    for stage in ["deskew", "features", "pca", "knn", "spectral", "kmeans"] {
+        assert!(
+            best["timings_ms"]["stages"][stage].as_f64().is_some(),
+            "{stage}"
+        );
+    }
+}
+
+#[test]
+fn best_pipeline_seeds_and_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut labels = Vec::new();
+    for (seed, threads) in [("2", "1"), ("2", "2")] {
+        let path = dir.path().join(format!("l{seed}_{threads}.npy"));
+        bin()
+            .args(["classify", "--pipeline", "best", "--seed", seed])
+            .args(["--threads", threads, "--labels-out"])
+            .arg(&path)
+            .assert()
+            .success();
+        labels.push(std::fs::read(path).unwrap());
+    }
+    assert_eq!(labels[0], labels[1]);
+}
+
+#[test]
+fn pipeline_figures_show_cluster_means() {
+    let dir = tempfile::tempdir().unwrap();
+    let figs = dir.path().join("figs");
+    bin()
+        .args(["classify", "--pipeline", "hog", "--seed", "1", "--out"])
+        .arg(&figs)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Pipeline: hog"));
+    for name in ["means.png", "means_gray.png", "confusion.png"] {
+        let bytes = std::fs::read(figs.join(name)).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{name}");
+    }
+    assert!(!figs.join("centers.png").exists());
+}
+
+#[test]
+fn hog_pipeline_scores_held_out_images() {
+    let v = classify_json(&["--pipeline", "hog", "--train-ratio", "0.5", "--seed", "1"]);
+    assert_eq!(v["n_train"].as_u64(), Some(2500));
+    assert_eq!(v["test"]["n_samples"].as_u64(), Some(2500));
+    let acc = v["test"]["accuracy_percent"].as_f64().unwrap();
+    assert!(acc > 85.0, "{acc}");
+}
+
+#[test]
+fn pipeline_flags_are_checked() {
+    let o = bin()
+        .args(["classify", "--pipeline", "best", "--features", "deskew"])
+        .assert()
+        .failure()
+        .get_output()
+        .clone();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--features"));
+    assert_clean_failure(
+        &["classify", "--pipeline", "best", "--train-ratio", "0.5"],
+        &[],
+        "--train-ratio",
+    );
+    assert_clean_failure(&["classify", "--pipeline", "nope"], &[], "--pipeline");
+}
+
+#[test]
+fn features_writes_hog_and_best_features() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, dims) in [("hog", 432), ("best", 10)] {
+        let out = dir.path().join(format!("{name}.npy"));
+        bin()
+            .args(["features", "--features", name, "--out"])
+            .arg(&out)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!(
+                "5000 samples of {dims} f32"
+            )));
+        let got = npy::read(&out).unwrap();
+        assert_eq!(got.shape, vec![5000, dims]);
+        assert!(matches!(got.data, NpyData::F32(_)), "{name}");
+    }
+}
+
+#[test]
+fn tutorial_ends_with_the_ablation() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args([
+            "tutorial",
+            "--json",
+            "--pipeline",
+            "tutorial-raw,best",
+            "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v = json_of(&out);
+    let rows = v["ablation"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["pipeline"], "tutorial-raw");
+    assert_eq!(rows[0]["accuracy_percent"].as_f64(), Some(53.18));
+    assert_eq!(rows[1]["pipeline"], "best");
+    assert!(rows[1]["accuracy_percent"].as_f64().unwrap() > 97.0);
+    assert_eq!(rows[1]["deskew"]["chosen"], "deskew");
+    assert!(dir.path().join("best_means.png").is_file());
+    assert!(!dir.path().join("hog_means.png").exists());
+}

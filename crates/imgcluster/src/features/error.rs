@@ -88,7 +88,7 @@ pub(crate) fn check_rows<T: Copy + Into<f64>>(
     data: &[T],
     dims: usize,
 ) -> Result<usize, FeaturesError> {
-    if dims == 0 || data.len() % dims != 0 {
+    if dims == 0 || !data.len().is_multiple_of(dims) {
         return Err(FeaturesError::Shape {
             stage,
             len: data.len(),

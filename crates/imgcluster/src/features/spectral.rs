@@ -24,9 +24,13 @@
 //!   single-vector Krylov method it can miss an exact copy of a repeated eigenvalue
 //!   within one component, which takes an exact symmetry of the graph (data graphs do
 //!   not have them; the dense path has no such limit).
-//! * The eigenpairs of all components are merged by decreasing eigenvalue (ties: earlier
-//!   component, then earlier eigenpair) and the first `K` kept. Each eigenvector's sign is
-//!   fixed so that its largest-magnitude entry is positive.
+//! * A component's top eigenpair is known exactly (eigenvalue 1, eigenvector
+//!   `√degree`, normalised) and replaces the computed one.
+//! * The eigenpairs of all components are merged by decreasing eigenvalue (ties: larger
+//!   component, then earlier component, then earlier eigenpair) and the first `K` kept.
+//!   With `K` or more components the embedding holds only component indicators, of the
+//!   `K` largest components; the nodes of the others get zero rows. Each eigenvector's
+//!   sign is fixed so that its largest-magnitude entry is positive.
 
 use faer::{Mat, MatRef};
 
@@ -142,24 +146,40 @@ impl SpectralEmbedding {
         for (ci, nodes) in components(graph).into_iter().enumerate() {
             let local = LocalOperator::new(graph, &nodes, &inv_sqrt_deg);
             let r = k.min(nodes.len());
-            let (values, vectors) = if nodes.len() <= opts.dense_up_to.max(LANCZOS_MIN_NODES - 1) {
-                local.dense_top(r)?
-            } else {
-                local.lanczos_top(r, opts)?
-            };
+            let (mut values, vectors) =
+                if nodes.len() <= opts.dense_up_to.max(LANCZOS_MIN_NODES - 1) {
+                    local.dense_top(r)?
+                } else {
+                    local.lanczos_top(r, opts)?
+                };
+            let mut first = vectors.col_as_slice(0).to_vec();
+            if nodes.len() > 1 {
+                // A connected component's top eigenpair is known exactly: eigenvalue 1,
+                // eigenvector √degree. Exact values make ties between components exact.
+                values[0] = 1.0;
+                first = nodes.iter().map(|&i| graph.degrees()[i].sqrt()).collect();
+                let norm = first.iter().map(|v| v * v).sum::<f64>().sqrt();
+                first.iter_mut().for_each(|v| *v /= norm);
+            }
             for (j, value) in values.into_iter().enumerate() {
                 candidates.push(Candidate {
                     value,
                     component: ci,
+                    size: nodes.len(),
                     order: j,
                     nodes: nodes.clone(),
-                    vector: vectors.col_as_slice(j).to_vec(),
+                    vector: if j == 0 {
+                        first.clone()
+                    } else {
+                        vectors.col_as_slice(j).to_vec()
+                    },
                 });
             }
         }
         candidates.sort_by(|a, b| {
             b.value
                 .total_cmp(&a.value)
+                .then(b.size.cmp(&a.size))
                 .then(a.component.cmp(&b.component))
                 .then(a.order.cmp(&b.order))
         });
@@ -256,6 +276,7 @@ fn check(k: usize, n: usize, opts: &SpectralOptions) -> Result<(), FeaturesError
 struct Candidate {
     value: f64,
     component: usize,
+    size: usize,
     order: usize,
     nodes: Vec<usize>,
     vector: Vec<f64>,
@@ -596,6 +617,31 @@ mod tests {
                 let (x, y) = (a.row(i)[c], b.row(i)[c]);
                 assert!((x - y).abs() < 1e-5, "node {i} col {c}: {x} {y}");
             }
+        }
+    }
+
+    /// More components than dimensions: the largest components win the ties at 1.
+    #[test]
+    fn ties_at_one_go_to_the_largest_components() {
+        // Components {0, 1} (2 nodes), {2, 3, 4} (3 nodes), {5, 6, 7, 8} (4 nodes).
+        let e = [
+            (0, 1, 1.0),
+            (2, 3, 1.0),
+            (3, 4, 1.0),
+            (5, 6, 1.0),
+            (6, 7, 1.0),
+            (7, 8, 1.0),
+        ];
+        let g = KnnGraph::from_edges(9, &e).unwrap();
+        let emb = SpectralEmbedding::fit(&g, 2, &SpectralOptions::new()).unwrap();
+        assert_eq!(emb.eigenvalues(), [1.0, 1.0]);
+        for i in 0..9 {
+            let want: [f64; 2] = match i {
+                0 | 1 => [0.0, 0.0],
+                2..=4 => [0.0, 1.0],
+                _ => [1.0, 0.0],
+            };
+            assert_eq!(emb.row(i), want, "node {i}");
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod common;
 mod dataset;
+mod features;
 mod figures;
 mod html;
 mod imgproc;
