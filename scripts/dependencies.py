@@ -17,7 +17,14 @@ REASONS = {
     "syn": "a compile-time dependency of procedural macros only (nothing of it is in the binary); "
            "syn 2 is still required by deprecate-until (pulled by pathfinding, the Hungarian "
            "algorithm) and zerocopy-derive (criterion, benchmarks only) in the versions resolved "
-           "here.",
+           "here; syn 1 only by interpol, a build-time macro of faer's x86 matrix kernels.",
+    "equator": "faer 0.24 asserts with equator 0.6 while its matrix-multiply back ends (gemm, "
+               "private-gemm-x86) still use 0.2 in the versions resolved here; both are tiny "
+               "assertion helpers.",
+    "equator-macro": "the procedural macros of the two equator versions above (build time only).",
+    "thiserror": "thiserror 1 comes with sysctl, which faer's gemm back end uses to read cache "
+                 "sizes; the project itself uses thiserror 2.",
+    "thiserror-impl": "the procedural macros of the two thiserror versions above (build time only).",
 }
 
 ALLOWED = {"MIT", "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "ISC", "Zlib", "Unicode-3.0",
