@@ -90,9 +90,9 @@ pub fn cluster_means(
     Ok(out)
 }
 
-/// Before/after deskew: the first image of each class (or the first ten images).
-pub fn deskew_examples(before: &Dataset, after: &Dataset) -> Result<Vec<u8>> {
-    let picks: Vec<usize> = match before.labels() {
+/// The samples shown in before/after strips: the first of each class, or the first ten.
+pub fn example_indices(ds: &Dataset) -> Vec<usize> {
+    match ds.labels() {
         Some(labels) => {
             let mut seen = Vec::new();
             let mut picks = Vec::new();
@@ -104,8 +104,13 @@ pub fn deskew_examples(before: &Dataset, after: &Dataset) -> Result<Vec<u8>> {
             }
             picks
         }
-        None => (0..before.len().min(10)).collect(),
-    };
+        None => (0..ds.len().min(10)).collect(),
+    }
+}
+
+/// Before/after deskew: the first image of each class (or the first ten images).
+pub fn deskew_examples(before: &Dataset, after: &Dataset) -> Result<Vec<u8>> {
+    let picks = example_indices(before);
     let take = |ds: &Dataset| -> Vec<GrayImage> {
         picks
             .iter()

@@ -481,20 +481,7 @@ fn deskew_strip(before: &Dataset, after: &Dataset) -> Result<Option<Block>> {
     let Some((h, w)) = before.image_shape() else {
         return Ok(None);
     };
-    let picks: Vec<usize> = match before.labels() {
-        Some(labels) => {
-            let mut seen = Vec::new();
-            let mut picks = Vec::new();
-            for (i, &l) in labels.iter().enumerate() {
-                if !seen.contains(&l) {
-                    seen.push(l);
-                    picks.push(i);
-                }
-            }
-            picks
-        }
-        None => (0..before.len().min(10)).collect(),
-    };
+    let picks = crate::figures::example_indices(before);
     let scale = scale_for(h, w);
     let row = |ds: &Dataset, label: &str| -> Result<ImageRow> {
         let images = picks
