@@ -161,6 +161,17 @@ pub enum ModeArg {
     Fast,
 }
 
+/// When `classify` memory-maps its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MmapArg {
+    /// When it saves memory: fast mode on a raw u8 or f32 .npy.
+    Auto,
+    /// Whenever the data and options allow it; an error otherwise.
+    Always,
+    /// Never: read the data into memory.
+    Never,
+}
+
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
     #[command(flatten)]
@@ -189,6 +200,13 @@ pub struct ClassifyArgs {
     /// k-means flavour.
     #[arg(long, value_enum, default_value_t = ModeArg::Opencv)]
     pub mode: ModeArg,
+    /// Read a .npy --data in place (memory-mapped) rather than into memory, so a data set
+    /// larger than the memory can be clustered: the OS pages the samples in and out, only
+    /// labels and bounds are allocated. auto: for a u8 or f32 .npy with --mode fast and no
+    /// preprocessing or held-out part (nothing that needs a copy of the samples); always
+    /// (or --mmap alone): whenever possible, else an error; never: always read.
+    #[arg(long, value_enum, value_name = "WHEN", num_args = 0..=1, default_value_t = MmapArg::Auto, default_missing_value = "always")]
+    pub mmap: MmapArg,
     /// Initial centers as a .npy of float32, K x D (needs --mode fast).
     #[arg(long, value_name = "FILE.npy")]
     pub init_centers: Option<PathBuf>,

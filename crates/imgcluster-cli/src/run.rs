@@ -77,6 +77,56 @@ pub fn mapping_for(k: usize, n_classes: usize) -> Mapping {
     }
 }
 
+/// Samples to cluster, borrowed (from a data set in memory or a memory-mapped file).
+#[derive(Clone, Copy)]
+pub enum Values<'a> {
+    U8(&'a [u8]),
+    F32(&'a [f32]),
+}
+
+/// Fits `spec` to `values` (`dims` per sample) with a spinner; returns the fit and its time.
+/// Byte data goes in as bytes: no f32 copy (the results are the same).
+pub fn fit_values(
+    values: Values<'_>,
+    dims: usize,
+    spec: &RunSpec,
+    progress: &Progress,
+) -> Result<(KMeansFit, f64)> {
+    let t = Instant::now();
+    let mut rng = spec
+        .seed
+        .map_or_else(CvRng::opencv_default, CvRng::from_set_rng_seed);
+    let n = match values {
+        Values::U8(x) => x.len(),
+        Values::F32(x) => x.len(),
+    } / dims.max(1);
+    let _phase = progress.spinner(format!(
+        "k-means: K={}, {} attempts on {n} × {dims}…",
+        spec.params.k(),
+        spec.params.attempts(),
+    ));
+    let fit = match values {
+        Values::U8(x) => kmeans::fit_u8(&spec.params, x, dims, &mut rng),
+        Values::F32(x) => kmeans::fit(&spec.params, x, dims, &mut rng),
+    };
+    let fit = fit.map_err(|e| match e {
+        KMeansError::TooFewSamples { n, k } => {
+            anyhow::anyhow!("-k {k}: more clusters than the {n} samples to cluster")
+        }
+        e => anyhow::Error::new(e).context("k-means"),
+    })?;
+    Ok((fit, ms(t)))
+}
+
+/// Scores `clusters` against the true classes `truth`.
+pub fn evaluate(truth: &[u32], clusters: &[u32], n_classes: usize, k: usize) -> Result<Evaluation> {
+    let table = Contingency::new(truth, clusters, n_classes, k)?;
+    Ok(Evaluation::from_contingency(
+        table,
+        mapping_for(k, n_classes),
+    )?)
+}
+
 /// Runs `spec` on `ds`, with progress for the feature extraction and the k-means fit.
 pub fn run(ds: &Dataset, spec: &RunSpec, progress: &Progress) -> Result<RunOutcome> {
     let t = Instant::now();
@@ -100,30 +150,11 @@ pub fn run(ds: &Dataset, spec: &RunSpec, progress: &Progress) -> Result<RunOutco
         &subset
     };
 
-    let t = Instant::now();
-    let mut rng = spec
-        .seed
-        .map_or_else(CvRng::opencv_default, CvRng::from_set_rng_seed);
-    let phase = progress.spinner(format!(
-        "k-means: K={}, {} attempts on {} × {}…",
-        spec.params.k(),
-        spec.params.attempts(),
-        train.len(),
-        train.dims()
-    ));
-    // Byte data goes in as bytes: no f32 copy (the results are the same).
-    let fit = match train.pixels() {
-        Pixels::U8(x) => kmeans::fit_u8(&spec.params, x, train.dims(), &mut rng),
-        Pixels::F32(x) => kmeans::fit(&spec.params, x, train.dims(), &mut rng),
+    let values = match train.pixels() {
+        Pixels::U8(x) => Values::U8(x),
+        Pixels::F32(x) => Values::F32(x),
     };
-    let fit = fit.map_err(|e| match e {
-        KMeansError::TooFewSamples { n, k } => {
-            anyhow::anyhow!("-k {k}: more clusters than the {n} samples to cluster")
-        }
-        e => anyhow::Error::new(e).context("k-means"),
-    })?;
-    drop(phase);
-    let kmeans_ms = ms(t);
+    let (fit, kmeans_ms) = fit_values(values, train.dims(), spec, progress)?;
 
     let mut clusters = vec![0u32; processed.len()];
     for (&i, &c) in train_idx.iter().zip(&fit.labels) {
@@ -142,8 +173,7 @@ pub fn run(ds: &Dataset, spec: &RunSpec, progress: &Progress) -> Result<RunOutco
     if let (Some(labels), Some(n_classes)) = (processed.labels(), processed.n_classes()) {
         let k = fit.k;
         let truth: Vec<u32> = train_idx.iter().map(|&i| labels[i]).collect();
-        let table = Contingency::new(&truth, &fit.labels, n_classes, k)?;
-        let eval = Evaluation::from_contingency(table, mapping_for(k, n_classes))?;
+        let eval = evaluate(&truth, &fit.labels, n_classes, k)?;
         if !test_idx.is_empty() {
             let truth: Vec<u32> = test_idx.iter().map(|&i| labels[i]).collect();
             let table = Contingency::new(&truth, &held_out_clusters, n_classes, k)?;

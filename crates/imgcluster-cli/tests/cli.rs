@@ -1850,3 +1850,135 @@ fn tutorial_ends_with_the_ablation() {
     assert!(dir.path().join("best_means.png").is_file());
     assert!(!dir.path().join("hog_means.png").exists());
 }
+
+// ---------------------------------------------------------------------------------------
+// Scale: memory-mapped data.
+
+/// `n` clustered 4x4 byte images around `k` centers (sample `i` in cluster `i % k`), and their
+/// classes.
+fn clustered_images(n: usize, k: usize) -> (Vec<u8>, Vec<i32>) {
+    let mut state = 12345u32;
+    let mut next = move || {
+        state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        (state >> 16) as u8
+    };
+    let centers: Vec<u8> = (0..k * 16).map(|_| next() / 2 + 60).collect();
+    let mut pixels = Vec::with_capacity(n * 16);
+    for i in 0..n {
+        let c = i % k;
+        pixels.extend(
+            centers[c * 16..(c + 1) * 16]
+                .iter()
+                .map(|&v| v + next() % 16),
+        );
+    }
+    (pixels, (0..n).map(|i| (i % k) as i32).collect())
+}
+
+fn classify_json_os(args: &[&std::ffi::OsStr]) -> Value {
+    let out = bin()
+        .arg("classify")
+        .args(args)
+        .arg("--json")
+        .assert()
+        .success();
+    json_of(&out.get_output().stdout)
+}
+
+#[test]
+fn mapped_and_read_data_give_the_same_clusters() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pixels, classes) = clustered_images(400, 5);
+    let data = dir.path().join("x.npy");
+    let floats = dir.path().join("xf.npy");
+    let lab = dir.path().join("y.npy");
+    std::fs::write(&data, npy::encode_u8(&[400, 4, 4], &pixels)).unwrap();
+    let wide: Vec<f32> = pixels.iter().map(|&v| f32::from(v) / 4.0).collect();
+    std::fs::write(&floats, npy::encode_f32(&[400, 16], &wide)).unwrap();
+    std::fs::write(&lab, npy::encode_i32(&[400], &classes)).unwrap();
+    for (file, mode) in [(&data, "fast"), (&floats, "fast"), (&data, "opencv")] {
+        let mut runs = Vec::new();
+        for when in ["never", "always", "auto"] {
+            let labels_out = dir.path().join(format!("labels-{when}.npy"));
+            let v = classify_json_os(&[
+                os("--data"),
+                file.as_os_str(),
+                os("--labels"),
+                lab.as_os_str(),
+                os("-k"),
+                os("5"),
+                os("--mode"),
+                os(mode),
+                os("--seed"),
+                os("3"),
+                os(&format!("--mmap={when}")),
+                os("--labels-out"),
+                labels_out.as_os_str(),
+            ]);
+            let mapped = when == "always" || (when == "auto" && mode == "fast");
+            assert_eq!(v["mmap"], Value::Bool(mapped), "{when} {mode}");
+            assert!(v["peak_rss_mb"].as_f64().is_some());
+            assert_eq!(v["n_samples"], 400);
+            runs.push((
+                v["compactness"].as_f64(),
+                v["accuracy_percent"].as_f64(),
+                read_labels(&labels_out),
+            ));
+        }
+        assert_eq!(runs[0], runs[1], "{} {mode}", file.display());
+        assert_eq!(runs[0], runs[2], "{} {mode}", file.display());
+    }
+    // `--mmap` alone means always; the text report says the data were mapped.
+    bin()
+        .args(["classify", "-k", "5", "--mode", "fast", "--mmap", "--data"])
+        .arg(&data)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "400 images of 4x4 u8, memory-mapped",
+        ));
+}
+
+#[test]
+fn bad_input_mmap_of_data_that_cannot_be_mapped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pixels, _) = clustered_images(40, 2);
+    let data = dir.path().join("x.npy");
+    std::fs::write(&data, npy::encode_u8(&[40, 4, 4], &pixels)).unwrap();
+    let e = fails_naming(
+        &[
+            os("classify"),
+            os("--mmap"),
+            os("--features"),
+            os("deskew"),
+            os("--data"),
+            data.as_os_str(),
+        ],
+        "--mmap",
+    );
+    assert!(e.contains("preprocessed copy"), "{e}");
+    let ints = dir.path().join("ints.npy");
+    std::fs::write(&ints, npy::encode_i32(&[4, 4], &[1; 16])).unwrap();
+    let e = fails_naming(
+        &[
+            os("classify"),
+            os("-k"),
+            os("2"),
+            os("--mmap=always"),
+            os("--data"),
+            ints.as_os_str(),
+        ],
+        "ints.npy",
+    );
+    assert!(e.contains("only u8 and f32"), "{e}");
+    // Auto reads what it cannot map.
+    let v = classify_json_os(&[
+        os("-k"),
+        os("2"),
+        os("--mode"),
+        os("fast"),
+        os("--data"),
+        ints.as_os_str(),
+    ]);
+    assert_eq!(v["mmap"], Value::Bool(false));
+}

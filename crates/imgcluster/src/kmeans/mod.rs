@@ -39,6 +39,7 @@ mod margin;
 mod params;
 
 pub use error::KMeansError;
+pub(crate) use fast::state_bytes;
 pub use fit::{fit, fit_reference, fit_u8, fit_with, KMeansFit, Workspace};
 pub use init::{plus_plus_centers, random_box_centers};
 pub use params::{CheckedKMeansParams, Init, KMeansParams, Mode, Reseed, TermCriteria};
