@@ -161,6 +161,15 @@ pub enum ModeArg {
     Fast,
 }
 
+/// Which fast-mode algorithm to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlgorithmArg {
+    /// Lloyd's iterations over all samples, to convergence.
+    Lloyd,
+    /// Mini-batch k-means (scikit-learn's MiniBatchKMeans).
+    Minibatch,
+}
+
 /// When `classify` memory-maps its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MmapArg {
@@ -200,6 +209,15 @@ pub struct ClassifyArgs {
     /// k-means flavour.
     #[arg(long, value_enum, default_value_t = ModeArg::Opencv)]
     pub mode: ModeArg,
+    /// Algorithm of --mode fast: Lloyd's iterations over all samples, or mini-batch k-means
+    /// (scikit-learn's MiniBatchKMeans: centers move after each random batch; --max-iter
+    /// counts epochs, --epsilon is its relative tol [default 0: off], --attempts seeds on
+    /// samples of 3 batches and keeps the best).
+    #[arg(long, value_enum, default_value_t = AlgorithmArg::Lloyd)]
+    pub algorithm: AlgorithmArg,
+    /// Samples per batch of --algorithm minibatch [default: 1024].
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub batch_size: Option<u32>,
     /// Read a .npy --data in place (memory-mapped) rather than into memory, so a data set
     /// larger than the memory can be clustered: the OS pages the samples in and out, only
     /// labels and bounds are allocated. auto: for a u8 or f32 .npy with --mode fast and no

@@ -8,21 +8,26 @@ use anyhow::Result;
 use imgcluster::dataset::{npy, open_labels, open_mapped, DatasetError, MappedNpy, MappedValues};
 use imgcluster::features::FeatureKind;
 use imgcluster::imgproc::DeskewValidParams;
-use imgcluster::kmeans::{Init, KMeansFit, KMeansParams, Mode, TermCriteria};
+use imgcluster::kmeans::{
+    CheckedMiniBatchParams, Init, KMeansFit, KMeansParams, MiniBatchParams, MiniBatchStop, Mode,
+    TermCriteria,
+};
 use imgcluster::metrics::Evaluation;
 use imgcluster::Threads;
 use serde_json::{json, Value};
 
 use imgcluster::features::Preset;
 
-use crate::args::{ClassifyArgs, DataArgs, FeaturesArg, InitArg, MmapArg, ModeArg, PipelineArg};
+use crate::args::{
+    AlgorithmArg, ClassifyArgs, DataArgs, FeaturesArg, InitArg, MmapArg, ModeArg, PipelineArg,
+};
 use crate::data::{self, DataSource};
 use crate::figures;
 use crate::html_report::{self, RunView, Timings};
 use crate::output::{self, Outputs};
 use crate::pipeline_run;
 use crate::progress::Progress;
-use crate::run::{self, ms, HeldOut, RunOutcome, RunSpec};
+use crate::run::{self, ms, HeldOut, MiniBatchRun, RunOutcome, RunSpec};
 
 /// `--features` as a library pipeline.
 pub fn feature_kind(f: FeaturesArg) -> FeatureKind {
@@ -58,6 +63,8 @@ struct Config {
     kmeans: KMeansParams,
     /// `-k`, if given.
     k: Option<usize>,
+    /// `--algorithm minibatch`: its settings.
+    minibatch: Option<CheckedMiniBatchParams>,
     seed: Option<i32>,
     threads: Threads,
     train_ratio: Option<f64>,
@@ -83,6 +90,7 @@ impl Config {
             seed: self.seed,
             threads: self.threads,
             train_ratio: self.train_ratio,
+            minibatch: self.minibatch.clone(),
         })
     }
 }
@@ -128,6 +136,24 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
         .mode(mode)
         .threads(threads);
     kmeans.clone().check()?;
+    let minibatch = match (a.algorithm, a.mode) {
+        (AlgorithmArg::Lloyd, _) => {
+            if a.batch_size.is_some() {
+                anyhow::bail!("--batch-size applies to --algorithm minibatch");
+            }
+            None
+        }
+        (AlgorithmArg::Minibatch, ModeArg::Opencv) => anyhow::bail!(
+            "--algorithm minibatch needs --mode fast (OpenCV has no mini-batch k-means)"
+        ),
+        (AlgorithmArg::Minibatch, ModeArg::Fast) => {
+            let mut mb = MiniBatchParams::new().tol(a.epsilon.unwrap_or(0.0));
+            if let Some(b) = a.batch_size {
+                mb = mb.batch_size(b as usize);
+            }
+            Some(mb.check()?)
+        }
+    };
     if preset == Preset::Best && a.train_ratio.is_some_and(|r| r < 1.0) {
         anyhow::bail!(
             "--train-ratio does not apply to --pipeline best: its spectral embedding places \
@@ -139,6 +165,7 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
             (a.model_out.is_some(), "--model-out"),
             (a.report.is_some(), "--report"),
             (a.init_centers.is_some(), "--init-centers"),
+            (minibatch.is_some(), "--algorithm minibatch"),
         ] {
             if given {
                 anyhow::bail!("{flag} works with the tutorial pipelines (--pipeline tutorial-raw or tutorial-deskew), not with --pipeline {}", preset.name());
@@ -166,6 +193,7 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
         preset,
         kmeans,
         k: a.k.map(|k| k as usize),
+        minibatch,
         seed: a.seed,
         threads,
         train_ratio: a.train_ratio,
@@ -293,7 +321,7 @@ fn run_mapped(
         MappedValues::U8(x) => run::Values::U8(x),
         MappedValues::F32(x) => run::Values::F32(x),
     };
-    let (fit, kmeans_ms) = run::fit_values(values, mapped.dims(), &spec, progress)?;
+    let (fit, minibatch, kmeans_ms) = run::fit_values(values, mapped.dims(), &spec, progress)?;
     let train = match (&truth, n_classes) {
         (Some(truth), Some(n_classes)) => Some(run::evaluate(truth, &fit.labels, n_classes, k)?),
         _ => None,
@@ -315,6 +343,7 @@ fn run_mapped(
         class_names: None,
         train: train.as_ref(),
         held_out: None,
+        minibatch: minibatch.as_ref(),
     };
     if cfg.json {
         let mut v = info_json(&info, &spec);
@@ -458,6 +487,15 @@ fn source_name(src: &DataSource) -> String {
     }
 }
 
+/// Why a mini-batch fit stopped, as the reports say it.
+fn stop_name(stop: MiniBatchStop) -> &'static str {
+    match stop {
+        MiniBatchStop::MaxIter => "max-iter",
+        MiniBatchStop::NoImprovement => "no-improvement",
+        MiniBatchStop::Tol => "tol",
+    }
+}
+
 fn init_name(init: &Init) -> &'static str {
     match init {
         Init::RandomBox | Init::Samples => "random",
@@ -476,6 +514,7 @@ pub struct RunInfo<'a> {
     pub class_names: Option<&'a [String]>,
     pub train: Option<&'a Evaluation>,
     pub held_out: Option<&'a HeldOut>,
+    pub minibatch: Option<&'a MiniBatchRun>,
 }
 
 impl<'a> RunInfo<'a> {
@@ -488,6 +527,7 @@ impl<'a> RunInfo<'a> {
             class_names: o.processed.class_names(),
             train: o.train.as_ref(),
             held_out: o.held_out.as_ref(),
+            minibatch: o.minibatch.as_ref(),
         }
     }
 
@@ -526,7 +566,19 @@ fn info_json(o: &RunInfo<'_>, spec: &RunSpec) -> Value {
         "iterations": fit.iterations,
         "best_attempt": fit.best_attempt,
         "n_train": o.n_train,
+        "algorithm": if o.minibatch.is_some() { "minibatch" } else { "lloyd" },
     });
+    if let Some(mb) = &spec.minibatch {
+        // Mini-batch k-means stops on its own criteria: tol replaces epsilon.
+        v["epsilon"] = Value::Null;
+        v["tol"] = json!(mb.tol());
+    }
+    if let Some(m) = o.minibatch {
+        v["batch_size"] = json!(m.batch_size);
+        v["steps"] = json!(m.steps);
+        v["epochs"] = json!(m.epochs);
+        v["stopped_by"] = json!(stop_name(m.stop));
+    }
     if let Some(names) = o.class_names {
         v["class_names"] = json!(names);
     }
@@ -584,27 +636,44 @@ fn write_info_text(w: &mut impl Write, o: &RunInfo<'_>, spec: &RunSpec) -> Resul
         o.n_train,
         o.dims
     )?;
+    let (iterations, tolerance) = match &spec.minibatch {
+        Some(mb) => ("epochs", format!("tol {}", mb.tol())),
+        None => ("iterations", format!("eps {}", p.epsilon_sq().sqrt())),
+    };
     writeln!(
         w,
-        "k-means: K={}, {} attempts, at most {} iterations, eps {}, {} centers, {}",
+        "k-means: K={}, {} attempts, at most {} {iterations}, {tolerance}, {} centers, {}",
         fit.k,
         p.attempts(),
         p.max_iter(),
-        p.epsilon_sq().sqrt(),
         init_name(p.init()),
         match spec.seed {
             Some(s) => format!("seed {s}"),
             None => "OpenCV's default RNG state".to_string(),
         }
     )?;
-    writeln!(
-        w,
-        "Compactness {} after {} iterations (best of {} attempts: #{})",
-        fit.compactness,
-        fit.iterations,
-        p.attempts(),
-        fit.best_attempt + 1
-    )?;
+    match o.minibatch {
+        Some(m) => writeln!(
+            w,
+            "Mini-batch: compactness {} after {} steps of {} samples ({} epochs, stopped by {}; \
+             seeding #{} of {})",
+            fit.compactness,
+            m.steps,
+            m.batch_size,
+            m.epochs,
+            stop_name(m.stop),
+            fit.best_attempt + 1,
+            p.attempts()
+        )?,
+        None => writeln!(
+            w,
+            "Compactness {} after {} iterations (best of {} attempts: #{})",
+            fit.compactness,
+            fit.iterations,
+            p.attempts(),
+            fit.best_attempt + 1
+        )?,
+    }
     if let Some(e) = o.train {
         let part = if o.held_out.is_some() {
             "Training"

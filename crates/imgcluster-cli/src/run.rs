@@ -5,7 +5,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use imgcluster::dataset::{Dataset, Pixels};
 use imgcluster::features::FeatureKind;
-use imgcluster::kmeans::{self, CheckedKMeansParams, KMeansError, KMeansFit};
+use imgcluster::kmeans::{
+    self, CheckedKMeansParams, CheckedMiniBatchParams, KMeansError, KMeansFit, MiniBatchStop,
+};
 use imgcluster::metrics::{ClusterMapping, ConfusionMatrix, Contingency, Evaluation, Mapping};
 use imgcluster::{CvRng, Threads};
 
@@ -20,6 +22,16 @@ pub struct RunSpec {
     pub threads: Threads,
     /// Cluster this part of the data and score the rest; `None` clusters everything.
     pub train_ratio: Option<f64>,
+    /// Mini-batch k-means with these settings instead of Lloyd.
+    pub minibatch: Option<CheckedMiniBatchParams>,
+}
+
+/// How far a mini-batch fit went.
+pub struct MiniBatchRun {
+    pub batch_size: usize,
+    pub steps: usize,
+    pub epochs: usize,
+    pub stop: MiniBatchStop,
 }
 
 /// Scores of the held-out part, with the mapping learned on the training part.
@@ -46,6 +58,8 @@ pub struct RunOutcome {
     pub held_out: Option<HeldOut>,
     pub features_ms: f64,
     pub kmeans_ms: f64,
+    /// The steps of a mini-batch fit, when it was one.
+    pub minibatch: Option<MiniBatchRun>,
 }
 
 impl RunOutcome {
@@ -84,14 +98,15 @@ pub enum Values<'a> {
     F32(&'a [f32]),
 }
 
-/// Fits `spec` to `values` (`dims` per sample) with a spinner; returns the fit and its time.
-/// Byte data goes in as bytes: no f32 copy (the results are the same).
+/// Fits `spec` to `values` (`dims` per sample) with a spinner; returns the fit, the steps of
+/// a mini-batch fit and the time. Byte data goes in as bytes: no f32 copy (the results are
+/// the same).
 pub fn fit_values(
     values: Values<'_>,
     dims: usize,
     spec: &RunSpec,
     progress: &Progress,
-) -> Result<(KMeansFit, f64)> {
+) -> Result<(KMeansFit, Option<MiniBatchRun>, f64)> {
     let t = Instant::now();
     let mut rng = spec
         .seed
@@ -105,17 +120,31 @@ pub fn fit_values(
         spec.params.k(),
         spec.params.attempts(),
     ));
-    let fit = match values {
-        Values::U8(x) => kmeans::fit_u8(&spec.params, x, dims, &mut rng),
-        Values::F32(x) => kmeans::fit(&spec.params, x, dims, &mut rng),
+    let p = &spec.params;
+    let fit = match (&spec.minibatch, values) {
+        (None, Values::U8(x)) => kmeans::fit_u8(p, x, dims, &mut rng).map(|f| (f, None)),
+        (None, Values::F32(x)) => kmeans::fit(p, x, dims, &mut rng).map(|f| (f, None)),
+        (Some(mb), values) => match values {
+            Values::U8(x) => kmeans::fit_minibatch_u8(p, mb, x, dims, &mut rng),
+            Values::F32(x) => kmeans::fit_minibatch(p, mb, x, dims, &mut rng),
+        }
+        .map(|r| {
+            let run = MiniBatchRun {
+                batch_size: r.batch_size,
+                steps: r.steps,
+                epochs: r.epochs,
+                stop: r.stop,
+            };
+            (r.fit, Some(run))
+        }),
     };
-    let fit = fit.map_err(|e| match e {
+    let (fit, minibatch) = fit.map_err(|e| match e {
         KMeansError::TooFewSamples { n, k } => {
             anyhow::anyhow!("-k {k}: more clusters than the {n} samples to cluster")
         }
         e => anyhow::Error::new(e).context("k-means"),
     })?;
-    Ok((fit, ms(t)))
+    Ok((fit, minibatch, ms(t)))
 }
 
 /// Scores `clusters` against the true classes `truth`.
@@ -154,7 +183,7 @@ pub fn run(ds: &Dataset, spec: &RunSpec, progress: &Progress) -> Result<RunOutco
         Pixels::U8(x) => Values::U8(x),
         Pixels::F32(x) => Values::F32(x),
     };
-    let (fit, kmeans_ms) = fit_values(values, train.dims(), spec, progress)?;
+    let (fit, minibatch, kmeans_ms) = fit_values(values, train.dims(), spec, progress)?;
 
     let mut clusters = vec![0u32; processed.len()];
     for (&i, &c) in train_idx.iter().zip(&fit.labels) {
@@ -195,5 +224,6 @@ pub fn run(ds: &Dataset, spec: &RunSpec, progress: &Progress) -> Result<RunOutco
         held_out,
         features_ms,
         kmeans_ms,
+        minibatch,
     })
 }

@@ -1982,3 +1982,130 @@ fn bad_input_mmap_of_data_that_cannot_be_mapped() {
     ]);
     assert_eq!(v["mmap"], Value::Bool(false));
 }
+
+// ---------------------------------------------------------------------------------------
+// Scale: mini-batch k-means.
+
+#[test]
+fn minibatch_classify_is_reproducible_and_reports_its_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pixels, classes) = clustered_images(3000, 6);
+    let data = dir.path().join("x.npy");
+    let lab = dir.path().join("y.npy");
+    std::fs::write(&data, npy::encode_u8(&[3000, 16], &pixels)).unwrap();
+    std::fs::write(&lab, npy::encode_i32(&[3000], &classes)).unwrap();
+    let run = |threads: &str, mmap: &str| {
+        let labels_out = dir.path().join(format!("labels-{threads}-{mmap}.npy"));
+        let v = classify_json_os(&[
+            os("--data"),
+            data.as_os_str(),
+            os("--labels"),
+            lab.as_os_str(),
+            os("-k"),
+            os("6"),
+            os("--mode"),
+            os("fast"),
+            os("--init"),
+            os("pp"),
+            os("--algorithm"),
+            os("minibatch"),
+            os("--batch-size"),
+            os("256"),
+            os("--max-iter"),
+            os("20"),
+            os("--seed"),
+            os("4"),
+            os("--threads"),
+            os(threads),
+            os(&format!("--mmap={mmap}")),
+            os("--labels-out"),
+            labels_out.as_os_str(),
+        ]);
+        (v, read_labels(&labels_out))
+    };
+    let (v, labels) = run("1", "never");
+    assert_eq!(v["algorithm"], "minibatch");
+    assert_eq!(v["batch_size"], 256);
+    assert_eq!(v["mmap"], false);
+    let steps = v["steps"].as_u64().unwrap();
+    assert!((1..=20 * 3000 / 256).contains(&steps), "{steps}");
+    assert_eq!(v["epochs"].as_u64(), Some((steps * 256).div_ceil(3000)));
+    assert!(v["accuracy_percent"].as_f64().unwrap() > 95.0, "{v}");
+    for (threads, mmap) in [("2", "never"), ("1", "always"), ("2", "auto")] {
+        let (w, other) = run(threads, mmap);
+        assert_eq!(other, labels, "--threads {threads} --mmap {mmap}");
+        assert_eq!(w["compactness"], v["compactness"]);
+        assert_eq!(w["steps"], v["steps"]);
+    }
+    // Lloyd is the default algorithm.
+    let v = classify_json_os(&[
+        os("--data"),
+        data.as_os_str(),
+        os("-k"),
+        os("6"),
+        os("--mode"),
+        os("fast"),
+    ]);
+    assert_eq!(v["algorithm"], "lloyd");
+    assert!(v.get("batch_size").is_none());
+}
+
+#[test]
+fn bad_input_minibatch_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pixels, _) = clustered_images(100, 2);
+    let data = dir.path().join("x.npy");
+    std::fs::write(&data, npy::encode_u8(&[100, 16], &pixels)).unwrap();
+    let d = data.as_os_str();
+    let e = fails_naming(
+        &[
+            os("classify"),
+            os("--data"),
+            d,
+            os("--algorithm"),
+            os("minibatch"),
+        ],
+        "--algorithm minibatch needs --mode fast",
+    );
+    assert!(e.starts_with("imgcluster: error:"), "{e}");
+    fails_naming(
+        &[
+            os("classify"),
+            os("--data"),
+            d,
+            os("--mode"),
+            os("fast"),
+            os("--algorithm"),
+            os("minibatch"),
+            os("--batch-size"),
+            os("0"),
+        ],
+        "--batch-size",
+    );
+    fails_naming(
+        &[
+            os("classify"),
+            os("--data"),
+            d,
+            os("--mode"),
+            os("fast"),
+            os("--batch-size"),
+            os("64"),
+        ],
+        "--batch-size applies to --algorithm minibatch",
+    );
+    fails_naming(
+        &[
+            os("classify"),
+            os("--data"),
+            d,
+            os("--mode"),
+            os("fast"),
+            os("--algorithm"),
+            os("minibatch"),
+            os("--pipeline"),
+            os("hog"),
+        ],
+        "--algorithm minibatch works with the tutorial pipelines",
+    );
+}

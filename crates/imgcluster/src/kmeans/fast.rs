@@ -123,6 +123,19 @@ pub(crate) fn fit<T: Element>(
     best.ok_or(KMeansError::DistanceOverflow)
 }
 
+/// Initial centers of `attempt` for `samples`, chosen as a fast-mode fit chooses them (for
+/// mini-batch k-means, which seeds from a sample of the data).
+pub(super) fn seed_centers<T: Element>(
+    params: &CheckedKMeansParams,
+    samples: Samples<'_, T>,
+    attempt: usize,
+    rng: &mut CvRng,
+    parallel: bool,
+) -> Result<Vec<f32>, KMeansError> {
+    let engine = Engine::new(samples, params.k(), parallel);
+    initial_centers(params, samples, attempt, rng, &engine)
+}
+
 /// Initial centers of one attempt.
 fn initial_centers<T: Element>(
     params: &CheckedKMeansParams,
