@@ -188,3 +188,41 @@ fn bad_settings_are_errors() {
     let r = kmeans::fit_minibatch(&fast, &mb, &data, 1, &mut CvRng::opencv_default()).unwrap();
     assert_eq!(r.batch_size, 4);
 }
+
+/// The README's scale example, on a small file.
+#[test]
+fn readme_scale_example() -> Result<(), Box<dyn std::error::Error>> {
+    use imgcluster::dataset::{npy, open_mapped, MappedValues};
+
+    let dir = std::env::temp_dir().join(format!("imgcluster-it-scale-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("small.npy");
+    std::fs::write(&path, npy::encode_u8(&[2000, 12], &blobs(2000, 12, 4, 9)))?;
+
+    let mapped = open_mapped(&path)?;
+    let params = KMeansParams::new(4)
+        .mode(Mode::Fast)
+        .init(Init::Samples)
+        .term(TermCriteria::new().max_iter(10))
+        .attempts(1)
+        .check()?;
+    let MappedValues::U8(x) = mapped.values() else {
+        panic!("u8 data");
+    };
+    let lloyd = kmeans::fit_u8(&params, x, mapped.dims(), &mut CvRng::from_set_rng_seed(1))?;
+    let mb = MiniBatchParams::new().batch_size(1024).check()?;
+    let mini = kmeans::fit_minibatch_u8(
+        &params,
+        &mb,
+        x,
+        mapped.dims(),
+        &mut CvRng::from_set_rng_seed(1),
+    )?;
+    // One random seeding may end in another local minimum than Lloyd's; both label every
+    // sample.
+    assert_eq!((lloyd.labels.len(), mini.fit.labels.len()), (2000, 2000));
+    assert!(mini.steps >= 1);
+    drop(mapped);
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
