@@ -213,7 +213,14 @@ pub struct MiniBatchFit {
 }
 
 /// Mini-batch k-means on `data` (row-major samples of `dims` values), with scikit-learn's
-/// `MiniBatchKMeans` semantics (see the module documentation).
+/// `MiniBatchKMeans` semantics: each attempt seeds centers on `init_size` random samples and
+/// the best on a validation sample is kept; then each step draws `batch_size` samples (with
+/// replacement), labels them and moves every center to the running mean of the samples it
+/// got (per-center counts as learning rates), reassigning centers whose count falls below
+/// `reassignment_ratio` of the largest; `max_iter` epochs of steps run unless the smoothed
+/// batch inertia stops improving (`max_no_improvement`) or the centers stop moving (`tol`).
+/// Finally every sample is labelled with the final centers. Distances are fast mode's; the
+/// result depends on the seed only, never on the thread count.
 ///
 /// From `params`: `k`, attempts (`n_init`), `max_iter` (epochs), the initialisation
 /// ([`Init::Samples`], [`Init::RandomBox`], [`Init::PlusPlus`] on the seeding sample, or
