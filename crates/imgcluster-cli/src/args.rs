@@ -161,6 +161,26 @@ pub enum ModeArg {
     Fast,
 }
 
+/// Which fast-mode algorithm to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlgorithmArg {
+    /// Lloyd's iterations over all samples, to convergence.
+    Lloyd,
+    /// Mini-batch k-means (scikit-learn's MiniBatchKMeans).
+    Minibatch,
+}
+
+/// When `classify` memory-maps its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MmapArg {
+    /// When it saves memory: fast mode on a raw u8 or f32 .npy.
+    Auto,
+    /// Whenever the data and options allow it; an error otherwise.
+    Always,
+    /// Never: read the data into memory.
+    Never,
+}
+
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
     #[command(flatten)]
@@ -189,6 +209,22 @@ pub struct ClassifyArgs {
     /// k-means flavour.
     #[arg(long, value_enum, default_value_t = ModeArg::Opencv)]
     pub mode: ModeArg,
+    /// Algorithm of --mode fast: Lloyd's iterations over all samples, or mini-batch k-means
+    /// (scikit-learn's MiniBatchKMeans: centers move after each random batch; --max-iter
+    /// counts epochs, --epsilon is its relative tol [default 0: off], --attempts seeds on
+    /// samples of 3 batches and keeps the best).
+    #[arg(long, value_enum, default_value_t = AlgorithmArg::Lloyd)]
+    pub algorithm: AlgorithmArg,
+    /// Samples per batch of --algorithm minibatch [default: 1024].
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub batch_size: Option<u32>,
+    /// Read a .npy --data in place (memory-mapped) rather than into memory, so a data set
+    /// larger than the memory can be clustered: the OS pages the samples in and out, only
+    /// labels and bounds are allocated. auto: for a u8 or f32 .npy with --mode fast and no
+    /// preprocessing or held-out part (nothing that needs a copy of the samples); always
+    /// (or --mmap alone): whenever possible, else an error; never: always read.
+    #[arg(long, value_enum, value_name = "WHEN", num_args = 0..=1, default_value_t = MmapArg::Auto, default_missing_value = "always")]
+    pub mmap: MmapArg,
     /// Initial centers as a .npy of float32, K x D (needs --mode fast).
     #[arg(long, value_name = "FILE.npy")]
     pub init_centers: Option<PathBuf>,

@@ -5,23 +5,29 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Result;
-use imgcluster::dataset::npy;
+use imgcluster::dataset::{npy, open_labels, open_mapped, DatasetError, MappedNpy, MappedValues};
 use imgcluster::features::FeatureKind;
 use imgcluster::imgproc::DeskewValidParams;
-use imgcluster::kmeans::{Init, KMeansParams, Mode, TermCriteria};
+use imgcluster::kmeans::{
+    CheckedMiniBatchParams, Init, KMeansFit, KMeansParams, MiniBatchParams, MiniBatchStop, Mode,
+    TermCriteria,
+};
+use imgcluster::metrics::Evaluation;
 use imgcluster::Threads;
 use serde_json::{json, Value};
 
 use imgcluster::features::Preset;
 
-use crate::args::{ClassifyArgs, DataArgs, FeaturesArg, InitArg, ModeArg, PipelineArg};
+use crate::args::{
+    AlgorithmArg, ClassifyArgs, DataArgs, FeaturesArg, InitArg, MmapArg, ModeArg, PipelineArg,
+};
 use crate::data::{self, DataSource};
 use crate::figures;
 use crate::html_report::{self, RunView, Timings};
 use crate::output::{self, Outputs};
 use crate::pipeline_run;
 use crate::progress::Progress;
-use crate::run::{self, ms, RunOutcome, RunSpec};
+use crate::run::{self, ms, HeldOut, MiniBatchRun, RunOutcome, RunSpec};
 
 /// `--features` as a library pipeline.
 pub fn feature_kind(f: FeaturesArg) -> FeatureKind {
@@ -57,6 +63,8 @@ struct Config {
     kmeans: KMeansParams,
     /// `-k`, if given.
     k: Option<usize>,
+    /// `--algorithm minibatch`: its settings.
+    minibatch: Option<CheckedMiniBatchParams>,
     seed: Option<i32>,
     threads: Threads,
     train_ratio: Option<f64>,
@@ -66,6 +74,7 @@ struct Config {
     model_out: Option<PathBuf>,
     report: Option<PathBuf>,
     json: bool,
+    mmap: MmapArg,
 }
 
 impl Config {
@@ -81,6 +90,7 @@ impl Config {
             seed: self.seed,
             threads: self.threads,
             train_ratio: self.train_ratio,
+            minibatch: self.minibatch.clone(),
         })
     }
 }
@@ -126,6 +136,24 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
         .mode(mode)
         .threads(threads);
     kmeans.clone().check()?;
+    let minibatch = match (a.algorithm, a.mode) {
+        (AlgorithmArg::Lloyd, _) => {
+            if a.batch_size.is_some() {
+                anyhow::bail!("--batch-size applies to --algorithm minibatch");
+            }
+            None
+        }
+        (AlgorithmArg::Minibatch, ModeArg::Opencv) => anyhow::bail!(
+            "--algorithm minibatch needs --mode fast (OpenCV has no mini-batch k-means)"
+        ),
+        (AlgorithmArg::Minibatch, ModeArg::Fast) => {
+            let mut mb = MiniBatchParams::new().tol(a.epsilon.unwrap_or(0.0));
+            if let Some(b) = a.batch_size {
+                mb = mb.batch_size(b as usize);
+            }
+            Some(mb.check()?)
+        }
+    };
     if preset == Preset::Best && a.train_ratio.is_some_and(|r| r < 1.0) {
         anyhow::bail!(
             "--train-ratio does not apply to --pipeline best: its spectral embedding places \
@@ -137,6 +165,7 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
             (a.model_out.is_some(), "--model-out"),
             (a.report.is_some(), "--report"),
             (a.init_centers.is_some(), "--init-centers"),
+            (minibatch.is_some(), "--algorithm minibatch"),
         ] {
             if given {
                 anyhow::bail!("{flag} works with the tutorial pipelines (--pipeline tutorial-raw or tutorial-deskew), not with --pipeline {}", preset.name());
@@ -164,6 +193,7 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
         preset,
         kmeans,
         k: a.k.map(|k| k as usize),
+        minibatch,
         seed: a.seed,
         threads,
         train_ratio: a.train_ratio,
@@ -173,6 +203,7 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
         model_out: a.model_out.clone(),
         report: a.report.clone(),
         json: a.json,
+        mmap: a.mmap,
     })
 }
 
@@ -198,9 +229,157 @@ fn peak_rss_mb() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// The `.npy` file to memory-map, when `--mmap` and the other options call for it.
+///
+/// Mapping needs the samples as they are in the file: a u8 or f32 `.npy`, the raw pixels, no
+/// held-out part (a gathered copy) and no output that reads the images. `auto` maps only in
+/// fast mode, where the per-sample state is smallest, and reads a file it cannot map (another
+/// dtype); `always` says why it cannot.
+fn mapping(cfg: &Config) -> Result<Option<MappedNpy>> {
+    if cfg.mmap == MmapArg::Never {
+        return Ok(None);
+    }
+    let blocker = match &cfg.source.data {
+        None => Some("the embedded digits are not a file; give --data FILE.npy".to_string()),
+        Some(path) => {
+            let format = match cfg.source.format {
+                imgcluster::dataset::Format::Auto => imgcluster::dataset::sniff(path)
+                    .map_err(|e| data::flag_error("--data", path, e))?,
+                f => f,
+            };
+            if format != imgcluster::dataset::Format::Npy {
+                Some(format!(
+                    "--data {} is {}; only .npy arrays can be mapped",
+                    path.display(),
+                    format.name()
+                ))
+            } else if cfg.preset != Preset::TutorialRaw {
+                Some(format!(
+                    "the {} pipeline (--features, --pipeline) clusters a preprocessed copy",
+                    cfg.preset.name()
+                ))
+            } else if cfg.train_ratio.is_some_and(|r| r < 1.0) {
+                Some("--train-ratio clusters a copy of the training part".to_string())
+            } else {
+                [
+                    (cfg.out.is_some(), "--out"),
+                    (cfg.model_out.is_some(), "--model-out"),
+                    (cfg.report.is_some(), "--report"),
+                ]
+                .iter()
+                .find_map(|&(given, flag)| given.then_some(flag))
+                .map(|flag| format!("{flag} reads the images from memory"))
+            }
+        }
+    };
+    let path = match (cfg.mmap, blocker, &cfg.source.data) {
+        (MmapArg::Always, Some(why), _) => anyhow::bail!("--mmap: cannot map the data: {why}"),
+        (_, None, Some(path)) => path,
+        _ => return Ok(None),
+    };
+    if cfg.mmap == MmapArg::Auto && cfg.kmeans.clone().check()?.mode() != Mode::Fast {
+        return Ok(None);
+    }
+    match open_mapped(path) {
+        Ok(m) => Ok(Some(m)),
+        Err(e) if cfg.mmap == MmapArg::Always => Err(data::flag_error("--data", path, e)),
+        // Not mappable (another dtype, say): read it; the loader reports what is wrong.
+        Err(_) => Ok(None),
+    }
+}
+
+/// `classify` over a memory-mapped `.npy`: the samples are never read into memory.
+fn run_mapped(
+    cfg: &Config,
+    mapped: &MappedNpy,
+    progress: &Progress,
+    w: &mut impl Write,
+    t0: Instant,
+) -> Result<()> {
+    let path = mapped.path();
+    let truth = match &cfg.source.labels {
+        Some(lp) => {
+            let labels = open_labels(lp).map_err(|e| data::flag_error("--labels", lp, e))?;
+            if labels.len() != mapped.len() {
+                let e = DatasetError::LabelCount {
+                    labels: labels.len(),
+                    samples: mapped.len(),
+                };
+                return Err(data::flag_error("--labels", lp, e));
+            }
+            Some(labels)
+        }
+        None => None,
+    };
+    let load_ms = ms(t0);
+    let n_classes = truth
+        .as_ref()
+        .map(|l| l.iter().max().map_or(0, |&m| m as usize + 1));
+    let k = cfg.k.unwrap_or_else(|| n_classes.unwrap_or(10));
+    let spec = cfg.spec(k)?;
+    let values = match mapped.values() {
+        MappedValues::U8(x) => run::Values::U8(x),
+        MappedValues::F32(x) => run::Values::F32(x),
+    };
+    let (fit, minibatch, kmeans_ms) = run::fit_values(values, mapped.dims(), &spec, progress)?;
+    let train = match (&truth, n_classes) {
+        (Some(truth), Some(n_classes)) => Some(run::evaluate(truth, &fit.labels, n_classes, k)?),
+        _ => None,
+    };
+    let mut outputs = Outputs::default();
+    if let Some(p) = &cfg.labels_out {
+        let labels: Vec<i32> = fit.labels.iter().map(|&c| c as i32).collect();
+        outputs.add(p, npy::encode_i32(&[labels.len()], &labels));
+    }
+    if let Some(p) = &cfg.centers_out {
+        outputs.add(p, npy::encode_f32(&[fit.k, fit.dims], &fit.centers));
+    }
+    let total_ms = ms(t0);
+    let info = RunInfo {
+        fit: &fit,
+        n_samples: mapped.len(),
+        n_train: mapped.len(),
+        dims: mapped.dims(),
+        class_names: None,
+        train: train.as_ref(),
+        held_out: None,
+        minibatch: minibatch.as_ref(),
+    };
+    if cfg.json {
+        let mut v = info_json(&info, &spec);
+        v["pipeline"] = json!(cfg.preset.name());
+        v["source"] = json!(path.display().to_string());
+        v["mmap"] = json!(true);
+        v["timings_ms"] = json!({
+            "load": load_ms,
+            "features": 0.0,
+            "kmeans": kmeans_ms,
+            "total": total_ms,
+        });
+        v["outputs"] = json!(outputs
+            .paths()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>());
+        outputs.commit()?;
+        writeln!(w, "{v}")?;
+    } else {
+        outputs.commit()?;
+        writeln!(w, "Data: {} ({})", path.display(), mapped.describe())?;
+        write_info_text(w, &info, &spec)?;
+        writeln!(
+            w,
+            "Timings: load {load_ms:.1} ms, k-means {kmeans_ms:.1} ms, total {total_ms:.1} ms"
+        )?;
+    }
+    Ok(())
+}
+
 pub fn run(a: &ClassifyArgs, progress: &Progress, w: &mut impl Write) -> Result<()> {
     let t0 = Instant::now();
     let cfg = config(a)?;
+    if let Some(mapped) = mapping(&cfg)? {
+        return run_mapped(&cfg, &mapped, progress, w, t0);
+    }
     let t = Instant::now();
     let loading = progress.spinner(format!("loading {}…", source_name(&cfg.source)));
     let loaded = data::load(&cfg.source)?;
@@ -273,6 +452,7 @@ pub fn run(a: &ClassifyArgs, progress: &Progress, w: &mut impl Write) -> Result<
         let mut v = run_json(&outcome, &spec);
         v["pipeline"] = json!(cfg.preset.name());
         v["source"] = json!(loaded.source);
+        v["mmap"] = json!(false);
         v["timings_ms"] = timings;
         v["outputs"] = json!(outputs
             .paths()
@@ -307,6 +487,15 @@ fn source_name(src: &DataSource) -> String {
     }
 }
 
+/// Why a mini-batch fit stopped, as the reports say it.
+fn stop_name(stop: MiniBatchStop) -> &'static str {
+    match stop {
+        MiniBatchStop::MaxIter => "max-iter",
+        MiniBatchStop::NoImprovement => "no-improvement",
+        MiniBatchStop::Tol => "tol",
+    }
+}
+
 fn init_name(init: &Init) -> &'static str {
     match init {
         Init::RandomBox | Init::Samples => "random",
@@ -316,13 +505,50 @@ fn init_name(init: &Init) -> &'static str {
     }
 }
 
+/// What the JSON and text reports of one run say, from a data set in memory or mapped.
+pub struct RunInfo<'a> {
+    pub fit: &'a KMeansFit,
+    pub n_samples: usize,
+    pub n_train: usize,
+    pub dims: usize,
+    pub class_names: Option<&'a [String]>,
+    pub train: Option<&'a Evaluation>,
+    pub held_out: Option<&'a HeldOut>,
+    pub minibatch: Option<&'a MiniBatchRun>,
+}
+
+impl<'a> RunInfo<'a> {
+    fn of(o: &'a RunOutcome) -> Self {
+        RunInfo {
+            fit: &o.fit,
+            n_samples: o.processed.len(),
+            n_train: o.n_train,
+            dims: o.processed.dims(),
+            class_names: o.processed.class_names(),
+            train: o.train.as_ref(),
+            held_out: o.held_out.as_ref(),
+            minibatch: o.minibatch.as_ref(),
+        }
+    }
+
+    fn class_name(&self, label: u32) -> Option<&str> {
+        self.class_names
+            .and_then(|n| n.get(label as usize))
+            .map(String::as_str)
+    }
+}
+
 /// The JSON object describing one run (without timings).
 pub fn run_json(o: &RunOutcome, spec: &RunSpec) -> Value {
+    info_json(&RunInfo::of(o), spec)
+}
+
+fn info_json(o: &RunInfo<'_>, spec: &RunSpec) -> Value {
     let p = &spec.params;
-    let fit = &o.fit;
+    let fit = o.fit;
     let mut v = json!({
-        "n_samples": o.processed.len(),
-        "n_features": o.processed.dims(),
+        "n_samples": o.n_samples,
+        "n_features": o.dims,
         "features": spec.kind.name(),
         "k": fit.k,
         "attempts": p.attempts(),
@@ -340,11 +566,23 @@ pub fn run_json(o: &RunOutcome, spec: &RunSpec) -> Value {
         "iterations": fit.iterations,
         "best_attempt": fit.best_attempt,
         "n_train": o.n_train,
+        "algorithm": if o.minibatch.is_some() { "minibatch" } else { "lloyd" },
     });
-    if let Some(names) = o.processed.class_names() {
+    if let Some(mb) = &spec.minibatch {
+        // Mini-batch k-means stops on its own criteria: tol replaces epsilon.
+        v["epsilon"] = Value::Null;
+        v["tol"] = json!(mb.tol());
+    }
+    if let Some(m) = o.minibatch {
+        v["batch_size"] = json!(m.batch_size);
+        v["steps"] = json!(m.steps);
+        v["epochs"] = json!(m.epochs);
+        v["stopped_by"] = json!(stop_name(m.stop));
+    }
+    if let Some(names) = o.class_names {
         v["class_names"] = json!(names);
     }
-    if let Some(e) = &o.train {
+    if let Some(e) = o.train {
         v["mapping"] = json!(e.mapping.as_slice());
         v["train"] = json!({
             "accuracy_percent": e.accuracy.percent(),
@@ -353,7 +591,7 @@ pub fn run_json(o: &RunOutcome, spec: &RunSpec) -> Value {
             "confusion_matrix": matrix_json(&e.confusion),
         });
     }
-    let headline = match (&o.held_out, &o.train) {
+    let headline = match (o.held_out, o.train) {
         (Some(h), _) => {
             v["test"] = json!({
                 "n_samples": h.n,
@@ -385,37 +623,58 @@ fn matrix_json(cm: &imgcluster::metrics::ConfusionMatrix) -> Value {
 
 /// The human-readable report of one run.
 pub fn write_run_text(w: &mut impl Write, o: &RunOutcome, spec: &RunSpec) -> Result<()> {
+    write_info_text(w, &RunInfo::of(o), spec)
+}
+
+fn write_info_text(w: &mut impl Write, o: &RunInfo<'_>, spec: &RunSpec) -> Result<()> {
     let p = &spec.params;
-    let fit = &o.fit;
+    let fit = o.fit;
     writeln!(
         w,
         "Features: {} -> ({}, {})",
         spec.kind.name(),
         o.n_train,
-        o.processed.dims()
+        o.dims
     )?;
+    let (iterations, tolerance) = match &spec.minibatch {
+        Some(mb) => ("epochs", format!("tol {}", mb.tol())),
+        None => ("iterations", format!("eps {}", p.epsilon_sq().sqrt())),
+    };
     writeln!(
         w,
-        "k-means: K={}, {} attempts, at most {} iterations, eps {}, {} centers, {}",
+        "k-means: K={}, {} attempts, at most {} {iterations}, {tolerance}, {} centers, {}",
         fit.k,
         p.attempts(),
         p.max_iter(),
-        p.epsilon_sq().sqrt(),
         init_name(p.init()),
         match spec.seed {
             Some(s) => format!("seed {s}"),
             None => "OpenCV's default RNG state".to_string(),
         }
     )?;
-    writeln!(
-        w,
-        "Compactness {} after {} iterations (best of {} attempts: #{})",
-        fit.compactness,
-        fit.iterations,
-        p.attempts(),
-        fit.best_attempt + 1
-    )?;
-    if let Some(e) = &o.train {
+    match o.minibatch {
+        Some(m) => writeln!(
+            w,
+            "Mini-batch: compactness {} after {} steps of {} samples ({} epochs, stopped by {}; \
+             seeding #{} of {})",
+            fit.compactness,
+            m.steps,
+            m.batch_size,
+            m.epochs,
+            stop_name(m.stop),
+            fit.best_attempt + 1,
+            p.attempts()
+        )?,
+        None => writeln!(
+            w,
+            "Compactness {} after {} iterations (best of {} attempts: #{})",
+            fit.compactness,
+            fit.iterations,
+            p.attempts(),
+            fit.best_attempt + 1
+        )?,
+    }
+    if let Some(e) = o.train {
         let part = if o.held_out.is_some() {
             "Training"
         } else {
@@ -435,14 +694,14 @@ pub fn write_run_text(w: &mut impl Write, o: &RunOutcome, spec: &RunSpec) -> Res
             .as_slice()
             .iter()
             .enumerate()
-            .map(|(c, k)| match o.processed.class_name(*k) {
+            .map(|(c, k)| match o.class_name(*k) {
                 Some(name) => format!("{c}->{name}"),
                 None => format!("{c}->{k}"),
             })
             .collect();
         writeln!(w, "Cluster -> class: {}", map.join(" "))?;
     }
-    if let Some(h) = &o.held_out {
+    if let Some(h) = o.held_out {
         let a = h.confusion.accuracy();
         writeln!(
             w,
@@ -454,7 +713,12 @@ pub fn write_run_text(w: &mut impl Write, o: &RunOutcome, spec: &RunSpec) -> Res
             h.ari
         )?;
     }
-    if let Some(cm) = o.headline() {
+    let headline = match (o.held_out, o.train) {
+        (Some(h), _) => Some(&h.confusion),
+        (None, Some(t)) => Some(&t.confusion),
+        _ => None,
+    };
+    if let Some(cm) = headline {
         writeln!(
             w,
             "Confusion matrix (rows: true class, columns: predicted class):"

@@ -154,6 +154,7 @@ pub fn run(ds: &Dataset, s: &Settings) -> Result<PipelineRun> {
             .as_secs_f64()
             * 1e3,
         kmeans_ms: times.kmeans.as_secs_f64() * 1e3,
+        minibatch: None,
     };
     let spec = RunSpec {
         kind: Default::default(),
@@ -161,6 +162,7 @@ pub fn run(ds: &Dataset, s: &Settings) -> Result<PipelineRun> {
         seed: s.seed,
         threads: s.threads,
         train_ratio: s.train_ratio,
+        minibatch: None,
     };
     Ok(PipelineRun {
         outcome,

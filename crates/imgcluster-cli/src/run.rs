@@ -5,7 +5,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use imgcluster::dataset::{Dataset, Pixels};
 use imgcluster::features::FeatureKind;
-use imgcluster::kmeans::{self, CheckedKMeansParams, KMeansError, KMeansFit};
+use imgcluster::kmeans::{
+    self, CheckedKMeansParams, CheckedMiniBatchParams, KMeansError, KMeansFit, MiniBatchStop,
+};
 use imgcluster::metrics::{ClusterMapping, ConfusionMatrix, Contingency, Evaluation, Mapping};
 use imgcluster::{CvRng, Threads};
 
@@ -20,6 +22,16 @@ pub struct RunSpec {
     pub threads: Threads,
     /// Cluster this part of the data and score the rest; `None` clusters everything.
     pub train_ratio: Option<f64>,
+    /// Mini-batch k-means with these settings instead of Lloyd.
+    pub minibatch: Option<CheckedMiniBatchParams>,
+}
+
+/// How far a mini-batch fit went.
+pub struct MiniBatchRun {
+    pub batch_size: usize,
+    pub steps: usize,
+    pub epochs: usize,
+    pub stop: MiniBatchStop,
 }
 
 /// Scores of the held-out part, with the mapping learned on the training part.
@@ -46,6 +58,8 @@ pub struct RunOutcome {
     pub held_out: Option<HeldOut>,
     pub features_ms: f64,
     pub kmeans_ms: f64,
+    /// The steps of a mini-batch fit, when it was one.
+    pub minibatch: Option<MiniBatchRun>,
 }
 
 impl RunOutcome {
@@ -77,6 +91,71 @@ pub fn mapping_for(k: usize, n_classes: usize) -> Mapping {
     }
 }
 
+/// Samples to cluster, borrowed (from a data set in memory or a memory-mapped file).
+#[derive(Clone, Copy)]
+pub enum Values<'a> {
+    U8(&'a [u8]),
+    F32(&'a [f32]),
+}
+
+/// Fits `spec` to `values` (`dims` per sample) with a spinner; returns the fit, the steps of
+/// a mini-batch fit and the time. Byte data goes in as bytes: no f32 copy (the results are
+/// the same).
+pub fn fit_values(
+    values: Values<'_>,
+    dims: usize,
+    spec: &RunSpec,
+    progress: &Progress,
+) -> Result<(KMeansFit, Option<MiniBatchRun>, f64)> {
+    let t = Instant::now();
+    let mut rng = spec
+        .seed
+        .map_or_else(CvRng::opencv_default, CvRng::from_set_rng_seed);
+    let n = match values {
+        Values::U8(x) => x.len(),
+        Values::F32(x) => x.len(),
+    } / dims.max(1);
+    let _phase = progress.spinner(format!(
+        "k-means: K={}, {} attempts on {n} × {dims}…",
+        spec.params.k(),
+        spec.params.attempts(),
+    ));
+    let p = &spec.params;
+    let fit = match (&spec.minibatch, values) {
+        (None, Values::U8(x)) => kmeans::fit_u8(p, x, dims, &mut rng).map(|f| (f, None)),
+        (None, Values::F32(x)) => kmeans::fit(p, x, dims, &mut rng).map(|f| (f, None)),
+        (Some(mb), values) => match values {
+            Values::U8(x) => kmeans::fit_minibatch_u8(p, mb, x, dims, &mut rng),
+            Values::F32(x) => kmeans::fit_minibatch(p, mb, x, dims, &mut rng),
+        }
+        .map(|r| {
+            let run = MiniBatchRun {
+                batch_size: r.batch_size,
+                steps: r.steps,
+                epochs: r.epochs,
+                stop: r.stop,
+            };
+            (r.fit, Some(run))
+        }),
+    };
+    let (fit, minibatch) = fit.map_err(|e| match e {
+        KMeansError::TooFewSamples { n, k } => {
+            anyhow::anyhow!("-k {k}: more clusters than the {n} samples to cluster")
+        }
+        e => anyhow::Error::new(e).context("k-means"),
+    })?;
+    Ok((fit, minibatch, ms(t)))
+}
+
+/// Scores `clusters` against the true classes `truth`.
+pub fn evaluate(truth: &[u32], clusters: &[u32], n_classes: usize, k: usize) -> Result<Evaluation> {
+    let table = Contingency::new(truth, clusters, n_classes, k)?;
+    Ok(Evaluation::from_contingency(
+        table,
+        mapping_for(k, n_classes),
+    )?)
+}
+
 /// Runs `spec` on `ds`, with progress for the feature extraction and the k-means fit.
 pub fn run(ds: &Dataset, spec: &RunSpec, progress: &Progress) -> Result<RunOutcome> {
     let t = Instant::now();
@@ -100,30 +179,11 @@ pub fn run(ds: &Dataset, spec: &RunSpec, progress: &Progress) -> Result<RunOutco
         &subset
     };
 
-    let t = Instant::now();
-    let mut rng = spec
-        .seed
-        .map_or_else(CvRng::opencv_default, CvRng::from_set_rng_seed);
-    let phase = progress.spinner(format!(
-        "k-means: K={}, {} attempts on {} × {}…",
-        spec.params.k(),
-        spec.params.attempts(),
-        train.len(),
-        train.dims()
-    ));
-    // Byte data goes in as bytes: no f32 copy (the results are the same).
-    let fit = match train.pixels() {
-        Pixels::U8(x) => kmeans::fit_u8(&spec.params, x, train.dims(), &mut rng),
-        Pixels::F32(x) => kmeans::fit(&spec.params, x, train.dims(), &mut rng),
+    let values = match train.pixels() {
+        Pixels::U8(x) => Values::U8(x),
+        Pixels::F32(x) => Values::F32(x),
     };
-    let fit = fit.map_err(|e| match e {
-        KMeansError::TooFewSamples { n, k } => {
-            anyhow::anyhow!("-k {k}: more clusters than the {n} samples to cluster")
-        }
-        e => anyhow::Error::new(e).context("k-means"),
-    })?;
-    drop(phase);
-    let kmeans_ms = ms(t);
+    let (fit, minibatch, kmeans_ms) = fit_values(values, train.dims(), spec, progress)?;
 
     let mut clusters = vec![0u32; processed.len()];
     for (&i, &c) in train_idx.iter().zip(&fit.labels) {
@@ -142,8 +202,7 @@ pub fn run(ds: &Dataset, spec: &RunSpec, progress: &Progress) -> Result<RunOutco
     if let (Some(labels), Some(n_classes)) = (processed.labels(), processed.n_classes()) {
         let k = fit.k;
         let truth: Vec<u32> = train_idx.iter().map(|&i| labels[i]).collect();
-        let table = Contingency::new(&truth, &fit.labels, n_classes, k)?;
-        let eval = Evaluation::from_contingency(table, mapping_for(k, n_classes))?;
+        let eval = evaluate(&truth, &fit.labels, n_classes, k)?;
         if !test_idx.is_empty() {
             let truth: Vec<u32> = test_idx.iter().map(|&i| labels[i]).collect();
             let table = Contingency::new(&truth, &held_out_clusters, n_classes, k)?;
@@ -165,5 +224,6 @@ pub fn run(ds: &Dataset, spec: &RunSpec, progress: &Progress) -> Result<RunOutco
         held_out,
         features_ms,
         kmeans_ms,
+        minibatch,
     })
 }

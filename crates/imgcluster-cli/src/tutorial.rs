@@ -40,6 +40,7 @@ fn spec(kind: FeatureKind) -> Result<RunSpec> {
         seed: None,
         threads: Threads::Auto,
         train_ratio: None,
+        minibatch: None,
     })
 }
 

@@ -1850,3 +1850,262 @@ fn tutorial_ends_with_the_ablation() {
     assert!(dir.path().join("best_means.png").is_file());
     assert!(!dir.path().join("hog_means.png").exists());
 }
+
+// ---------------------------------------------------------------------------------------
+// Scale: memory-mapped data.
+
+/// `n` clustered 4x4 byte images around `k` centers (sample `i` in cluster `i % k`), and their
+/// classes.
+fn clustered_images(n: usize, k: usize) -> (Vec<u8>, Vec<i32>) {
+    let mut state = 12345u32;
+    let mut next = move || {
+        state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        (state >> 16) as u8
+    };
+    let centers: Vec<u8> = (0..k * 16).map(|_| next() / 2 + 60).collect();
+    let mut pixels = Vec::with_capacity(n * 16);
+    for i in 0..n {
+        let c = i % k;
+        pixels.extend(
+            centers[c * 16..(c + 1) * 16]
+                .iter()
+                .map(|&v| v + next() % 16),
+        );
+    }
+    (pixels, (0..n).map(|i| (i % k) as i32).collect())
+}
+
+fn classify_json_os(args: &[&std::ffi::OsStr]) -> Value {
+    let out = bin()
+        .arg("classify")
+        .args(args)
+        .arg("--json")
+        .assert()
+        .success();
+    json_of(&out.get_output().stdout)
+}
+
+#[test]
+fn mapped_and_read_data_give_the_same_clusters() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pixels, classes) = clustered_images(400, 5);
+    let data = dir.path().join("x.npy");
+    let floats = dir.path().join("xf.npy");
+    let lab = dir.path().join("y.npy");
+    std::fs::write(&data, npy::encode_u8(&[400, 4, 4], &pixels)).unwrap();
+    let wide: Vec<f32> = pixels.iter().map(|&v| f32::from(v) / 4.0).collect();
+    std::fs::write(&floats, npy::encode_f32(&[400, 16], &wide)).unwrap();
+    std::fs::write(&lab, npy::encode_i32(&[400], &classes)).unwrap();
+    for (file, mode) in [(&data, "fast"), (&floats, "fast"), (&data, "opencv")] {
+        let mut runs = Vec::new();
+        for when in ["never", "always", "auto"] {
+            let labels_out = dir.path().join(format!("labels-{when}.npy"));
+            let v = classify_json_os(&[
+                os("--data"),
+                file.as_os_str(),
+                os("--labels"),
+                lab.as_os_str(),
+                os("-k"),
+                os("5"),
+                os("--mode"),
+                os(mode),
+                os("--seed"),
+                os("3"),
+                os(&format!("--mmap={when}")),
+                os("--labels-out"),
+                labels_out.as_os_str(),
+            ]);
+            let mapped = when == "always" || (when == "auto" && mode == "fast");
+            assert_eq!(v["mmap"], Value::Bool(mapped), "{when} {mode}");
+            assert!(v["peak_rss_mb"].as_f64().is_some());
+            assert_eq!(v["n_samples"], 400);
+            runs.push((
+                v["compactness"].as_f64(),
+                v["accuracy_percent"].as_f64(),
+                read_labels(&labels_out),
+            ));
+        }
+        assert_eq!(runs[0], runs[1], "{} {mode}", file.display());
+        assert_eq!(runs[0], runs[2], "{} {mode}", file.display());
+    }
+    // `--mmap` alone means always; the text report says the data were mapped.
+    bin()
+        .args(["classify", "-k", "5", "--mode", "fast", "--mmap", "--data"])
+        .arg(&data)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "400 images of 4x4 u8, memory-mapped",
+        ));
+}
+
+#[test]
+fn bad_input_mmap_of_data_that_cannot_be_mapped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pixels, _) = clustered_images(40, 2);
+    let data = dir.path().join("x.npy");
+    std::fs::write(&data, npy::encode_u8(&[40, 4, 4], &pixels)).unwrap();
+    let e = fails_naming(
+        &[
+            os("classify"),
+            os("--mmap"),
+            os("--features"),
+            os("deskew"),
+            os("--data"),
+            data.as_os_str(),
+        ],
+        "--mmap",
+    );
+    assert!(e.contains("preprocessed copy"), "{e}");
+    let ints = dir.path().join("ints.npy");
+    std::fs::write(&ints, npy::encode_i32(&[4, 4], &[1; 16])).unwrap();
+    let e = fails_naming(
+        &[
+            os("classify"),
+            os("-k"),
+            os("2"),
+            os("--mmap=always"),
+            os("--data"),
+            ints.as_os_str(),
+        ],
+        "ints.npy",
+    );
+    assert!(e.contains("only u8 and f32"), "{e}");
+    // Auto reads what it cannot map.
+    let v = classify_json_os(&[
+        os("-k"),
+        os("2"),
+        os("--mode"),
+        os("fast"),
+        os("--data"),
+        ints.as_os_str(),
+    ]);
+    assert_eq!(v["mmap"], Value::Bool(false));
+}
+
+// ---------------------------------------------------------------------------------------
+// Scale: mini-batch k-means.
+
+#[test]
+fn minibatch_classify_is_reproducible_and_reports_its_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pixels, classes) = clustered_images(3000, 6);
+    let data = dir.path().join("x.npy");
+    let lab = dir.path().join("y.npy");
+    std::fs::write(&data, npy::encode_u8(&[3000, 16], &pixels)).unwrap();
+    std::fs::write(&lab, npy::encode_i32(&[3000], &classes)).unwrap();
+    let run = |threads: &str, mmap: &str| {
+        let labels_out = dir.path().join(format!("labels-{threads}-{mmap}.npy"));
+        let v = classify_json_os(&[
+            os("--data"),
+            data.as_os_str(),
+            os("--labels"),
+            lab.as_os_str(),
+            os("-k"),
+            os("6"),
+            os("--mode"),
+            os("fast"),
+            os("--init"),
+            os("pp"),
+            os("--algorithm"),
+            os("minibatch"),
+            os("--batch-size"),
+            os("256"),
+            os("--max-iter"),
+            os("20"),
+            os("--seed"),
+            os("4"),
+            os("--threads"),
+            os(threads),
+            os(&format!("--mmap={mmap}")),
+            os("--labels-out"),
+            labels_out.as_os_str(),
+        ]);
+        (v, read_labels(&labels_out))
+    };
+    let (v, labels) = run("1", "never");
+    assert_eq!(v["algorithm"], "minibatch");
+    assert_eq!(v["batch_size"], 256);
+    assert_eq!(v["mmap"], false);
+    let steps = v["steps"].as_u64().unwrap();
+    assert!((1..=20 * 3000 / 256).contains(&steps), "{steps}");
+    assert_eq!(v["epochs"].as_u64(), Some((steps * 256).div_ceil(3000)));
+    assert!(v["accuracy_percent"].as_f64().unwrap() > 95.0, "{v}");
+    for (threads, mmap) in [("2", "never"), ("1", "always"), ("2", "auto")] {
+        let (w, other) = run(threads, mmap);
+        assert_eq!(other, labels, "--threads {threads} --mmap {mmap}");
+        assert_eq!(w["compactness"], v["compactness"]);
+        assert_eq!(w["steps"], v["steps"]);
+    }
+    // Lloyd is the default algorithm.
+    let v = classify_json_os(&[
+        os("--data"),
+        data.as_os_str(),
+        os("-k"),
+        os("6"),
+        os("--mode"),
+        os("fast"),
+    ]);
+    assert_eq!(v["algorithm"], "lloyd");
+    assert!(v.get("batch_size").is_none());
+}
+
+#[test]
+fn bad_input_minibatch_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pixels, _) = clustered_images(100, 2);
+    let data = dir.path().join("x.npy");
+    std::fs::write(&data, npy::encode_u8(&[100, 16], &pixels)).unwrap();
+    let d = data.as_os_str();
+    let e = fails_naming(
+        &[
+            os("classify"),
+            os("--data"),
+            d,
+            os("--algorithm"),
+            os("minibatch"),
+        ],
+        "--algorithm minibatch needs --mode fast",
+    );
+    assert!(e.starts_with("imgcluster: error:"), "{e}");
+    fails_naming(
+        &[
+            os("classify"),
+            os("--data"),
+            d,
+            os("--mode"),
+            os("fast"),
+            os("--algorithm"),
+            os("minibatch"),
+            os("--batch-size"),
+            os("0"),
+        ],
+        "--batch-size",
+    );
+    fails_naming(
+        &[
+            os("classify"),
+            os("--data"),
+            d,
+            os("--mode"),
+            os("fast"),
+            os("--batch-size"),
+            os("64"),
+        ],
+        "--batch-size applies to --algorithm minibatch",
+    );
+    fails_naming(
+        &[
+            os("classify"),
+            os("--data"),
+            d,
+            os("--mode"),
+            os("fast"),
+            os("--algorithm"),
+            os("minibatch"),
+            os("--pipeline"),
+            os("hog"),
+        ],
+        "--algorithm minibatch works with the tutorial pipelines",
+    );
+}

@@ -11,7 +11,8 @@
 //!
 //! * [`rng`] — OpenCV-compatible multiply-with-carry random number generator.
 //! * [`kmeans`] — k-means: parameters, initialisation, Lloyd iterations, fitting.
-//! * [`kernels`] — distance kernels (the only place that owns `unsafe` and SIMD).
+//! * [`kernels`] — distance kernels (the only place that owns `unsafe` and SIMD, besides the
+//!   memory map of [`dataset::open_mapped`]).
 //! * [`imgproc`] — moments, affine warps, deskew.
 //! * [`dataset`] — loaders for image data sets (grid PNG, `.npy`, IDX, image folders, CSV).
 //! * [`features`] — preprocessing pipelines that turn images into feature vectors.

@@ -1,5 +1,8 @@
 //! Memory estimates: refuse a data set the machine cannot hold before reading it.
 //!
+//! A memory-mapped data set ([`MappedNpy`](super::MappedNpy)) is not read into memory, so
+//! [`check_mapped`] counts only what clustering allocates per sample.
+//!
 //! The estimate is read from the file's header alone (the shape of a `.npy` or IDX array, the
 //! size of a PNG), so a header that claims a huge array is refused without allocating it.
 //! It counts the file's bytes (read whole), the decoded values, and the 32-bit float copy that
@@ -93,6 +96,31 @@ pub fn check(path: &Path, format: Format) -> Result<(), DatasetError> {
     Ok(())
 }
 
+/// Refuses a memory-mapped data set of `n` samples (`values` in all) when what clustering
+/// it allocates exceeds the available memory. The samples stay in the file and are paged in
+/// and out by the operating system, so only the per-sample state counts: labels, bounds and
+/// norms of a fast-mode fit (the largest of the k-means engines), twice for the labels the
+/// caller keeps.
+///
+/// # Errors
+/// [`DatasetError::TooLarge`] with both figures.
+pub fn check_mapped(values: u64, n: usize) -> Result<(), DatasetError> {
+    let needed = mapped_bytes(n);
+    match available_bytes() {
+        Some(available) if needed > available => Err(DatasetError::TooLarge {
+            values,
+            needed,
+            available,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The bytes [`check_mapped`] counts for `n` samples.
+fn mapped_bytes(n: usize) -> u64 {
+    crate::kmeans::state_bytes(n).saturating_add((n as u64).saturating_mul(4))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +135,21 @@ mod tests {
         assert_eq!(idx::header_values(&plain[..16]), Some(24));
         assert_eq!(idx::header_values(b"\x00\x00\x08"), None);
         assert_eq!(idx::header_values(b"not idx at all"), None);
+    }
+
+    #[test]
+    fn a_mapped_data_set_counts_its_state_not_its_values() {
+        let n = 1_000_000;
+        let bytes = mapped_bytes(n);
+        assert!(bytes < 784 * n as u64, "{bytes}");
+        assert!(bytes >= 40 * n as u64, "{bytes}");
+        assert!(check_mapped(784 * n as u64, n).is_ok());
+        if available_bytes().is_some() {
+            assert!(matches!(
+                check_mapped(u64::MAX, usize::MAX / 2),
+                Err(DatasetError::TooLarge { .. })
+            ));
+        }
     }
 
     #[test]

@@ -9,6 +9,9 @@
 //!   `ImageFolder`), with class names.
 //! * [`csv`] — CSV files, one sample per row, with an optional header and label column.
 //!
+//! [`open_mapped`] maps a u8 or f32 `.npy` array instead of reading it ([`MappedNpy`]), for
+//! data larger than the memory.
+//!
 //! Helpers: [`pngio`] and [`imageio`] decode PNG and JPEG files to 8-bit gray, [`resize`]
 //! brings images to one size.
 
@@ -18,6 +21,7 @@ pub mod folder;
 pub mod grid;
 pub mod idx;
 pub mod imageio;
+mod mapped;
 pub mod memory;
 pub mod npy;
 mod open;
@@ -26,5 +30,6 @@ pub mod resize;
 mod samples;
 
 pub use error::DatasetError;
+pub use mapped::{open_mapped, MappedNpy, MappedValues};
 pub use open::{open, open_labels, sniff, Format, OpenOptions};
 pub use samples::{Dataset, Pixels, Split};

@@ -29,8 +29,9 @@ pub struct NpyArray {
     pub data: NpyData,
 }
 
-#[derive(Clone, Copy)]
-enum Dtype {
+/// The element type a `.npy` header declares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Dtype {
     U8,
     Int { size: usize, signed: bool },
     F32,
@@ -38,7 +39,8 @@ enum Dtype {
 }
 
 impl Dtype {
-    fn size(self) -> usize {
+    /// Bytes per value.
+    pub(super) fn size(self) -> usize {
         match self {
             Dtype::U8 => 1,
             Dtype::Int { size, .. } => size,
@@ -117,7 +119,7 @@ fn parse_shape(s: &str) -> Result<Vec<usize>, DatasetError> {
 }
 
 /// Parses the header of a `.npy` file: returns (dtype, shape, offset of the payload).
-fn parse_header(bytes: &[u8]) -> Result<(Dtype, Vec<usize>, usize), DatasetError> {
+pub(super) fn parse_header(bytes: &[u8]) -> Result<(Dtype, Vec<usize>, usize), DatasetError> {
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(bad("missing the \\x93NUMPY magic"));
     }

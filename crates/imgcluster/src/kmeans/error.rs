@@ -89,6 +89,22 @@ pub enum KMeansError {
         /// The number given.
         got: usize,
     },
+    /// A mini-batch setting is out of range.
+    #[error("invalid mini-batch {name}: {reason}")]
+    InvalidMiniBatch {
+        /// The setting.
+        name: &'static str,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// Mini-batch k-means was asked for in [`Mode::OpenCv`](super::Mode::OpenCv): it uses
+    /// fast mode's arithmetic and has no OpenCV counterpart.
+    #[error("mini-batch k-means exists only in fast mode")]
+    MiniBatchNeedsFastMode,
+    /// [`Init::Labels`](super::Init::Labels) was given to mini-batch k-means, which seeds
+    /// from a sample of the data.
+    #[error("initial labels do not apply to mini-batch k-means")]
+    InitNotForMiniBatch,
     /// Squared distances overflowed `f32` (the data values are too large), so no
     /// center or attempt could be chosen. OpenCV fails (or returns garbage) here too.
     #[error("squared distances overflow f32; scale the data down")]

@@ -42,6 +42,33 @@ const GROUP: usize = 8;
 /// Largest number of per-sample lower bounds (one per center, Elkan) kept.
 const MAX_BOUNDS: usize = 1 << 25;
 
+/// Centers per bound group for `n` samples and `k` centers, so that the per-sample lower
+/// bounds stay within [`MAX_BOUNDS`] values: one per center (Elkan) when that fits, else
+/// groups of [`GROUP`] centers, else fewer, larger groups as `n` grows, down to a single group
+/// (Hamerly's one lower bound) for data sets of more than [`MAX_BOUNDS`] samples. Only the
+/// share of distances skipped depends on it, never a label.
+fn group_size(n: usize, k: usize) -> usize {
+    if n.saturating_mul(k) <= MAX_BOUNDS {
+        return 1;
+    }
+    let budget = MAX_BOUNDS / n.max(1);
+    if budget >= k.div_ceil(GROUP) {
+        GROUP
+    } else {
+        k.div_ceil(budget.max(1))
+    }
+}
+
+/// An upper bound on the bytes a fast-mode fit keeps per data set of `n` samples, whatever `k`:
+/// labels and previous labels (`u32`), upper bound, squared norm and norm (`f64`) per sample,
+/// and the lower bounds ([`group_size`] keeps them within [`MAX_BOUNDS`] values, at least one
+/// per sample).
+pub(crate) fn state_bytes(n: usize) -> u64 {
+    let n = n as u64;
+    n.saturating_mul(4 + 4 + 8 + 8 + 8)
+        .saturating_add(n.max(MAX_BOUNDS as u64).saturating_mul(8))
+}
+
 /// Fast-mode fit: every attempt from its initial centers, the one with the smallest
 /// inertia wins (the first on ties).
 pub(crate) fn fit<T: Element>(
@@ -94,6 +121,19 @@ pub(crate) fn fit<T: Element>(
         }
     }
     best.ok_or(KMeansError::DistanceOverflow)
+}
+
+/// Initial centers of `attempt` for `samples`, chosen as a fast-mode fit chooses them (for
+/// mini-batch k-means, which seeds from a sample of the data).
+pub(super) fn seed_centers<T: Element>(
+    params: &CheckedKMeansParams,
+    samples: Samples<'_, T>,
+    attempt: usize,
+    rng: &mut CvRng,
+    parallel: bool,
+) -> Result<Vec<f32>, KMeansError> {
+    let engine = Engine::new(samples, params.k(), parallel);
+    initial_centers(params, samples, attempt, rng, &engine)
 }
 
 /// Initial centers of one attempt.
@@ -204,11 +244,7 @@ impl<'a, T: Element> Engine<'a, T> {
             xx.chunks_mut(CHUNK).enumerate().for_each(work);
         }
         let xnorm = xx.iter().map(|v| v.sqrt()).collect();
-        let gsize = if samples.n.saturating_mul(k) <= MAX_BOUNDS {
-            1
-        } else {
-            GROUP
-        };
+        let gsize = group_size(samples.n, k);
         Self {
             samples,
             k,
@@ -672,5 +708,32 @@ impl<'a, T: Element> Engine<'a, T> {
             centers[j * dims..(j + 1) * dims].copy_from_slice(&cand[..dims]);
             std::mem::swap(&mut closest, &mut best_d);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lower_bounds_stay_within_the_budget() {
+        for (n, k) in [
+            (1_000, 256),
+            (1_000_000, 256),
+            (1_000_000, 10),
+            (20_000_000, 256),
+            (100_000_000, 1000),
+            (5, 3),
+        ] {
+            let gs = group_size(n, k);
+            let groups = k.div_ceil(gs);
+            assert!(
+                n * groups <= MAX_BOUNDS.max(n),
+                "n {n} k {k}: {groups} groups"
+            );
+            assert!((n * groups * 8) as u64 <= state_bytes(n), "n {n} k {k}");
+        }
+        assert_eq!(group_size(1_000_000, 256), GROUP);
+        assert_eq!(group_size(100_000_000, 256), 256);
     }
 }

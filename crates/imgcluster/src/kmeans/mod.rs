@@ -6,6 +6,9 @@
 //! same Lloyd iterations in `f32` with OpenCV's distance kernel, same empty-cluster
 //! repair, same termination test and the same choice of the best attempt.
 //!
+//! [`fit_minibatch`] is scikit-learn's `MiniBatchKMeans` for data too large to sweep on
+//! every iteration ([`MiniBatchParams`]).
+//!
 //! The flow follows the library's usual verbs: [`KMeansParams`] (unchecked builder)
 //! → [`KMeansParams::check`] → [`CheckedKMeansParams`] → [`fit`] → [`KMeansFit`].
 //!
@@ -36,9 +39,15 @@ mod fit;
 mod init;
 mod lloyd;
 mod margin;
+mod minibatch;
 mod params;
 
 pub use error::KMeansError;
+pub(crate) use fast::state_bytes;
 pub use fit::{fit, fit_reference, fit_u8, fit_with, KMeansFit, Workspace};
 pub use init::{plus_plus_centers, random_box_centers};
+pub use minibatch::{
+    fit_minibatch, fit_minibatch_u8, CheckedMiniBatchParams, MiniBatchFit, MiniBatchParams,
+    MiniBatchStop,
+};
 pub use params::{CheckedKMeansParams, Init, KMeansParams, Mode, Reseed, TermCriteria};

@@ -78,3 +78,61 @@ fn readme_example() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(e.accuracy.format_percent(), "70.92");
     Ok(())
 }
+
+/// Clustered samples: `n` rows of `dims` bytes around `k` random centers.
+fn clustered_u8(n: usize, dims: usize, k: usize, seed: i32) -> Vec<u8> {
+    let mut rng = imgcluster::CvRng::from_set_rng_seed(seed);
+    let centers: Vec<u8> = (0..k * dims).map(|_| rng.next_u32() as u8).collect();
+    (0..n)
+        .flat_map(|i| {
+            let c = (i * 7) % k;
+            centers[c * dims..(c + 1) * dims].to_vec()
+        })
+        .map(|v| v.saturating_add((rng.next_u32() % 24) as u8))
+        .collect()
+}
+
+#[test]
+fn mapped_npy_clusters_exactly_as_in_memory() {
+    use imgcluster::dataset::{open, open_mapped, MappedValues, OpenOptions, Pixels};
+    use imgcluster::kmeans::{self, Init, KMeansParams, Mode, TermCriteria};
+    use imgcluster::{CvRng, Threads};
+
+    let dir = std::env::temp_dir().join(format!("imgcluster-it-mapped-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (n, dims, k) = (600, 24, 6);
+    let bytes = clustered_u8(n, dims, k, 3);
+    let floats: Vec<f32> = bytes.iter().map(|&b| f32::from(b) * 0.5 - 3.0).collect();
+    let (pu, pf) = (dir.join("u8.npy"), dir.join("f32.npy"));
+    std::fs::write(&pu, npy::encode_u8(&[n, 4, 6], &bytes)).unwrap();
+    std::fs::write(&pf, npy::encode_f32(&[n, dims], &floats)).unwrap();
+    for mode in [Mode::Fast, Mode::OpenCv] {
+        let params = KMeansParams::new(k)
+            .mode(mode)
+            .init(Init::PlusPlus)
+            .term(TermCriteria::new().max_iter(20))
+            .attempts(2)
+            .threads(Threads::Fixed(2))
+            .check()
+            .unwrap();
+        for path in [&pu, &pf] {
+            let ds = open(path, &OpenOptions::new()).unwrap();
+            let mapped = open_mapped(path).unwrap();
+            assert_eq!((mapped.len(), mapped.dims()), (ds.len(), ds.dims()));
+            let rng = || CvRng::from_set_rng_seed(11);
+            let (a, b) = match (ds.pixels(), mapped.values()) {
+                (Pixels::U8(v), MappedValues::U8(m)) => (
+                    kmeans::fit_u8(&params, v, dims, &mut rng()).unwrap(),
+                    kmeans::fit_u8(&params, m, dims, &mut rng()).unwrap(),
+                ),
+                (Pixels::F32(v), MappedValues::F32(m)) => (
+                    kmeans::fit(&params, v, dims, &mut rng()).unwrap(),
+                    kmeans::fit(&params, m, dims, &mut rng()).unwrap(),
+                ),
+                other => panic!("types differ: {other:?}"),
+            };
+            assert_eq!(a, b, "{mode:?} {}", path.display());
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -10,4 +10,5 @@ mod kernels;
 mod kmeans;
 mod loaders;
 mod metrics;
+mod minibatch;
 mod properties;
