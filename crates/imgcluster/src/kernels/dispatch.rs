@@ -332,24 +332,32 @@ impl SparseU8 {
             dims > 0 && u32::try_from(dims).is_ok(),
             "SparseU8: bad dims"
         );
+        let rows = bytes.len() / dims;
+        let bytes = &bytes[..rows * dims];
         let nnz = bytes.iter().filter(|&&b| b != 0).count();
-        let mut sp = Self {
-            dims,
-            ptr: Vec::with_capacity(bytes.len() / dims + 1),
-            idx: Vec::with_capacity(nnz),
-            val: Vec::with_capacity(nnz),
-        };
-        sp.ptr.push(0);
+        // Branch-free: every byte is written at the cursor, which only moves past
+        // nonzeros (one spare slot for the zeros after the last nonzero).
+        let mut idx = vec![0_u32; nnz + 1];
+        let mut val = vec![0.0_f32; nnz + 1];
+        let mut ptr = Vec::with_capacity(rows + 1);
+        ptr.push(0);
+        let mut w = 0;
         for row in bytes.chunks_exact(dims) {
             for (p, &b) in row.iter().enumerate() {
-                if b != 0 {
-                    sp.idx.push(p as u32);
-                    sp.val.push(f32::from(b));
-                }
+                idx[w] = p as u32;
+                val[w] = f32::from(b);
+                w += usize::from(b != 0);
             }
-            sp.ptr.push(sp.idx.len());
+            ptr.push(w);
         }
-        sp
+        idx.truncate(nnz);
+        val.truncate(nnz);
+        Self {
+            dims,
+            ptr,
+            idx,
+            val,
+        }
     }
 
     /// Number of rows.
@@ -405,6 +413,52 @@ impl SparseU8 {
             // SAFETY: as above, with AVX2 and FMA.
             Isa::Avx2Fma => unsafe { super::x86::sparse_dot_t16(idx, val, ct, out) },
             _ => scalar::sparse_dot_t16(idx, val, ct, out),
+        }
+    }
+}
+
+impl SparseU8 {
+    /// Dot products of row `i` with `cols` columns stored transposed (`ct[p * cols + l]`
+    /// is coordinate `p` of column `l`), in [`scalar::sparse_dot_cols`]'s order: the
+    /// same bits on every ISA. Each term is read once for all columns, which pays
+    /// when there are many (the centers of several k-means attempts together).
+    ///
+    /// # Panics
+    ///
+    /// Panics if `i` is out of range, `cols` is not a multiple of 16, `ct` holds fewer
+    /// than `dims * cols` values or `out` fewer than `cols`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use imgcluster::kernels::SparseU8;
+    ///
+    /// let sp = SparseU8::from_bytes(&[0, 3], 2);
+    /// let mut ct = [0.0_f32; 2 * 32];
+    /// ct[32 + 20] = 5.0; // coordinate 1 of column 20
+    /// let mut out = [0.0_f32; 32];
+    /// sp.dot_cols(0, &ct, 32, &mut out);
+    /// assert_eq!(out[20], 15.0);
+    /// ```
+    #[inline]
+    pub fn dot_cols(&self, i: usize, ct: &[f32], cols: usize, out: &mut [f32]) {
+        assert!(
+            cols.is_multiple_of(16) && ct.len() >= self.dims * cols && out.len() >= cols,
+            "SparseU8::dot_cols: bad shapes"
+        );
+        let (idx, val) = self.row(i);
+        match isa() {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: AVX-512F, AVX2 and FMA were detected; every index is below
+            // `dims` (checked in `from_bytes`), so every read is inside `ct`, and
+            // `cols` is a multiple of 16 with `out` long enough.
+            Isa::Avx2Fma if avx512() => unsafe {
+                super::x86::sparse_dot_cols_512(idx, val, ct, cols, out)
+            },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above, with AVX2 and FMA.
+            Isa::Avx2Fma => unsafe { super::x86::sparse_dot_cols(idx, val, ct, cols, out) },
+            _ => scalar::sparse_dot_cols(idx, val, ct, cols, out),
         }
     }
 }
@@ -598,6 +652,84 @@ mod tests {
             sp.dot_t16(0, &ct, &mut got);
             assert_eq!(got, want_row, "dispatch nnz {nnz}");
         }
+    }
+
+    /// Both SIMD many-column sparse kernels against the scalar one, on every tail
+    /// length and column count up to two full AVX-512 passes.
+    #[test]
+    fn every_many_column_sparse_path_matches_the_scalar_reference() {
+        if isa() != Isa::Avx2Fma {
+            return;
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let dims = 67;
+        for cols in [16, 32, 48, 64, 112, 128, 144, 256] {
+            let ct: Vec<f32> = (0..dims * cols)
+                .map(|_| (next() % 100_000) as f32 / 391.0 - 100.0)
+                .collect();
+            for nnz in [0, 1, 2, 3, 15, 16, 17, 63, 67] {
+                let idx: Vec<u32> = (0..nnz).map(|_| (next() % dims as u64) as u32).collect();
+                let val: Vec<f32> = (0..nnz).map(|_| (next() % 255 + 1) as f32).collect();
+                let mut want = vec![0.0_f32; cols];
+                scalar::sparse_dot_cols(&idx, &val, &ct, cols, &mut want);
+                let mut got = vec![0.0_f32; cols];
+                // SAFETY: AVX2 and FMA were detected; indices are in range.
+                unsafe { super::super::x86::sparse_dot_cols(&idx, &val, &ct, cols, &mut got) };
+                assert_eq!(got, want, "avx2 cols {cols} nnz {nnz}");
+                if avx512() {
+                    let mut got = vec![0.0_f32; cols];
+                    // SAFETY: AVX-512F was detected; indices are in range.
+                    unsafe {
+                        super::super::x86::sparse_dot_cols_512(&idx, &val, &ct, cols, &mut got)
+                    };
+                    assert_eq!(got, want, "avx512 cols {cols} nnz {nnz}");
+                }
+            }
+            // Through the dispatch, on real rows.
+            let bytes: Vec<u8> = (0..3 * dims)
+                .map(|_| {
+                    if next() % 3 == 0 {
+                        (next() % 256) as u8
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            let sp = SparseU8::from_bytes(&bytes, dims);
+            for i in 0..3 {
+                let (si, sv) = sp.row(i);
+                let mut want = vec![0.0_f32; cols];
+                scalar::sparse_dot_cols(si, sv, &ct, cols, &mut want);
+                let mut got = vec![0.0_f32; cols];
+                sp.dot_cols(i, &ct, cols, &mut got);
+                assert_eq!(got, want, "dispatch cols {cols} row {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn sparse_rows_hold_exactly_the_nonzeros() {
+        // Rows of 3: nonzeros first, last, none, all; then a partial row (ignored).
+        let bytes = [5, 0, 0, 0, 0, 7, 0, 0, 0, 1, 2, 3, 9];
+        let sp = SparseU8::from_bytes(&bytes, 3);
+        assert_eq!(sp.rows(), 4);
+        let want: [(&[u32], &[f32]); 4] = [
+            (&[0], &[5.0]),
+            (&[2], &[7.0]),
+            (&[], &[]),
+            (&[0, 1, 2], &[1.0, 2.0, 3.0]),
+        ];
+        for (i, (wi, wv)) in want.into_iter().enumerate() {
+            assert_eq!(sp.row(i), (wi, wv), "row {i}");
+        }
+        assert_eq!(SparseU8::from_bytes(&[], 4).rows(), 0);
+        assert_eq!(SparseU8::from_bytes(&[0; 8], 4).row(1), (&[][..], &[][..]));
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! * [`dot16`], [`dot16_panel`] — the fast-mode dot product in one fixed order, single
 //!   pairs or blocked (GEMM-like), with the same bits either way;
 //! * [`SparseU8::dot_t16`] — a sparse byte sample against 16 transposed columns in one fixed
-//!   order (OpenCV mode's shortlist on byte images, which are mostly zeros);
+//!   order (OpenCV mode's shortlist on byte images, which are mostly zeros), and
+//!   [`SparseU8::dot_cols`] against any multiple of 16 columns (several attempts at once);
 //! * [`Element`] — the sample types (`f32`, `u8`) the kernels read directly.
 //!
 //! [`scalar`] holds the reference implementations, always compiled. The SIMD versions

@@ -297,6 +297,38 @@ pub fn sparse_dot_t16(idx: &[u32], val: &[f32], ct: &[f32], out: &mut [f32; 16])
     }
 }
 
+/// Accumulators per column of [`sparse_dot_cols`].
+pub const SPARSE_COLS_ACCS: usize = 2;
+
+/// Dot products of one sparse sample (`val[t]` at coordinate `idx[t]`) with `cols`
+/// columns stored transposed: `ct[p * cols + l]` is coordinate `p` of column `l`.
+/// Made for many columns at once (the centers of several k-means attempts), so that
+/// every term is read once for all of them.
+///
+/// Order: term `t` is added with a fused multiply-add to accumulator `t % 2`, lane by
+/// lane; `out[l]` is the sum of the two accumulators. Each product therefore passes
+/// through at most `⌈nnz / 2⌉ + 1` roundings.
+///
+/// # Panics
+///
+/// Panics if `idx` and `val` differ in length, `out` holds fewer than `cols` values
+/// or an index is out of range of `ct`.
+pub fn sparse_dot_cols(idx: &[u32], val: &[f32], ct: &[f32], cols: usize, out: &mut [f32]) {
+    assert_eq!(idx.len(), val.len());
+    let out = &mut out[..cols];
+    let mut acc = vec![[0.0_f32; SPARSE_COLS_ACCS]; cols];
+    for (t, (&p, &v)) in idx.iter().zip(val).enumerate() {
+        let col = &ct[p as usize * cols..(p as usize + 1) * cols];
+        for (a, &c) in acc.iter_mut().zip(col) {
+            let a = &mut a[t % SPARSE_COLS_ACCS];
+            *a = v.mul_add(c, *a);
+        }
+    }
+    for (o, a) in out.iter_mut().zip(&acc) {
+        *o = a[0] + a[1];
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

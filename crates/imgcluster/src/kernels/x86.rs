@@ -516,6 +516,136 @@ pub unsafe fn sparse_dot_t16_512(idx: &[u32], val: &[f32], ct: &[f32], out: &mut
     _mm512_storeu_ps(out.as_mut_ptr(), s);
 }
 
+/// `scalar::sparse_dot_cols` on the `16 · B` columns starting at `ct` (row stride
+/// `stride`), written to `out`, with two 512-bit accumulators per 16 columns (same
+/// bits). Every index must be below the number of rows of `ct`, `idx.len() ==
+/// val.len()`, and `out` must hold `16 · B` values.
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn sparse_cols_block_512<const B: usize>(
+    idx: &[u32],
+    val: &[f32],
+    ct: *const f32,
+    stride: usize,
+    out: *mut f32,
+) {
+    let n = idx.len();
+    let (pi, pv) = (idx.as_ptr(), val.as_ptr());
+    let mut a0 = [_mm512_setzero_ps(); B];
+    let mut a1 = [_mm512_setzero_ps(); B];
+    let mut t = 0;
+    while t + 2 <= n {
+        let v = _mm512_set1_ps(*pv.add(t));
+        let col = ct.add(*pi.add(t) as usize * stride);
+        for (b, a) in a0.iter_mut().enumerate() {
+            *a = _mm512_fmadd_ps(v, _mm512_loadu_ps(col.add(16 * b)), *a);
+        }
+        let v = _mm512_set1_ps(*pv.add(t + 1));
+        let col = ct.add(*pi.add(t + 1) as usize * stride);
+        for (b, a) in a1.iter_mut().enumerate() {
+            *a = _mm512_fmadd_ps(v, _mm512_loadu_ps(col.add(16 * b)), *a);
+        }
+        t += 2;
+    }
+    if t < n {
+        let v = _mm512_set1_ps(*pv.add(t));
+        let col = ct.add(*pi.add(t) as usize * stride);
+        for (b, a) in a0.iter_mut().enumerate() {
+            *a = _mm512_fmadd_ps(v, _mm512_loadu_ps(col.add(16 * b)), *a);
+        }
+    }
+    for b in 0..B {
+        _mm512_storeu_ps(out.add(16 * b), _mm512_add_ps(a0[b], a1[b]));
+    }
+}
+
+/// `scalar::sparse_dot_cols` with AVX-512F, up to 128 columns per pass over the
+/// terms (same bits). `cols` must be a multiple of 16, every index below
+/// `ct.len() / cols`, `idx.len() == val.len()` and `out.len() >= cols`.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub unsafe fn sparse_dot_cols_512(
+    idx: &[u32],
+    val: &[f32],
+    ct: &[f32],
+    cols: usize,
+    out: &mut [f32],
+) {
+    let mut c = 0;
+    while c < cols {
+        let (pc, po) = (ct.as_ptr().add(c), out.as_mut_ptr().add(c));
+        let blocks = ((cols - c) / 16).min(8);
+        match blocks {
+            1 => sparse_cols_block_512::<1>(idx, val, pc, cols, po),
+            2 => sparse_cols_block_512::<2>(idx, val, pc, cols, po),
+            3 => sparse_cols_block_512::<3>(idx, val, pc, cols, po),
+            4 => sparse_cols_block_512::<4>(idx, val, pc, cols, po),
+            5 => sparse_cols_block_512::<5>(idx, val, pc, cols, po),
+            6 => sparse_cols_block_512::<6>(idx, val, pc, cols, po),
+            7 => sparse_cols_block_512::<7>(idx, val, pc, cols, po),
+            _ => sparse_cols_block_512::<8>(idx, val, pc, cols, po),
+        }
+        c += 16 * blocks;
+    }
+}
+
+/// [`sparse_cols_block_512`] with 256-bit registers: `8 · B` columns.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sparse_cols_block<const B: usize>(
+    idx: &[u32],
+    val: &[f32],
+    ct: *const f32,
+    stride: usize,
+    out: *mut f32,
+) {
+    let n = idx.len();
+    let (pi, pv) = (idx.as_ptr(), val.as_ptr());
+    let mut a0 = [_mm256_setzero_ps(); B];
+    let mut a1 = [_mm256_setzero_ps(); B];
+    let mut t = 0;
+    while t + 2 <= n {
+        let v = _mm256_set1_ps(*pv.add(t));
+        let col = ct.add(*pi.add(t) as usize * stride);
+        for (b, a) in a0.iter_mut().enumerate() {
+            *a = _mm256_fmadd_ps(v, _mm256_loadu_ps(col.add(8 * b)), *a);
+        }
+        let v = _mm256_set1_ps(*pv.add(t + 1));
+        let col = ct.add(*pi.add(t + 1) as usize * stride);
+        for (b, a) in a1.iter_mut().enumerate() {
+            *a = _mm256_fmadd_ps(v, _mm256_loadu_ps(col.add(8 * b)), *a);
+        }
+        t += 2;
+    }
+    if t < n {
+        let v = _mm256_set1_ps(*pv.add(t));
+        let col = ct.add(*pi.add(t) as usize * stride);
+        for (b, a) in a0.iter_mut().enumerate() {
+            *a = _mm256_fmadd_ps(v, _mm256_loadu_ps(col.add(8 * b)), *a);
+        }
+    }
+    for b in 0..B {
+        _mm256_storeu_ps(out.add(8 * b), _mm256_add_ps(a0[b], a1[b]));
+    }
+}
+
+/// `scalar::sparse_dot_cols` with AVX2, up to 48 columns per pass over the terms
+/// (same bits). Requirements as [`sparse_dot_cols_512`].
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn sparse_dot_cols(idx: &[u32], val: &[f32], ct: &[f32], cols: usize, out: &mut [f32]) {
+    let mut c = 0;
+    while c < cols {
+        let (pc, po) = (ct.as_ptr().add(c), out.as_mut_ptr().add(c));
+        let blocks = ((cols - c) / 8).min(6);
+        match blocks {
+            1 => sparse_cols_block::<1>(idx, val, pc, cols, po),
+            2 => sparse_cols_block::<2>(idx, val, pc, cols, po),
+            3 => sparse_cols_block::<3>(idx, val, pc, cols, po),
+            4 => sparse_cols_block::<4>(idx, val, pc, cols, po),
+            5 => sparse_cols_block::<5>(idx, val, pc, cols, po),
+            _ => sparse_cols_block::<6>(idx, val, pc, cols, po),
+        }
+        c += 8 * blocks;
+    }
+}
+
 /// `scalar::sparse_dot_t16` with AVX2: each 16-lane accumulator in two registers
 /// (same bits). Every index must be below `ct.len() / 16`, and `idx.len() == val.len()`.
 #[target_feature(enable = "avx2,fma")]

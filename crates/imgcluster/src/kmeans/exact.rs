@@ -5,8 +5,8 @@
 //! * **Attempts in parallel.** The draws an attempt's seeding takes do not depend on
 //!   the data (random box: `k · dims` words; k-means++: `1 + (k − 1) · 3 · 2` words),
 //!   so each attempt's starting generator state is computed up front, the attempts
-//!   run concurrently, and the best is chosen as OpenCV does (first attempt with the
-//!   strictly smallest compactness).
+//!   run concurrently, in lock step (one assignment at a time), and the best is
+//!   chosen as OpenCV does (first attempt with the strictly smallest compactness).
 //! * **Hamerly bounds with rigorous margins.** Each sample keeps an upper bound on the
 //!   true distance to its center and a lower bound on the true distance to every
 //!   other center, moved by the centers' drifts each iteration. A sample is skipped
@@ -16,13 +16,20 @@
 //!   fast distances `‖x‖² + ‖c‖² − 2·x·c` from a blocked kernel; with the
 //!   [`DotMargin`] error bound these exclude every center that cannot be OpenCV's
 //!   argmin, and the exact [`l2sq_opencv`](crate::kernels::l2sq_opencv) runs only on
-//!   the (usually single) survivor; ties go to the lowest index, as in OpenCV.
+//!   the shortlist when it holds more than one center; ties go to the lowest index,
+//!   as in OpenCV. One error bound (the largest over the centers) serves all of a
+//!   sample's distances, so the shortlist is a few fixed-width (vectorised) passes
+//!   and one comparison per center against a precomputed cutoff.
 //! * **Sparse byte images, dense assignment.** Byte data with at most 40% nonzero
 //!   values and `k ≤ 16` gets its fast distances from a sparse dot product against
 //!   the transposed centers ([`SparseU8`](crate::kernels::SparseU8), with its own
 //!   [`DotMargin::sparse`] bound). An attempt whose bounded assignment skips fewer
 //!   than half of the samples drops its bounds for the rest of the attempt: every
 //!   sample then gets the shortlist directly, without the per-center bookkeeping.
+//!   The dense attempts of a step are assigned together: one
+//!   [`SparseU8::dot_cols`](crate::kernels::SparseU8::dot_cols) per sample against
+//!   all their centers reads each sample once for all of them
+//!   ([`DotMargin::sparse_cols`] bound).
 //! * **Exact center sums.** For byte samples with `n · 255 < 2^24` every partial
 //!   `f32` sum OpenCV forms is an integer below `2^24`, hence exact: integer sums give
 //!   the same bits in any order, so they are updated incrementally from the samples
@@ -111,6 +118,8 @@ struct Ctx<'a, T> {
     seeding: Reseed,
     cm: OpencvMargin,
     dm: DotMargin,
+    /// The error bound of [`SparseU8::dot_cols`] (attempts assigned together).
+    dm_cols: DotMargin,
     sparse: Option<SparseU8>,
     int_sums: bool,
     parallel: bool,
@@ -185,6 +194,7 @@ pub(crate) fn run<T: Element>(
             Some(_) => DotMargin::sparse(dims),
             None => DotMargin::new(stride),
         },
+        dm_cols: DotMargin::sparse_cols(dims),
         sparse,
         int_sums: T::IS_U8 && (n as u64) * 255 < (1 << 24),
         parallel,
@@ -203,26 +213,80 @@ pub(crate) fn run<T: Element>(
     workspaces.truncate(attempts);
     workspaces.resize_with(attempts, AttemptWs::default);
 
-    let outs: Vec<Result<AttemptOut, KMeansError>> = if parallel && attempts > 1 {
-        workspaces
-            .par_iter_mut()
-            .zip(starts.into_par_iter())
-            .enumerate()
-            .map(|(a, (ws, start))| run_attempt(&ctx, a, start, ws))
-            .collect()
-    } else {
-        workspaces
-            .iter_mut()
-            .zip(starts)
-            .enumerate()
-            .map(|(a, (ws, start))| run_attempt(&ctx, a, start, ws))
-            .collect()
-    };
+    let mut states: Vec<AttemptState> = starts
+        .into_iter()
+        .map(|rng| AttemptState {
+            rng,
+            iter: 0,
+            bounds_valid: false,
+            dense: false,
+            out: None,
+        })
+        .collect();
+    for ws in workspaces.iter_mut() {
+        ws.prepare(n, k, dims, ctx.stride, ctx.groups);
+        if let Some(labels) = ctx.initial_labels {
+            ws.labels.copy_from_slice(labels);
+        }
+    }
+    // The attempts advance in lock step, one assignment at a time: the dense ones on
+    // sparse data share one pass over the samples (`assign_together`), the others
+    // are assigned one by one.
+    loop {
+        let step = |(a, (ws, st)): (usize, (&mut AttemptWs, &mut AttemptState))| {
+            st.out.is_none() && advance(&ctx, a, st, ws)
+        };
+        let pending: Vec<bool> = if parallel {
+            workspaces
+                .par_iter_mut()
+                .zip(states.par_iter_mut())
+                .enumerate()
+                .map(step)
+                .collect()
+        } else {
+            workspaces
+                .iter_mut()
+                .zip(states.iter_mut())
+                .enumerate()
+                .map(step)
+                .collect()
+        };
+        let mut together = Vec::new();
+        let mut alone = Vec::new();
+        for ((ws, st), &p) in workspaces.iter_mut().zip(states.iter_mut()).zip(&pending) {
+            if !p {
+                continue;
+            }
+            if ctx.sparse.is_some() && st.dense {
+                together.push(ws);
+            } else {
+                alone.push((ws, st));
+            }
+        }
+        if together.is_empty() && alone.is_empty() {
+            break;
+        }
+        if parallel {
+            rayon::join(
+                || {
+                    alone
+                        .par_iter_mut()
+                        .for_each(|(ws, st)| assign_alone(&ctx, st, ws))
+                },
+                || assign_together(&ctx, &mut together),
+            );
+        } else {
+            for (ws, st) in &mut alone {
+                assign_alone(&ctx, st, ws);
+            }
+            assign_together(&ctx, &mut together);
+        }
+    }
 
     let mut best: Option<(usize, AttemptOut)> = None;
     let mut best_compactness = f64::MAX;
-    for (a, out) in outs.into_iter().enumerate() {
-        let out = out?;
+    for (a, st) in states.into_iter().enumerate() {
+        let out = st.out.ok_or(KMeansError::DistanceOverflow)??;
         if out.compactness < best_compactness {
             best_compactness = out.compactness;
             best = Some((a, out));
@@ -268,7 +332,7 @@ impl AttemptWs {
         sized(&mut self.temp, dims);
         sized(&mut self.cpack, k * stride);
         sized(&mut self.ct, dims * 16);
-        sized(&mut self.cc, k);
+        sized(&mut self.cc, k.div_ceil(LANES) * LANES);
         sized(&mut self.cnorm, k);
         sized(&mut self.drift, k);
         sized(&mut self.gdrift, groups);
@@ -277,87 +341,111 @@ impl AttemptWs {
     }
 }
 
-/// One attempt of OpenCV's loop (the same steps as the reference in `fit.rs`).
-fn run_attempt<T: Element>(
+/// Where one attempt stands between two assignments.
+struct AttemptState {
+    rng: CvRng,
+    iter: usize,
+    bounds_valid: bool,
+    /// Once the bounds prune too little, the attempt stops keeping them (dense
+    /// assignment; the labels are the same either way).
+    dense: bool,
+    /// The result, once the attempt has finished or failed.
+    out: Option<Result<AttemptOut, KMeansError>>,
+}
+
+/// Runs attempt `attempt` of OpenCV's loop (the same steps as the reference in
+/// `fit.rs`) up to its next assignment; returns whether it needs one, else its
+/// result is in `st.out`.
+fn advance<T: Element>(
     ctx: &Ctx<'_, T>,
     attempt: usize,
-    mut rng: CvRng,
+    st: &mut AttemptState,
     ws: &mut AttemptWs,
-) -> Result<AttemptOut, KMeansError> {
-    let samples = ctx.samples;
-    let (n, dims, k) = (samples.n, samples.dims, ctx.k);
-    ws.prepare(n, k, dims, ctx.stride, ctx.groups);
-    if let Some(labels) = ctx.initial_labels {
-        ws.labels.copy_from_slice(labels);
+) -> bool {
+    match advance_inner(ctx, attempt, st, ws) {
+        Ok(pending) => pending,
+        Err(e) => {
+            st.out = Some(Err(e));
+            false
+        }
     }
-    let mut iter = 0;
-    let mut bounds_valid = false;
-    // Once the bounds prune too little, the attempt stops keeping them (dense
-    // assignment; the labels are the same either way).
-    let mut dense = false;
-    let compactness = loop {
-        let mut max_center_shift = if iter == 0 { f64::MAX } else { 0.0 };
-        std::mem::swap(&mut ws.centers, &mut ws.old_centers);
+}
 
-        if iter == 0 && (attempt > 0 || ctx.initial_labels.is_none()) {
-            match ctx.seeding {
-                Reseed::PlusPlus => init::plus_plus(
-                    samples,
-                    k,
-                    &mut ws.centers,
-                    &mut rng,
-                    &mut ws.pp,
-                    ctx.parallel,
-                )?,
-                Reseed::RandomBox => {
-                    for center in ws.centers.chunks_exact_mut(dims) {
-                        init::random_center(&ctx.bbox, center, &mut rng);
-                    }
+fn advance_inner<T: Element>(
+    ctx: &Ctx<'_, T>,
+    attempt: usize,
+    st: &mut AttemptState,
+    ws: &mut AttemptWs,
+) -> Result<bool, KMeansError> {
+    let samples = ctx.samples;
+    let (dims, k) = (samples.dims, ctx.k);
+    let mut max_center_shift = if st.iter == 0 { f64::MAX } else { 0.0 };
+    std::mem::swap(&mut ws.centers, &mut ws.old_centers);
+
+    if st.iter == 0 && (attempt > 0 || ctx.initial_labels.is_none()) {
+        match ctx.seeding {
+            Reseed::PlusPlus => init::plus_plus(
+                samples,
+                k,
+                &mut ws.centers,
+                &mut st.rng,
+                &mut ws.pp,
+                ctx.parallel,
+            )?,
+            Reseed::RandomBox => {
+                for center in ws.centers.chunks_exact_mut(dims) {
+                    init::random_center(&ctx.bbox, center, &mut st.rng);
                 }
             }
+        }
+    } else {
+        ws.repaired.clear();
+        if ctx.int_sums {
+            update_int(ctx, ws)?;
         } else {
-            ws.repaired.clear();
-            if ctx.int_sums {
-                update_int(ctx, ws)?;
-            } else {
-                lloyd::update_centers(
-                    samples,
-                    &mut ws.labels,
-                    &mut ws.centers,
-                    &mut ws.counters,
-                    &mut ws.temp,
-                    &mut ws.repaired,
-                )?;
+            lloyd::update_centers(
+                samples,
+                &mut ws.labels,
+                &mut ws.centers,
+                &mut ws.counters,
+                &mut ws.temp,
+                &mut ws.repaired,
+            )?;
+        }
+        if st.iter > 0 {
+            max_center_shift = lloyd::max_center_shift(&ws.centers, &ws.old_centers, dims);
+        }
+        if st.bounds_valid {
+            for (j, d) in ws.drift.iter_mut().enumerate() {
+                let r = j * dims..(j + 1) * dims;
+                *d = true_dist_upper(&ws.centers[r.clone()], &ws.old_centers[r]);
             }
-            if iter > 0 {
-                max_center_shift = lloyd::max_center_shift(&ws.centers, &ws.old_centers, dims);
-            }
-            if bounds_valid {
-                for (j, d) in ws.drift.iter_mut().enumerate() {
-                    let r = j * dims..(j + 1) * dims;
-                    *d = true_dist_upper(&ws.centers[r.clone()], &ws.old_centers[r]);
-                }
-                for &i in &ws.repaired {
-                    ws.upper[i] = f64::INFINITY;
-                }
+            for &i in &ws.repaired {
+                ws.upper[i] = f64::INFINITY;
             }
         }
+    }
 
-        iter += 1;
-        if iter == ctx.max_iter || max_center_shift <= ctx.epsilon_sq {
-            final_distances(ctx, ws);
-            break lloyd::opencv_sum(&ws.dists);
-        }
-        let skipped = assign(ctx, ws, bounds_valid, dense);
-        if bounds_valid && skipped * DENSE_BELOW.1 < n * DENSE_BELOW.0 {
-            dense = true;
-        }
-        bounds_valid = !dense;
-    };
-    Ok(AttemptOut {
-        compactness,
-        iterations: iter,
-    })
+    st.iter += 1;
+    if st.iter == ctx.max_iter || max_center_shift <= ctx.epsilon_sq {
+        final_distances(ctx, ws);
+        st.out = Some(Ok(AttemptOut {
+            compactness: lloyd::opencv_sum(&ws.dists),
+            iterations: st.iter,
+        }));
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// The assignment of one attempt on its own (bounded while the bounds pay).
+fn assign_alone<T: Element>(ctx: &Ctx<'_, T>, st: &mut AttemptState, ws: &mut AttemptWs) {
+    let n = ctx.samples.n;
+    let skipped = assign(ctx, ws, st.bounds_valid, st.dense);
+    if st.bounds_valid && skipped * DENSE_BELOW.1 < n * DENSE_BELOW.0 {
+        st.dense = true;
+    }
+    st.bounds_valid = !st.dense;
 }
 
 /// OpenCV's center update on exact integer sums (see the module documentation),
@@ -481,8 +569,11 @@ struct CenterInfo<'a> {
     centers: &'a [f32],
     cpack: &'a [f32],
     ct: &'a [f32],
+    /// `‖c‖²`, padded with `+∞` to whole [`LANES`] blocks, and the largest `‖c‖²`
+    /// and `‖c‖`.
     cc: &'a [f64],
-    cnorm: &'a [f64],
+    cc_max: f64,
+    cn_max: f64,
     drift: &'a [f64],
     gdrift: &'a [f64],
     gsep: &'a [f64],
@@ -493,45 +584,15 @@ struct CenterInfo<'a> {
 /// samples the bounds skipped.
 fn assign<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bool, dense: bool) -> usize {
     let bounded = bounded && !dense;
-    let dims = ctx.samples.dims;
-    let (k, stride, groups, gsize) = (ctx.k, ctx.stride, ctx.groups, ctx.group_size);
-    for j in 0..k {
-        let c = &ws.centers[j * dims..(j + 1) * dims];
-        ws.cpack[j * stride..j * stride + dims].copy_from_slice(c);
-        ws.cc[j] = c.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
-        ws.cnorm[j] = ws.cc[j].sqrt();
-    }
-    if ctx.sparse.is_some() {
-        for j in 0..k {
-            for (p, &v) in ws.centers[j * dims..(j + 1) * dims].iter().enumerate() {
-                ws.ct[p * 16 + j] = v;
-            }
-        }
-    }
-    if bounded {
-        for g in 0..groups {
-            ws.gdrift[g] = ws.drift[g * gsize..((g + 1) * gsize).min(k)]
-                .iter()
-                .fold(0.0, |m: f64, &d| m.max(d));
-        }
-        ws.gsep.fill(f64::INFINITY);
-        for a in 0..k {
-            let ca = &ws.centers[a * dims..(a + 1) * dims];
-            for j in 0..k {
-                if j != a {
-                    let d = true_dist_lower(ca, &ws.centers[j * dims..(j + 1) * dims]);
-                    let g = &mut ws.gsep[a * groups + j / gsize];
-                    *g = g.min(d);
-                }
-            }
-        }
-    }
+    let groups = ctx.groups;
+    let (cc_max, cn_max) = prepare_centers(ctx, ws, bounded);
     let info = CenterInfo {
         centers: &ws.centers,
         cpack: &ws.cpack,
         ct: &ws.ct,
         cc: &ws.cc,
-        cnorm: &ws.cnorm,
+        cc_max,
+        cn_max,
         drift: &ws.drift,
         gdrift: &ws.gdrift,
         gsep: &ws.gsep,
@@ -558,26 +619,168 @@ fn assign<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bool, dense
     }
 }
 
+/// The center data of an assignment in `ws` (packed and transposed copies, norms,
+/// and with `bounded` the drifts and separations); returns the largest `‖c‖²` and
+/// `‖c‖`. `ws.cc` is padded with `+∞` to whole [`LANES`] blocks.
+fn prepare_centers<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bool) -> (f64, f64) {
+    let dims = ctx.samples.dims;
+    let (k, stride, groups, gsize) = (ctx.k, ctx.stride, ctx.groups, ctx.group_size);
+    ws.cc.fill(f64::INFINITY);
+    let (mut cc_max, mut cn_max) = (0.0_f64, 0.0_f64);
+    for j in 0..k {
+        let c = &ws.centers[j * dims..(j + 1) * dims];
+        ws.cpack[j * stride..j * stride + dims].copy_from_slice(c);
+        ws.cc[j] = c.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+        ws.cnorm[j] = ws.cc[j].sqrt();
+        cc_max = cc_max.max(ws.cc[j]);
+        cn_max = cn_max.max(ws.cnorm[j]);
+    }
+    if ctx.sparse.is_some() {
+        for j in 0..k {
+            for (p, &v) in ws.centers[j * dims..(j + 1) * dims].iter().enumerate() {
+                ws.ct[p * 16 + j] = v;
+            }
+        }
+    }
+    if bounded {
+        for g in 0..groups {
+            ws.gdrift[g] = ws.drift[g * gsize..((g + 1) * gsize).min(k)]
+                .iter()
+                .fold(0.0, |m: f64, &d| m.max(d));
+        }
+        ws.gsep.fill(f64::INFINITY);
+        for a in 0..k {
+            let ca = &ws.centers[a * dims..(a + 1) * dims];
+            for j in 0..k {
+                if j != a {
+                    let d = true_dist_lower(ca, &ws.centers[j * dims..(j + 1) * dims]);
+                    let g = &mut ws.gsep[a * groups + j / gsize];
+                    *g = g.min(d);
+                }
+            }
+        }
+    }
+    (cc_max, cn_max)
+}
+
+/// The assignment of several dense attempts on sparse samples in one pass: each
+/// sample's dot products with all their centers come from one
+/// [`SparseU8::dot_cols`] (the sample's terms are read once for all attempts), then
+/// each attempt takes its shortlist as in [`assign_chunk`].
+fn assign_together<T: Element>(ctx: &Ctx<'_, T>, wss: &mut [&mut AttemptWs]) {
+    let Some(sp) = &ctx.sparse else {
+        return;
+    };
+    if wss.is_empty() {
+        return;
+    }
+    let (n, dims, k) = (ctx.samples.n, ctx.samples.dims, ctx.k);
+    let m = wss.len();
+    let cols = (m * k).div_ceil(16) * 16;
+    let mut ct = vec![0.0_f32; dims * cols];
+    let mut maxima = Vec::with_capacity(m);
+    for (s, ws) in wss.iter_mut().enumerate() {
+        maxima.push(prepare_centers(ctx, ws, false));
+        for (j, c) in ws.centers.chunks_exact(dims).enumerate() {
+            for (p, &v) in c.iter().enumerate() {
+                ct[p * cols + s * k + j] = v;
+            }
+        }
+    }
+    let infos: Vec<CenterInfo<'_>> = wss
+        .iter()
+        .zip(&maxima)
+        .map(|(ws, &(cc_max, cn_max))| CenterInfo {
+            centers: &ws.centers,
+            cpack: &ws.cpack,
+            ct: &ws.ct,
+            cc: &ws.cc,
+            cc_max,
+            cn_max,
+            drift: &ws.drift,
+            gdrift: &ws.gdrift,
+            gsep: &ws.gsep,
+        })
+        .collect();
+    // Labels sample by sample, attempt by attempt.
+    let mut labels = vec![0_u32; n * m];
+    let work = |(c, out): (usize, &mut [u32])| {
+        let mut sc = Scratch::new(k);
+        let mut dots = vec![0.0_f32; cols];
+        for (off, out) in out.chunks_exact_mut(m).enumerate() {
+            let i = c * CHUNK + off;
+            sp.dot_cols(i, &ct, cols, &mut dots);
+            for ((info, o), d) in infos.iter().zip(out.iter_mut()).zip(dots.chunks(k)) {
+                sc.dots[..k].copy_from_slice(d);
+                *o = pick(ctx, info, &ctx.dm_cols, i, &mut sc) as u32;
+                for &j in &sc.short {
+                    sc.known[j] = false;
+                }
+            }
+        }
+    };
+    if ctx.parallel {
+        labels.par_chunks_mut(CHUNK * m).enumerate().for_each(work);
+    } else {
+        labels.chunks_mut(CHUNK * m).enumerate().for_each(work);
+    }
+    drop(infos);
+    for (s, ws) in wss.iter_mut().enumerate() {
+        for (l, row) in ws.labels.iter_mut().zip(labels.chunks_exact(m)) {
+            *l = row[s];
+        }
+    }
+}
+
+/// OpenCV's label for sample `i` from its fast dot products in `sc.dots`, with the
+/// error bound `dm` of the kernel that computed them: the shortlist, measured with
+/// the exact kernel when it holds more than one center.
+fn pick<T: Element>(
+    ctx: &Ctx<'_, T>,
+    info: &CenterInfo<'_>,
+    dm: &DotMargin,
+    i: usize,
+    sc: &mut Scratch,
+) -> usize {
+    let xx = ctx.xx[i];
+    sc.e = dm.err(ctx.xnorm[i], info.cn_max, xx, info.cc_max);
+    let tmin = sc.fast_distances(xx, info.cc);
+    sc.shortlist(&ctx.cm, tmin, ctx.k);
+    resolve(info.centers, ctx.samples.dims, ctx.samples.row(i), sc)
+}
+
+/// Lanes of the shortlist arithmetic: a fixed block, so that the compiler unrolls and
+/// vectorises it. Center arrays are padded to whole blocks (squared norm `+∞`, so a
+/// padding lane is never the minimum and never on the shortlist).
+const LANES: usize = 16;
+
 /// Scratch of one chunk's assignment.
 struct Scratch {
-    /// Fast squared distance `d̃²` per center, and its error bound `E`.
+    /// Fast squared distance `d̃²` per center (padded to whole [`LANES`] blocks).
     t: Vec<f64>,
-    e: Vec<f64>,
+    /// `d̃² − E`, a lower bound on each true squared distance (padded like `t`).
+    lo: Vec<f64>,
+    /// The error bound `E` of the fast distances of the current sample: the largest
+    /// over the centers (it grows with `‖c‖`), so one value serves them all.
+    e: f64,
+    /// Fast dot products of the current sample, padded with zeros.
+    dots: Vec<f32>,
     /// Exact OpenCV distances, where `known`.
     exact: Vec<f64>,
     known: Vec<bool>,
-    set: Vec<usize>,
     short: Vec<usize>,
 }
 
 impl Scratch {
     fn new(k: usize) -> Self {
+        let padded = k.div_ceil(LANES) * LANES;
         Self {
-            t: vec![0.0; k],
-            e: vec![0.0; k],
+            t: vec![0.0; padded],
+            lo: vec![0.0; padded],
+            e: 0.0,
+            dots: vec![0.0; padded],
             exact: vec![0.0; k],
             known: vec![false; k],
-            set: Vec::with_capacity(k),
             short: Vec::with_capacity(k),
         }
     }
@@ -588,7 +791,7 @@ impl Scratch {
         if self.known[j] {
             cm.true_upper(self.exact[j])
         } else {
-            (self.t[j] + self.e[j]).max(0.0).sqrt() * (1.0 + 1e-9)
+            (self.t[j] + self.e).max(0.0).sqrt() * (1.0 + 1e-9)
         }
     }
 
@@ -598,36 +801,85 @@ impl Scratch {
         if self.known[j] {
             cm.true_lower(self.exact[j])
         } else {
-            (self.t[j] - self.e[j]).max(0.0).sqrt() * (1.0 - 1e-9)
+            self.lo[j].max(0.0).sqrt() * (1.0 - 1e-9)
+        }
+    }
+
+    /// The fast distances `t_j = (‖x‖² + ‖c_j‖²) − 2·dot_j` of `self.dots` and
+    /// `lo_j = t_j − E`, lane block by lane block; returns the smallest `t_j`.
+    #[inline]
+    fn fast_distances(&mut self, xx: f64, cc: &[f64]) -> f64 {
+        let e = self.e;
+        let mut m = [f64::INFINITY; LANES];
+        for (((d, c), t), lo) in self
+            .dots
+            .chunks_exact(LANES)
+            .zip(cc.chunks_exact(LANES))
+            .zip(self.t.chunks_exact_mut(LANES))
+            .zip(self.lo.chunks_exact_mut(LANES))
+        {
+            for l in 0..LANES {
+                t[l] = (xx + c[l]) - 2.0 * f64::from(d[l]);
+                lo[l] = t[l] - e;
+                m[l] = if t[l] < m[l] { t[l] } else { m[l] };
+            }
+        }
+        let mut w = LANES / 2;
+        while w > 0 {
+            for l in 0..w {
+                m[l] = if m[l + w] < m[l] { m[l + w] } else { m[l] };
+            }
+            w /= 2;
+        }
+        m[0]
+    }
+
+    /// The shortlist, ascending: every center that can still be OpenCV's argmin given
+    /// the fast distances and their error bound, i.e. whose lower bound does not
+    /// exceed the smallest upper bound `h` (`cv_upper` is monotone, so it commutes
+    /// with the minimum). A cutoff on `lo` rejects most centers with one comparison
+    /// per lane; the few others take the full test. `tmin` is the smallest `t_j`.
+    #[inline]
+    fn shortlist(&mut self, cm: &OpencvMargin, tmin: f64, k: usize) {
+        let h = cm.cv_upper(tmin + self.e);
+        let cut = cm.lower_cutoff(h);
+        self.short.clear();
+        for (b, lo) in self.lo.chunks_exact(LANES).enumerate() {
+            let mut mask = 0_u32;
+            for (l, &v) in lo.iter().enumerate() {
+                mask |= u32::from(v <= cut) << l;
+            }
+            let single = mask.trailing_zeros() as usize;
+            if self.lo.len() == LANES && mask.is_power_of_two() && single < k {
+                // One block (k ≤ 16) with one lane under the cutoff: that lane holds
+                // the smallest `t`, whose lower bound never exceeds `h`; it is the
+                // shortlist without the full test.
+                self.short.push(single);
+                return;
+            }
+            while mask != 0 {
+                let j = b * LANES + mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                if j < k && cm.cv_lower(self.lo[j].max(0.0)) <= h {
+                    self.short.push(j);
+                }
+            }
+        }
+        if self.short.is_empty() {
+            // Only reachable through NaN; measuring every center is always right.
+            self.short.extend(0..k);
         }
     }
 }
 
-/// OpenCV's argmin over the centers in `sc.set` (every other center is already
-/// proven farther): the fast distances with their error bounds leave a shortlist of
-/// centers that can still be the minimum; a shortlist of one is the answer, a longer
-/// one is measured with the exact kernel (smallest distance, lowest index on ties).
-fn resolve<T: Element>(
-    cm: &OpencvMargin,
-    centers: &[f32],
-    dims: usize,
-    x: &[T],
-    sc: &mut Scratch,
-) -> usize {
-    let center = |j: usize| &centers[j * dims..(j + 1) * dims];
-    let mut h = f64::INFINITY;
-    for &j in &sc.set {
-        h = h.min(cm.cv_upper(sc.t[j] + sc.e[j]));
-    }
-    sc.short.clear();
-    for &j in &sc.set {
-        if cm.cv_lower((sc.t[j] - sc.e[j]).max(0.0)) <= h {
-            sc.short.push(j);
-        }
-    }
+/// OpenCV's argmin over the shortlist `sc.short` (every other center is already
+/// proven farther): one center is the answer, more are measured with the exact kernel
+/// (smallest distance, lowest index on ties).
+fn resolve<T: Element>(centers: &[f32], dims: usize, x: &[T], sc: &mut Scratch) -> usize {
     if sc.short.len() == 1 {
         return sc.short[0];
     }
+    let center = |j: usize| &centers[j * dims..(j + 1) * dims];
     let mut pairs = sc.short.chunks_exact(2);
     for p in &mut pairs {
         let (d0, d1) = T::l2sq_opencv_x2(x, center(p[0]), x, center(p[1]));
@@ -661,8 +913,7 @@ fn assign_chunk<T: Element>(
     dense: bool,
 ) -> usize {
     let samples = ctx.samples;
-    let (dims, k, stride, groups, gsize) =
-        (samples.dims, ctx.k, ctx.stride, ctx.groups, ctx.group_size);
+    let (k, stride, groups, gsize) = (ctx.k, ctx.stride, ctx.groups, ctx.group_size);
     let cm = &ctx.cm;
     let mut sc = Scratch::new(k);
     let mut todo = Vec::new();
@@ -692,35 +943,9 @@ fn assign_chunk<T: Element>(
         return skipped;
     }
 
-    let mut finish = |off: usize, dots: &[f32], sc: &mut Scratch| {
-        let i = start + off;
-        let (xx, xn) = (ctx.xx[i], ctx.xnorm[i]);
-        let (t, e) = (&mut sc.t[..k], &mut sc.e[..k]);
-        let (cc, cnorm) = (&info.cc[..k], &info.cnorm[..k]);
-        let mut hi = f64::INFINITY;
-        for j in 0..k {
-            t[j] = (xx + cc[j]) - 2.0 * f64::from(dots[j]);
-            e[j] = ctx.dm.err(xn, cnorm[j], xx, cc[j]);
-            hi = hi.min(t[j] + e[j]);
-        }
-        // The shortlist of `resolve`, counted without building it (`cv_upper` is
-        // monotone, so it commutes with the minimum); usually one center survives.
-        let h = cm.cv_upper(hi);
-        let (mut survivors, mut first) = (0, 0);
-        for j in (0..k).rev() {
-            if cm.cv_lower((t[j] - e[j]).max(0.0)) <= h {
-                survivors += 1;
-                first = j;
-            }
-        }
-        let best = if survivors == 1 {
-            sc.short.clear();
-            first
-        } else {
-            sc.set.clear();
-            sc.set.extend(0..k);
-            resolve(cm, info.centers, dims, samples.row(i), sc)
-        };
+    // `sc.dots` holds the sample's fast dot products.
+    let mut finish = |off: usize, sc: &mut Scratch| {
+        let best = pick(ctx, info, &ctx.dm, start + off, sc);
         labels[off] = best as u32;
         if !dense {
             let lb = &mut lower[off * groups..(off + 1) * groups];
@@ -738,10 +963,16 @@ fn assign_chunk<T: Element>(
         }
     };
     if let Some(sp) = &ctx.sparse {
-        let mut dots = [0.0_f32; 16];
-        for &off in &todo {
-            sp.dot_t16(start + off, info.ct, &mut dots);
-            finish(off, &dots[..k], &mut sc);
+        // All dot products of the chunk first, then the shortlists: each loop runs
+        // independent iterations back to back, which overlap in the pipeline.
+        let mut all = vec![[0.0_f32; 16]; todo.len()];
+        for (&off, dots) in todo.iter().zip(all.iter_mut()) {
+            sp.dot_t16(start + off, info.ct, dots);
+        }
+        for (&off, dots) in todo.iter().zip(&all) {
+            // `k ≤ 16` here (`sparse_form`), so the padded dots are one block of 16.
+            sc.dots.copy_from_slice(dots);
+            finish(off, &mut sc);
         }
         return skipped;
     }
@@ -753,7 +984,8 @@ fn assign_chunk<T: Element>(
         }
         dot16_panel(&panel, batch.len(), info.cpack, k, stride, &mut dots);
         for (b, &off) in batch.iter().enumerate() {
-            finish(off, &dots[b * k..(b + 1) * k], &mut sc);
+            sc.dots[..k].copy_from_slice(&dots[b * k..(b + 1) * k]);
+            finish(off, &mut sc);
         }
     }
     skipped
