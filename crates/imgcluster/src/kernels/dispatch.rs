@@ -295,6 +295,10 @@ fn accumulate<const SUB: bool>(sums: &mut [u32], x: &[u8]) {
     assert!(sums.len() >= x.len(), "add_u8/sub_u8: sums shorter than x");
     match isa() {
         #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX-512F, AVX2 and FMA were detected; `sums` holds at least
+        // `x.len()` values.
+        Isa::Avx2Fma if avx512() => unsafe { super::x86::accumulate_u8_512::<SUB>(sums, x) },
+        #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX2 and FMA were detected; `sums` holds at least `x.len()` values.
         Isa::Avx2Fma => unsafe { super::x86::accumulate_u8::<SUB>(sums, x) },
         _ => {
@@ -460,6 +464,78 @@ impl SparseU8 {
             Isa::Avx2Fma => unsafe { super::x86::sparse_dot_cols(idx, val, ct, cols, out) },
             _ => scalar::sparse_dot_cols(idx, val, ct, cols, out),
         }
+    }
+}
+
+/// [`scalar::fast_sq_distances`]: fast squared distances `(xx + cc[l]) − 2·dots[l]`
+/// in `f64`, their lower bounds `− e`, and the smallest distance; the same bits on
+/// every ISA.
+///
+/// # Panics
+///
+/// Panics if the slices differ in length or the length is not a multiple of 16.
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kernels::fast_sq_distances;
+///
+/// let mut dots = [0.0_f32; 16];
+/// dots[1] = 2.0;
+/// let cc = [5.0_f64; 16];
+/// let (mut t, mut lo) = ([0.0; 16], [0.0; 16]);
+/// let min = fast_sq_distances(1.0, 0.5, &dots, &cc, &mut t, &mut lo);
+/// assert_eq!((min, t[0], lo[1]), (2.0, 6.0, 1.5));
+/// ```
+#[inline]
+pub fn fast_sq_distances(
+    xx: f64,
+    e: f64,
+    dots: &[f32],
+    cc: &[f64],
+    t: &mut [f64],
+    lo: &mut [f64],
+) -> f64 {
+    let n = dots.len();
+    assert!(
+        n.is_multiple_of(scalar::FAST_LANES) && cc.len() == n && t.len() == n && lo.len() == n,
+        "fast_sq_distances: bad lengths"
+    );
+    match isa() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX-512F, AVX2 and FMA were detected.
+        Isa::Avx2Fma if avx512() => unsafe {
+            super::x86::fast_sq_distances_512(xx, e, dots, cc, t, lo)
+        },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX2 and FMA were detected.
+        Isa::Avx2Fma => unsafe { super::x86::fast_sq_distances(xx, e, dots, cc, t, lo) },
+        _ => scalar::fast_sq_distances(xx, e, dots, cc, t, lo),
+    }
+}
+
+/// [`scalar::le_mask16`]: bit `l` set when `v[l] <= cut`.
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kernels::le_mask16;
+///
+/// let mut v = [9.0_f64; 16];
+/// v[3] = 1.0;
+/// v[15] = f64::NAN;
+/// assert_eq!(le_mask16(&v, 1.0), 1 << 3);
+/// ```
+#[inline]
+pub fn le_mask16(v: &[f64; 16], cut: f64) -> u32 {
+    match isa() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX-512F, AVX2 and FMA were detected.
+        Isa::Avx2Fma if avx512() => unsafe { super::x86::le_mask16_512(v, cut) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX2 and FMA were detected.
+        Isa::Avx2Fma => unsafe { super::x86::le_mask16(v, cut) },
+        _ => scalar::le_mask16(v, cut),
     }
 }
 
@@ -713,6 +789,77 @@ mod tests {
         }
     }
 
+    /// The vectorised shortlist arithmetic against the scalar one, with infinite,
+    /// NaN and tied lanes, on one to four blocks.
+    #[test]
+    fn every_fast_distance_path_matches_the_scalar_reference() {
+        if isa() != Isa::Avx2Fma {
+            return;
+        }
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for blocks in 1..=4 {
+            let n = blocks * 16;
+            for round in 0..20 {
+                let dots: Vec<f32> = (0..n).map(|_| (next() * 4e6) as f32).collect();
+                let mut cc: Vec<f64> = (0..n).map(|_| next() * 1e7).collect();
+                cc[round % n] = f64::INFINITY;
+                if round % 3 == 0 {
+                    cc[(round * 7) % n] = f64::NAN;
+                }
+                if round % 4 == 0 {
+                    cc[(round * 5) % n] = cc[(round * 11) % n];
+                }
+                let (xx, e) = (next() * 1e7, next() * 100.0);
+                let (mut t0, mut lo0) = (vec![0.0; n], vec![0.0; n]);
+                let want = scalar::fast_sq_distances(xx, e, &dots, &cc, &mut t0, &mut lo0);
+                let (mut t1, mut lo1) = (vec![0.0; n], vec![0.0; n]);
+                // SAFETY: AVX2 and FMA were detected.
+                let got = unsafe {
+                    super::super::x86::fast_sq_distances(xx, e, &dots, &cc, &mut t1, &mut lo1)
+                };
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(got.to_bits(), want.to_bits(), "avx2 min {n}");
+                assert_eq!((bits(&t1), bits(&lo1)), (bits(&t0), bits(&lo0)), "avx2 {n}");
+                let block: &[f64; 16] = lo0[..16].try_into().unwrap();
+                let cut = lo0[round % 16];
+                let mask = scalar::le_mask16(block, cut);
+                // SAFETY: AVX2 and FMA were detected.
+                assert_eq!(unsafe { super::super::x86::le_mask16(block, cut) }, mask);
+                if avx512() {
+                    let (mut t2, mut lo2) = (vec![0.0; n], vec![0.0; n]);
+                    // SAFETY: AVX-512F was detected.
+                    let got = unsafe {
+                        super::super::x86::fast_sq_distances_512(
+                            xx, e, &dots, &cc, &mut t2, &mut lo2,
+                        )
+                    };
+                    assert_eq!(got.to_bits(), want.to_bits(), "avx512 min {n}");
+                    assert_eq!(
+                        (bits(&t2), bits(&lo2)),
+                        (bits(&t0), bits(&lo0)),
+                        "avx512 {n}"
+                    );
+                    // SAFETY: AVX-512F was detected.
+                    assert_eq!(
+                        unsafe { super::super::x86::le_mask16_512(block, cut) },
+                        mask
+                    );
+                }
+                assert_eq!(
+                    fast_sq_distances(xx, e, &dots, &cc, &mut t1, &mut lo1).to_bits(),
+                    want.to_bits()
+                );
+                assert_eq!(le_mask16(block, cut), mask);
+            }
+        }
+    }
+
     #[test]
     fn sparse_rows_hold_exactly_the_nonzeros() {
         // Rows of 3: nonzeros first, last, none, all; then a partial row (ignored).
@@ -730,6 +877,40 @@ mod tests {
         }
         assert_eq!(SparseU8::from_bytes(&[], 4).rows(), 0);
         assert_eq!(SparseU8::from_bytes(&[0; 8], 4).row(1), (&[][..], &[][..]));
+    }
+
+    /// Both SIMD byte accumulations against plain wrapping integer sums.
+    #[test]
+    fn every_byte_sum_path_matches_plain_integer_sums() {
+        if isa() != Isa::Avx2Fma {
+            return;
+        }
+        for n in [0_usize, 1, 7, 8, 9, 15, 16, 17, 31, 63, 400] {
+            let x: Vec<u8> = (0..n).map(|i| (i * 91 % 256) as u8).collect();
+            let orig: Vec<u32> = (0..n as u32 + 3)
+                .map(|i| i.wrapping_mul(0x9e37_79b9))
+                .collect();
+            let mut want = orig.clone();
+            for (s, &v) in want.iter_mut().zip(&x) {
+                *s = s.wrapping_add(u32::from(v));
+            }
+            let mut got = orig.clone();
+            // SAFETY: AVX2 and FMA were detected; `got` is longer than `x`.
+            unsafe { super::super::x86::accumulate_u8::<false>(&mut got, &x) };
+            assert_eq!(got, want, "avx2 add {n}");
+            // SAFETY: as above.
+            unsafe { super::super::x86::accumulate_u8::<true>(&mut got, &x) };
+            assert_eq!(got, orig, "avx2 sub {n}");
+            if avx512() {
+                let mut got = orig.clone();
+                // SAFETY: AVX-512F was detected; `got` is longer than `x`.
+                unsafe { super::super::x86::accumulate_u8_512::<false>(&mut got, &x) };
+                assert_eq!(got, want, "avx512 add {n}");
+                // SAFETY: as above.
+                unsafe { super::super::x86::accumulate_u8_512::<true>(&mut got, &x) };
+                assert_eq!(got, orig, "avx512 sub {n}");
+            }
+        }
     }
 
     #[test]

@@ -329,6 +329,65 @@ pub fn sparse_dot_cols(idx: &[u32], val: &[f32], ct: &[f32], cols: usize, out: &
     }
 }
 
+/// Lanes per block of [`fast_sq_distances`] and [`le_mask16`].
+pub const FAST_LANES: usize = 16;
+
+/// Fast squared distances from dot products, in `f64`, lane by lane:
+/// `t[l] = (xx + cc[l]) − 2·dots[l]` and `lo[l] = t[l] − e`; returns the smallest
+/// `t[l]` (`+∞` if there are none; NaN lanes are skipped). Every operation is one
+/// IEEE `f64` operation, so any vectorisation gives the same bits.
+///
+/// # Panics
+///
+/// Panics if the slices differ in length or the length is not a multiple of
+/// [`FAST_LANES`].
+#[inline(always)]
+pub fn fast_sq_distances(
+    xx: f64,
+    e: f64,
+    dots: &[f32],
+    cc: &[f64],
+    t: &mut [f64],
+    lo: &mut [f64],
+) -> f64 {
+    let n = dots.len();
+    assert!(
+        n.is_multiple_of(FAST_LANES) && cc.len() == n && t.len() == n && lo.len() == n,
+        "fast_sq_distances: bad lengths"
+    );
+    let mut m = [f64::INFINITY; FAST_LANES];
+    for (((d, c), t), lo) in dots
+        .chunks_exact(FAST_LANES)
+        .zip(cc.chunks_exact(FAST_LANES))
+        .zip(t.chunks_exact_mut(FAST_LANES))
+        .zip(lo.chunks_exact_mut(FAST_LANES))
+    {
+        for l in 0..FAST_LANES {
+            t[l] = (xx + c[l]) - 2.0 * f64::from(d[l]);
+            lo[l] = t[l] - e;
+            m[l] = if t[l] < m[l] { t[l] } else { m[l] };
+        }
+    }
+    let mut w = FAST_LANES / 2;
+    while w > 0 {
+        for l in 0..w {
+            m[l] = if m[l + w] < m[l] { m[l + w] } else { m[l] };
+        }
+        w /= 2;
+    }
+    m[0]
+}
+
+/// Bit `l` set when `v[l] <= cut` (never for NaN).
+#[inline(always)]
+pub fn le_mask16(v: &[f64; FAST_LANES], cut: f64) -> u32 {
+    let mut mask = 0_u32;
+    for (l, &x) in v.iter().enumerate() {
+        mask |= u32::from(x <= cut) << l;
+    }
+    mask
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

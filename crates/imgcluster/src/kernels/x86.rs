@@ -646,6 +646,45 @@ pub unsafe fn sparse_dot_cols(idx: &[u32], val: &[f32], ct: &[f32], cols: usize,
     }
 }
 
+/// `scalar::fast_sq_distances` compiled for AVX-512F (the same `f64` operations,
+/// so the same bits). Requirements as the scalar function.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub unsafe fn fast_sq_distances_512(
+    xx: f64,
+    e: f64,
+    dots: &[f32],
+    cc: &[f64],
+    t: &mut [f64],
+    lo: &mut [f64],
+) -> f64 {
+    super::scalar::fast_sq_distances(xx, e, dots, cc, t, lo)
+}
+
+/// `scalar::fast_sq_distances` compiled for AVX2 (same bits).
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn fast_sq_distances(
+    xx: f64,
+    e: f64,
+    dots: &[f32],
+    cc: &[f64],
+    t: &mut [f64],
+    lo: &mut [f64],
+) -> f64 {
+    super::scalar::fast_sq_distances(xx, e, dots, cc, t, lo)
+}
+
+/// `scalar::le_mask16` compiled for AVX-512F (same result).
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub unsafe fn le_mask16_512(v: &[f64; 16], cut: f64) -> u32 {
+    super::scalar::le_mask16(v, cut)
+}
+
+/// `scalar::le_mask16` compiled for AVX2 (same result).
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn le_mask16(v: &[f64; 16], cut: f64) -> u32 {
+    super::scalar::le_mask16(v, cut)
+}
+
 /// `scalar::sparse_dot_t16` with AVX2: each 16-lane accumulator in two registers
 /// (same bits). Every index must be below `ct.len() / 16`, and `idx.len() == val.len()`.
 #[target_feature(enable = "avx2,fma")]
@@ -674,6 +713,27 @@ pub unsafe fn sparse_dot_t16(idx: &[u32], val: &[f32], ct: &[f32], out: &mut [f3
         );
         _mm256_storeu_ps(out.as_mut_ptr().add(8 * h), s);
     }
+}
+
+/// `accumulate_u8` with 512-bit registers (same results).
+/// `sums` must hold at least `x.len()` values.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub unsafe fn accumulate_u8_512<const SUB: bool>(sums: &mut [u32], x: &[u8]) {
+    let n = x.len();
+    let (ps, px) = (sums.as_mut_ptr(), x.as_ptr());
+    let mut j = 0;
+    while j + 16 <= n {
+        let v = _mm512_cvtepu8_epi32(_mm_loadu_si128(px.add(j) as *const __m128i));
+        let s = _mm512_loadu_si512(ps.add(j) as *const __m512i);
+        let r = if SUB {
+            _mm512_sub_epi32(s, v)
+        } else {
+            _mm512_add_epi32(s, v)
+        };
+        _mm512_storeu_si512(ps.add(j) as *mut __m512i, r);
+        j += 16;
+    }
+    accumulate_u8::<SUB>(&mut sums[j..], &x[j..]);
 }
 
 /// `sums[i] += x[i]` (or `-=` when `SUB`), bytes widened to `u32`, wrapping.

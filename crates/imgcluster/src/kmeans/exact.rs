@@ -42,7 +42,9 @@ use super::lloyd::{self, Samples, CHUNK};
 use super::margin::{true_dist_lower, true_dist_upper, DotMargin, OpencvMargin};
 use super::params::{CheckedKMeansParams, Init, Reseed};
 use super::KMeansError;
-use crate::kernels::{add_u8, dot16_panel, sub_u8, Element, SparseU8};
+use crate::kernels::{
+    add_u8, dot16_panel, fast_sq_distances, le_mask16, sub_u8, Element, SparseU8,
+};
 use crate::CvRng;
 
 /// Largest number of per-sample lower bounds kept per attempt.
@@ -162,13 +164,20 @@ pub(crate) fn run<T: Element>(
         Init::Labels { labels, reseed } => (Some(labels.as_slice()), *reseed),
         Init::Samples | Init::Centers(_) => return Err(KMeansError::InitNeedsFastMode),
     };
-    let mut bbox = Vec::new();
-    if seeding == Reseed::RandomBox {
-        init::bounding_box(samples, &mut bbox);
-    }
     let stride = dims.div_ceil(16) * 16;
-    let (xx, xnorm) = sample_norms(samples, parallel);
-    let sparse = sparse_form(samples, k);
+    // The sparse form (one sequential pass) is built while the rest is measured.
+    let rest = || {
+        let mut bbox = Vec::new();
+        if seeding == Reseed::RandomBox {
+            init::bounding_box(samples, &mut bbox);
+        }
+        (bbox, sample_norms(samples, parallel))
+    };
+    let ((bbox, (xx, xnorm)), sparse) = if parallel {
+        rayon::join(rest, || sparse_form(samples, k))
+    } else {
+        (rest(), sparse_form(samples, k))
+    };
     // One lower bound per center (Elkan) while that stays small, else per group of
     // consecutive centers.
     let group_size = if n.saturating_mul(k) <= MAX_BOUNDS {
@@ -298,7 +307,27 @@ pub(crate) fn run<T: Element>(
 /// `‖x‖²` in `f64` (exact for bytes) and `‖x‖` for every sample.
 fn sample_norms<T: Element>(samples: Samples<'_, T>, parallel: bool) -> (Vec<f64>, Vec<f64>) {
     let mut xx = vec![0.0_f64; samples.n];
+    let dims = samples.dims;
     lloyd::for_each_chunk(&mut xx, parallel, |start, chunk| {
+        if let Some(bytes) = T::as_bytes(samples.data) {
+            // Integer sums (vectorised): every partial sum is an integer below 2^53,
+            // so the `f64` sum is the same value. `u32` holds 66051 squares of 255.
+            for (o, v) in chunk.iter_mut().enumerate() {
+                let row = &bytes[(start + o) * dims..(start + o + 1) * dims];
+                *v = if dims <= 66_051 {
+                    f64::from(
+                        row.iter()
+                            .map(|&b| u32::from(b) * u32::from(b))
+                            .sum::<u32>(),
+                    )
+                } else {
+                    row.iter()
+                        .map(|&b| u64::from(b) * u64::from(b))
+                        .sum::<u64>() as f64
+                };
+            }
+            return;
+        }
         for (o, v) in chunk.iter_mut().enumerate() {
             *v = samples
                 .row(start + o)
@@ -706,13 +735,17 @@ fn assign_together<T: Element>(ctx: &Ctx<'_, T>, wss: &mut [&mut AttemptWs]) {
     let mut labels = vec![0_u32; n * m];
     let work = |(c, out): (usize, &mut [u32])| {
         let mut sc = Scratch::new(k);
-        let mut dots = vec![0.0_f32; cols];
+        // Attempt `s` reads its dots in place from `s · k` on, whole lane blocks:
+        // the lanes past its `k` centers hold other attempts' values, or the zero
+        // tail, and meet `‖c‖² = +∞`.
+        let padded = sc.t.len();
+        let mut dots = vec![0.0_f32; cols + padded];
         for (off, out) in out.chunks_exact_mut(m).enumerate() {
             let i = c * CHUNK + off;
             sp.dot_cols(i, &ct, cols, &mut dots);
-            for ((info, o), d) in infos.iter().zip(out.iter_mut()).zip(dots.chunks(k)) {
-                sc.dots[..k].copy_from_slice(d);
-                *o = pick(ctx, info, &ctx.dm_cols, i, &mut sc) as u32;
+            for (s, (info, o)) in infos.iter().zip(out.iter_mut()).enumerate() {
+                let d = &dots[s * k..s * k + padded];
+                *o = pick(ctx, info, &ctx.dm_cols, i, d, &mut sc) as u32;
                 for &j in &sc.short {
                     sc.known[j] = false;
                 }
@@ -732,19 +765,21 @@ fn assign_together<T: Element>(ctx: &Ctx<'_, T>, wss: &mut [&mut AttemptWs]) {
     }
 }
 
-/// OpenCV's label for sample `i` from its fast dot products in `sc.dots`, with the
-/// error bound `dm` of the kernel that computed them: the shortlist, measured with
-/// the exact kernel when it holds more than one center.
+/// OpenCV's label for sample `i` from its fast dot products `dots` (finite values,
+/// padded to whole [`LANES`] blocks), with the error bound `dm` of the kernel that
+/// computed them: the shortlist, measured with the exact kernel when it holds more
+/// than one center.
 fn pick<T: Element>(
     ctx: &Ctx<'_, T>,
     info: &CenterInfo<'_>,
     dm: &DotMargin,
     i: usize,
+    dots: &[f32],
     sc: &mut Scratch,
 ) -> usize {
     let xx = ctx.xx[i];
     sc.e = dm.err(ctx.xnorm[i], info.cn_max, xx, info.cc_max);
-    let tmin = sc.fast_distances(xx, info.cc);
+    let tmin = sc.fast_distances(xx, dots, info.cc);
     sc.shortlist(&ctx.cm, tmin, ctx.k);
     resolve(info.centers, ctx.samples.dims, ctx.samples.row(i), sc)
 }
@@ -752,7 +787,7 @@ fn pick<T: Element>(
 /// Lanes of the shortlist arithmetic: a fixed block, so that the compiler unrolls and
 /// vectorises it. Center arrays are padded to whole blocks (squared norm `+∞`, so a
 /// padding lane is never the minimum and never on the shortlist).
-const LANES: usize = 16;
+const LANES: usize = crate::kernels::scalar::FAST_LANES;
 
 /// Scratch of one chunk's assignment.
 struct Scratch {
@@ -763,8 +798,6 @@ struct Scratch {
     /// The error bound `E` of the fast distances of the current sample: the largest
     /// over the centers (it grows with `‖c‖`), so one value serves them all.
     e: f64,
-    /// Fast dot products of the current sample, padded with zeros.
-    dots: Vec<f32>,
     /// Exact OpenCV distances, where `known`.
     exact: Vec<f64>,
     known: Vec<bool>,
@@ -778,7 +811,6 @@ impl Scratch {
             t: vec![0.0; padded],
             lo: vec![0.0; padded],
             e: 0.0,
-            dots: vec![0.0; padded],
             exact: vec![0.0; k],
             known: vec![false; k],
             short: Vec::with_capacity(k),
@@ -805,33 +837,11 @@ impl Scratch {
         }
     }
 
-    /// The fast distances `t_j = (‖x‖² + ‖c_j‖²) − 2·dot_j` of `self.dots` and
-    /// `lo_j = t_j − E`, lane block by lane block; returns the smallest `t_j`.
+    /// The fast distances `t_j = (‖x‖² + ‖c_j‖²) − 2·dot_j` of `dots` and
+    /// `lo_j = t_j − E`; returns the smallest `t_j`.
     #[inline]
-    fn fast_distances(&mut self, xx: f64, cc: &[f64]) -> f64 {
-        let e = self.e;
-        let mut m = [f64::INFINITY; LANES];
-        for (((d, c), t), lo) in self
-            .dots
-            .chunks_exact(LANES)
-            .zip(cc.chunks_exact(LANES))
-            .zip(self.t.chunks_exact_mut(LANES))
-            .zip(self.lo.chunks_exact_mut(LANES))
-        {
-            for l in 0..LANES {
-                t[l] = (xx + c[l]) - 2.0 * f64::from(d[l]);
-                lo[l] = t[l] - e;
-                m[l] = if t[l] < m[l] { t[l] } else { m[l] };
-            }
-        }
-        let mut w = LANES / 2;
-        while w > 0 {
-            for l in 0..w {
-                m[l] = if m[l + w] < m[l] { m[l + w] } else { m[l] };
-            }
-            w /= 2;
-        }
-        m[0]
+    fn fast_distances(&mut self, xx: f64, dots: &[f32], cc: &[f64]) -> f64 {
+        fast_sq_distances(xx, self.e, dots, cc, &mut self.t, &mut self.lo)
     }
 
     /// The shortlist, ascending: every center that can still be OpenCV's argmin given
@@ -845,10 +855,7 @@ impl Scratch {
         let cut = cm.lower_cutoff(h);
         self.short.clear();
         for (b, lo) in self.lo.chunks_exact(LANES).enumerate() {
-            let mut mask = 0_u32;
-            for (l, &v) in lo.iter().enumerate() {
-                mask |= u32::from(v <= cut) << l;
-            }
+            let mut mask = le_mask16(lo.try_into().expect("blocks of 16"), cut);
             let single = mask.trailing_zeros() as usize;
             if self.lo.len() == LANES && mask.is_power_of_two() && single < k {
                 // One block (k ≤ 16) with one lane under the cutoff: that lane holds
@@ -943,9 +950,9 @@ fn assign_chunk<T: Element>(
         return skipped;
     }
 
-    // `sc.dots` holds the sample's fast dot products.
-    let mut finish = |off: usize, sc: &mut Scratch| {
-        let best = pick(ctx, info, &ctx.dm, start + off, sc);
+    // `dots`: the sample's fast dot products, padded to whole lane blocks.
+    let mut finish = |off: usize, dots: &[f32], sc: &mut Scratch| {
+        let best = pick(ctx, info, &ctx.dm, start + off, dots, sc);
         labels[off] = best as u32;
         if !dense {
             let lb = &mut lower[off * groups..(off + 1) * groups];
@@ -971,21 +978,21 @@ fn assign_chunk<T: Element>(
         }
         for (&off, dots) in todo.iter().zip(&all) {
             // `k ≤ 16` here (`sparse_form`), so the padded dots are one block of 16.
-            sc.dots.copy_from_slice(dots);
-            finish(off, &mut sc);
+            finish(off, dots, &mut sc);
         }
         return skipped;
     }
     let mut panel = vec![0.0_f32; BATCH.min(todo.len()) * stride];
     let mut dots = vec![0.0_f32; BATCH.min(todo.len()) * k];
+    let mut padded = vec![0.0_f32; sc.t.len()];
     for batch in todo.chunks(BATCH) {
         for (b, &off) in batch.iter().enumerate() {
             T::widen(samples.row(start + off), &mut panel[b * stride..]);
         }
         dot16_panel(&panel, batch.len(), info.cpack, k, stride, &mut dots);
         for (b, &off) in batch.iter().enumerate() {
-            sc.dots[..k].copy_from_slice(&dots[b * k..(b + 1) * k]);
-            finish(off, &mut sc);
+            padded[..k].copy_from_slice(&dots[b * k..(b + 1) * k]);
+            finish(off, &padded, &mut sc);
         }
     }
     skipped
