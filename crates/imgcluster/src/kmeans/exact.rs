@@ -26,9 +26,10 @@
 //!   [`DotMargin::sparse`] bound). An attempt whose bounded assignment skips fewer
 //!   than half of the samples drops its bounds for the rest of the attempt: every
 //!   sample then gets the shortlist directly, without the per-center bookkeeping.
-//!   The dense attempts of a step are assigned together: one
-//!   [`SparseU8::dot_cols`](crate::kernels::SparseU8::dot_cols) per sample against
-//!   all their centers reads each sample once for all of them
+//!   On sparse data all attempts of a step are assigned in one pass over the
+//!   samples, each with its own bounds: a sample that enough attempts need gets one
+//!   [`SparseU8::dot_cols`](crate::kernels::SparseU8::dot_cols) against all their
+//!   centers, which reads the sample once for all of them
 //!   ([`DotMargin::sparse_cols`] bound).
 //! * **Exact center sums.** For byte samples with `n · 255 < 2^24` every partial
 //!   `f32` sum OpenCV forms is an integer below `2^24`, hence exact: integer sums give
@@ -238,9 +239,9 @@ pub(crate) fn run<T: Element>(
             ws.labels.copy_from_slice(labels);
         }
     }
-    // The attempts advance in lock step, one assignment at a time: the dense ones on
-    // sparse data share one pass over the samples (`assign_together`), the others
-    // are assigned one by one.
+    // The attempts advance in lock step, one assignment at a time: on sparse data
+    // they share one pass over the samples (`assign_together`), otherwise each is
+    // assigned on its own.
     loop {
         let step = |(a, (ws, st)): (usize, (&mut AttemptWs, &mut AttemptState))| {
             st.out.is_none() && advance(&ctx, a, st, ws)
@@ -260,35 +261,25 @@ pub(crate) fn run<T: Element>(
                 .map(step)
                 .collect()
         };
-        let mut together = Vec::new();
-        let mut alone = Vec::new();
-        for ((ws, st), &p) in workspaces.iter_mut().zip(states.iter_mut()).zip(&pending) {
-            if !p {
-                continue;
-            }
-            if ctx.sparse.is_some() && st.dense {
-                together.push(ws);
-            } else {
-                alone.push((ws, st));
-            }
-        }
-        if together.is_empty() && alone.is_empty() {
+        let mut group: Vec<(&mut AttemptWs, &mut AttemptState)> = workspaces
+            .iter_mut()
+            .zip(states.iter_mut())
+            .zip(&pending)
+            .filter_map(|(pair, &p)| p.then_some(pair))
+            .collect();
+        if group.is_empty() {
             break;
         }
-        if parallel {
-            rayon::join(
-                || {
-                    alone
-                        .par_iter_mut()
-                        .for_each(|(ws, st)| assign_alone(&ctx, st, ws))
-                },
-                || assign_together(&ctx, &mut together),
-            );
+        if ctx.sparse.is_some() {
+            assign_together(&ctx, &mut group);
+        } else if parallel {
+            group
+                .par_iter_mut()
+                .for_each(|(ws, st)| assign_alone(&ctx, st, ws));
         } else {
-            for (ws, st) in &mut alone {
+            for (ws, st) in &mut group {
                 assign_alone(&ctx, st, ws);
             }
-            assign_together(&ctx, &mut together);
         }
     }
 
@@ -692,34 +683,61 @@ fn prepare_centers<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bo
     (cc_max, cn_max)
 }
 
-/// The assignment of several dense attempts on sparse samples in one pass: each
-/// sample's dot products with all their centers come from one
-/// [`SparseU8::dot_cols`] (the sample's terms are read once for all attempts), then
-/// each attempt takes its shortlist as in [`assign_chunk`].
-fn assign_together<T: Element>(ctx: &Ctx<'_, T>, wss: &mut [&mut AttemptWs]) {
+/// A sample's own products cost about 1.5 registers of 16 columns per term, the
+/// shared ones one per register: the shared product pays from this many attempts per
+/// 16 shared columns (numerator, denominator).
+const SHARED_FROM: (usize, usize) = (2, 3);
+
+/// One attempt's part of a chunk in [`assign_together`]: its labels and bounds.
+struct Part<'a> {
+    labels: &'a mut [u32],
+    upper: &'a mut [f64],
+    lower: &'a mut [f64],
+}
+
+/// The assignment of all pending attempts on sparse samples in one pass over the
+/// samples, each attempt bounded, keeping bounds or dense as on its own (see
+/// [`assign_alone`]). A sample that the bounds settle in every attempt costs
+/// nothing; otherwise the attempts that need it get its dot products from one
+/// [`SparseU8::dot_cols`] against all attempts' centers when enough of them need it
+/// (the sample's terms are read once for all), else each from its own
+/// [`SparseU8::dot_t16`]; then each takes its shortlist as in [`assign_chunk`].
+fn assign_together<T: Element>(
+    ctx: &Ctx<'_, T>,
+    group: &mut [(&mut AttemptWs, &mut AttemptState)],
+) {
     let Some(sp) = &ctx.sparse else {
         return;
     };
-    if wss.is_empty() {
+    if group.is_empty() {
         return;
     }
     let (n, dims, k) = (ctx.samples.n, ctx.samples.dims, ctx.k);
-    let m = wss.len();
+    let (groups, gsize) = (ctx.groups, ctx.group_size);
+    let m = group.len();
     let cols = (m * k).div_ceil(16) * 16;
+    let shared_from = (cols / 16 * SHARED_FROM.0).div_ceil(SHARED_FROM.1);
     let mut ct = vec![0.0_f32; dims * cols];
+    let mut bounded = Vec::with_capacity(m);
+    let mut keep = Vec::with_capacity(m);
     let mut maxima = Vec::with_capacity(m);
-    for (s, ws) in wss.iter_mut().enumerate() {
-        maxima.push(prepare_centers(ctx, ws, false));
+    for (s, (ws, st)) in group.iter_mut().enumerate() {
+        let b = st.bounds_valid && !st.dense;
+        bounded.push(b);
+        keep.push(!st.dense);
+        maxima.push(prepare_centers(ctx, ws, b));
         for (j, c) in ws.centers.chunks_exact(dims).enumerate() {
             for (p, &v) in c.iter().enumerate() {
                 ct[p * cols + s * k + j] = v;
             }
         }
     }
-    let infos: Vec<CenterInfo<'_>> = wss
-        .iter()
-        .zip(&maxima)
-        .map(|(ws, &(cc_max, cn_max))| CenterInfo {
+    let chunks = n.div_ceil(CHUNK);
+    let mut infos = Vec::with_capacity(m);
+    let mut parts: Vec<Vec<Part<'_>>> = (0..chunks).map(|_| Vec::with_capacity(m)).collect();
+    for ((ws, _), &(cc_max, cn_max)) in group.iter_mut().zip(&maxima) {
+        let ws: &mut AttemptWs = ws;
+        infos.push(CenterInfo {
             centers: &ws.centers,
             cpack: &ws.cpack,
             ct: &ws.ct,
@@ -729,39 +747,101 @@ fn assign_together<T: Element>(ctx: &Ctx<'_, T>, wss: &mut [&mut AttemptWs]) {
             drift: &ws.drift,
             gdrift: &ws.gdrift,
             gsep: &ws.gsep,
-        })
-        .collect();
-    // Labels sample by sample, attempt by attempt.
-    let mut labels = vec![0_u32; n * m];
-    let work = |(c, out): (usize, &mut [u32])| {
+        });
+        let split = ws
+            .labels
+            .chunks_mut(CHUNK)
+            .zip(ws.upper.chunks_mut(CHUNK))
+            .zip(ws.lower.chunks_mut(CHUNK * groups));
+        for (chunk, ((labels, upper), lower)) in parts.iter_mut().zip(split) {
+            chunk.push(Part {
+                labels,
+                upper,
+                lower,
+            });
+        }
+    }
+    // Per chunk, the samples the bounds skipped in each attempt.
+    let work = |(c, parts): (usize, &mut Vec<Part<'_>>)| -> Vec<usize> {
+        let mut skipped = vec![0_usize; m];
         let mut sc = Scratch::new(k);
-        // Attempt `s` reads its dots in place from `s · k` on, whole lane blocks:
-        // the lanes past its `k` centers hold other attempts' values, or the zero
-        // tail, and meet `‖c‖² = +∞`.
         let padded = sc.t.len();
-        let mut dots = vec![0.0_f32; cols + padded];
-        for (off, out) in out.chunks_exact_mut(m).enumerate() {
-            let i = c * CHUNK + off;
-            sp.dot_cols(i, &ct, cols, &mut dots);
-            for (s, (info, o)) in infos.iter().zip(out.iter_mut()).enumerate() {
-                let d = &dots[s * k..s * k + padded];
-                *o = pick(ctx, info, &ctx.dm_cols, i, d, &mut sc) as u32;
-                for &j in &sc.short {
-                    sc.known[j] = false;
+        let mut shared = vec![0.0_f32; cols + padded];
+        let mut own = [0.0_f32; 16];
+        let mut need = Vec::with_capacity(m);
+        for off in 0..parts[0].labels.len() {
+            need.clear();
+            for (s, part) in parts.iter_mut().enumerate() {
+                let lb = &mut part.lower[off * groups..(off + 1) * groups];
+                let info = &infos[s];
+                if bounded[s]
+                    && label_stays(&ctx.cm, info, part.labels[off], &mut part.upper[off], lb)
+                {
+                    skipped[s] += 1;
+                } else {
+                    need.push(s);
                 }
             }
+            if need.is_empty() {
+                continue;
+            }
+            let i = c * CHUNK + off;
+            let together = need.len() >= shared_from;
+            if together {
+                sp.dot_cols(i, &ct, cols, &mut shared);
+            }
+            for &s in &need {
+                let info = &infos[s];
+                // Attempt `s` reads the shared dots in place from `s · k` on, whole
+                // lane blocks: the lanes past its `k` centers hold other attempts'
+                // values, or the zero tail, and meet `‖c‖² = +∞`. Its own dots are
+                // one block (`k ≤ 16` on sparse data).
+                let best = if together {
+                    pick(
+                        ctx,
+                        info,
+                        &ctx.dm_cols,
+                        i,
+                        &shared[s * k..s * k + padded],
+                        &mut sc,
+                    )
+                } else {
+                    sp.dot_t16(i, info.ct, &mut own);
+                    pick(ctx, info, &ctx.dm, i, &own, &mut sc)
+                };
+                let part = &mut parts[s];
+                part.labels[off] = best as u32;
+                if keep[s] {
+                    let lb = &mut part.lower[off * groups..(off + 1) * groups];
+                    store_bounds(&ctx.cm, &sc, k, gsize, best, &mut part.upper[off], lb);
+                }
+                sc.forget();
+            }
         }
+        skipped
     };
-    if ctx.parallel {
-        labels.par_chunks_mut(CHUNK * m).enumerate().for_each(work);
-    } else {
-        labels.chunks_mut(CHUNK * m).enumerate().for_each(work);
-    }
-    drop(infos);
-    for (s, ws) in wss.iter_mut().enumerate() {
-        for (l, row) in ws.labels.iter_mut().zip(labels.chunks_exact(m)) {
-            *l = row[s];
+    let add = |mut a: Vec<usize>, b: Vec<usize>| {
+        for (x, y) in a.iter_mut().zip(b) {
+            *x += y;
         }
+        a
+    };
+    let skipped = if ctx.parallel {
+        parts
+            .par_iter_mut()
+            .enumerate()
+            .map(work)
+            .reduce(|| vec![0; m], add)
+    } else {
+        parts.iter_mut().enumerate().map(work).fold(vec![0; m], add)
+    };
+    drop(parts);
+    drop(infos);
+    for ((_, st), skipped) in group.iter_mut().zip(skipped) {
+        if st.bounds_valid && skipped * DENSE_BELOW.1 < n * DENSE_BELOW.0 {
+            st.dense = true;
+        }
+        st.bounds_valid = !st.dense;
     }
 }
 
@@ -782,6 +862,57 @@ fn pick<T: Element>(
     let tmin = sc.fast_distances(xx, dots, info.cc);
     sc.shortlist(&ctx.cm, tmin, ctx.k);
     resolve(info.centers, ctx.samples.dims, ctx.samples.row(i), sc)
+}
+
+/// Whether the bounds of a sample labelled `label` (moved here by the centers'
+/// drifts) prove that OpenCV's argmin is still `label`.
+#[inline]
+fn label_stays(
+    cm: &OpencvMargin,
+    info: &CenterInfo<'_>,
+    label: u32,
+    upper: &mut f64,
+    lb: &mut [f64],
+) -> bool {
+    if !upper.is_finite() {
+        return false;
+    }
+    let groups = lb.len();
+    let a = label as usize;
+    let gsep = &info.gsep[a * groups..(a + 1) * groups];
+    let u = *upper + info.drift[a];
+    *upper = u;
+    // Group g cannot hold OpenCV's argmin when max(lb[g], gsep[g] - u) > t(u).
+    let t = cm.farther_threshold(u);
+    let tu = t + u;
+    let mut all = true;
+    for ((l, &d), &s) in lb.iter_mut().zip(info.gdrift).zip(gsep) {
+        *l -= d;
+        all &= *l > t || s > tu;
+    }
+    all
+}
+
+/// New bounds of a sample whose label `best` was just chosen from the measurements
+/// in `sc`: the upper bound to `best`, per group the lower bound to its other centers.
+#[inline]
+fn store_bounds(
+    cm: &OpencvMargin,
+    sc: &Scratch,
+    k: usize,
+    gsize: usize,
+    best: usize,
+    upper: &mut f64,
+    lb: &mut [f64],
+) {
+    lb.fill(f64::INFINITY);
+    for j in 0..k {
+        if j != best {
+            let g = &mut lb[j / gsize];
+            *g = g.min(sc.lower(cm, j));
+        }
+    }
+    *upper = sc.upper(cm, best);
 }
 
 /// Lanes of the shortlist arithmetic: a fixed block, so that the compiler unrolls and
@@ -814,6 +945,14 @@ impl Scratch {
             exact: vec![0.0; k],
             known: vec![false; k],
             short: Vec::with_capacity(k),
+        }
+    }
+
+    /// Forgets the exact distances of the last sample.
+    #[inline]
+    fn forget(&mut self) {
+        for &j in &self.short {
+            self.known[j] = false;
         }
     }
 
@@ -925,25 +1064,10 @@ fn assign_chunk<T: Element>(
     let mut sc = Scratch::new(k);
     let mut todo = Vec::new();
     for off in 0..labels.len() {
-        if bounded && upper[off].is_finite() {
-            let a = labels[off] as usize;
-            let lb = &mut lower[off * groups..(off + 1) * groups];
-            let gsep = &info.gsep[a * groups..(a + 1) * groups];
-            let u = upper[off] + info.drift[a];
-            upper[off] = u;
-            // Group g cannot hold OpenCV's argmin when max(lb[g], gsep[g] - u) > t(u).
-            let t = cm.farther_threshold(u);
-            let tu = t + u;
-            let mut all = true;
-            for ((l, &d), &s) in lb.iter_mut().zip(info.gdrift).zip(gsep) {
-                *l -= d;
-                all &= *l > t || s > tu;
-            }
-            if all {
-                continue;
-            }
+        let lb = &mut lower[off * groups..(off + 1) * groups];
+        if !(bounded && label_stays(cm, info, labels[off], &mut upper[off], lb)) {
+            todo.push(off);
         }
-        todo.push(off);
     }
     let skipped = labels.len() - todo.len();
     if todo.is_empty() {
@@ -956,32 +1080,10 @@ fn assign_chunk<T: Element>(
         labels[off] = best as u32;
         if !dense {
             let lb = &mut lower[off * groups..(off + 1) * groups];
-            lb.fill(f64::INFINITY);
-            for j in 0..k {
-                if j != best {
-                    let g = &mut lb[j / gsize];
-                    *g = g.min(sc.lower(cm, j));
-                }
-            }
-            upper[off] = sc.upper(cm, best);
+            store_bounds(cm, sc, k, gsize, best, &mut upper[off], lb);
         }
-        for &j in &sc.short {
-            sc.known[j] = false;
-        }
+        sc.forget();
     };
-    if let Some(sp) = &ctx.sparse {
-        // All dot products of the chunk first, then the shortlists: each loop runs
-        // independent iterations back to back, which overlap in the pipeline.
-        let mut all = vec![[0.0_f32; 16]; todo.len()];
-        for (&off, dots) in todo.iter().zip(all.iter_mut()) {
-            sp.dot_t16(start + off, info.ct, dots);
-        }
-        for (&off, dots) in todo.iter().zip(&all) {
-            // `k ≤ 16` here (`sparse_form`), so the padded dots are one block of 16.
-            finish(off, dots, &mut sc);
-        }
-        return skipped;
-    }
     let mut panel = vec![0.0_f32; BATCH.min(todo.len()) * stride];
     let mut dots = vec![0.0_f32; BATCH.min(todo.len()) * k];
     let mut padded = vec![0.0_f32; sc.t.len()];
