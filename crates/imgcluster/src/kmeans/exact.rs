@@ -5,8 +5,10 @@
 //! * **Attempts in parallel.** The draws an attempt's seeding takes do not depend on
 //!   the data (random box: `k · dims` words; k-means++: `1 + (k − 1) · 3 · 2` words),
 //!   so each attempt's starting generator state is computed up front, the attempts
-//!   run concurrently, in lock step (one assignment at a time), and the best is
-//!   chosen as OpenCV does (first attempt with the strictly smallest compactness).
+//!   run concurrently, and the best is chosen as OpenCV does (first attempt with the
+//!   strictly smallest compactness). On sparse data they run in teams (as many as
+//!   fill 32 columns of centers), each team in lock step (one assignment at a time)
+//!   on one thread, the teams independently.
 //! * **Hamerly bounds with rigorous margins.** Each sample keeps an upper bound on the
 //!   true distance to its center and a lower bound on the true distance to every
 //!   other center, moved by the centers' drifts each iteration. A sample is skipped
@@ -186,6 +188,14 @@ pub(crate) fn run<T: Element>(
     } else {
         k.div_ceil((MAX_BOUNDS / n).max(1))
     };
+    let attempts = params.attempts();
+    // On sparse data, attempts run in teams whose centers fill two registers of 16
+    // columns (`SparseU8::dot_cols`); the teams run in parallel, each on one
+    // thread, without waiting for each other. Otherwise every attempt is a team of
+    // its own and its assignments run in parallel too (as with a single team).
+    let team = if sparse.is_some() { (32 / k).max(1) } else { 1 };
+    let teams = attempts.div_ceil(team);
+    let inner_parallel = parallel && (sparse.is_none() || teams == 1);
     let ctx = Ctx {
         samples,
         k,
@@ -207,10 +217,9 @@ pub(crate) fn run<T: Element>(
         dm_cols: DotMargin::sparse_cols(dims),
         sparse,
         int_sums: T::IS_U8 && (n as u64) * 255 < (1 << 24),
-        parallel,
+        parallel: inner_parallel,
     };
 
-    let attempts = params.attempts();
     let mut starts = Vec::with_capacity(attempts);
     for attempt in 0..attempts {
         starts.push(rng.clone());
@@ -239,48 +248,21 @@ pub(crate) fn run<T: Element>(
             ws.labels.copy_from_slice(labels);
         }
     }
-    // The attempts advance in lock step, one assignment at a time: on sparse data
-    // they share one pass over the samples (`assign_together`), otherwise each is
-    // assigned on its own.
-    loop {
-        let step = |(a, (ws, st)): (usize, (&mut AttemptWs, &mut AttemptState))| {
-            st.out.is_none() && advance(&ctx, a, st, ws)
-        };
-        let pending: Vec<bool> = if parallel {
-            workspaces
-                .par_iter_mut()
-                .zip(states.par_iter_mut())
-                .enumerate()
-                .map(step)
-                .collect()
-        } else {
-            workspaces
-                .iter_mut()
-                .zip(states.iter_mut())
-                .enumerate()
-                .map(step)
-                .collect()
-        };
-        let mut group: Vec<(&mut AttemptWs, &mut AttemptState)> = workspaces
-            .iter_mut()
-            .zip(states.iter_mut())
-            .zip(&pending)
-            .filter_map(|(pair, &p)| p.then_some(pair))
-            .collect();
-        if group.is_empty() {
-            break;
-        }
-        if ctx.sparse.is_some() {
-            assign_together(&ctx, &mut group);
-        } else if parallel {
-            group
-                .par_iter_mut()
-                .for_each(|(ws, st)| assign_alone(&ctx, st, ws));
-        } else {
-            for (ws, st) in &mut group {
-                assign_alone(&ctx, st, ws);
-            }
-        }
+    let run_team = |(t, (wss, sts)): (usize, (&mut [AttemptWs], &mut [AttemptState]))| {
+        run_team(&ctx, t * team, wss, sts);
+    };
+    if parallel && teams > 1 {
+        workspaces
+            .par_chunks_mut(team)
+            .zip(states.par_chunks_mut(team))
+            .enumerate()
+            .for_each(run_team);
+    } else {
+        workspaces
+            .chunks_mut(team)
+            .zip(states.chunks_mut(team))
+            .enumerate()
+            .for_each(run_team);
     }
 
     let mut best: Option<(usize, AttemptOut)> = None;
@@ -358,6 +340,58 @@ impl AttemptWs {
         sized(&mut self.gdrift, groups);
         sized(&mut self.gsep, k * groups);
         self.sums_ready = false;
+    }
+}
+
+/// Runs a team of attempts (the first is attempt `first`) to their ends. They
+/// advance in lock step, one assignment at a time: on sparse data they share one
+/// pass over the samples ([`assign_together`]), otherwise each is assigned on its
+/// own.
+fn run_team<T: Element>(
+    ctx: &Ctx<'_, T>,
+    first: usize,
+    workspaces: &mut [AttemptWs],
+    states: &mut [AttemptState],
+) {
+    loop {
+        let step = |(a, (ws, st)): (usize, (&mut AttemptWs, &mut AttemptState))| {
+            st.out.is_none() && advance(ctx, first + a, st, ws)
+        };
+        let pending: Vec<bool> = if ctx.parallel {
+            workspaces
+                .par_iter_mut()
+                .zip(states.par_iter_mut())
+                .enumerate()
+                .map(step)
+                .collect()
+        } else {
+            workspaces
+                .iter_mut()
+                .zip(states.iter_mut())
+                .enumerate()
+                .map(step)
+                .collect()
+        };
+        let mut group: Vec<(&mut AttemptWs, &mut AttemptState)> = workspaces
+            .iter_mut()
+            .zip(states.iter_mut())
+            .zip(&pending)
+            .filter_map(|(pair, &p)| p.then_some(pair))
+            .collect();
+        if group.is_empty() {
+            return;
+        }
+        if ctx.sparse.is_some() {
+            assign_together(ctx, &mut group);
+        } else if ctx.parallel {
+            group
+                .par_iter_mut()
+                .for_each(|(ws, st)| assign_alone(ctx, st, ws));
+        } else {
+            for (ws, st) in &mut group {
+                assign_alone(ctx, st, ws);
+            }
+        }
     }
 }
 
