@@ -1,12 +1,14 @@
 //! Times OpenCV-mode k-means on the tutorial workload: the 5000 raw 20×20 digits,
 //! K = 10, 10 iterations, epsilon 1, 10 attempts, random centers.
 //!
-//! `cargo run --release --example bench_tutorial -- [REPEATS] [THREADS]` prints the
-//! median wall time of one fit and the compactness (the same on every run).
+//! `cargo run --release --example bench_tutorial -- [REPEATS] [THREADS] [deskew]`
+//! prints the median wall time of one fit and the compactness (the same on every
+//! run); with `deskew` the digits first go through the tutorial's deskew.
 
 use imgcluster::dataset::grid::digits;
+use imgcluster::imgproc::{deskew_into, DeskewValidParams};
 use imgcluster::kmeans::{self, Init, KMeansParams, TermCriteria};
-use imgcluster::{CvRng, Threads};
+use imgcluster::{CvRng, GrayView, Threads};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -14,6 +16,17 @@ fn main() {
     let threads: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(2);
     let ds = digits();
     let (pixels, h, w) = ds.images_u8().expect("the digits are images");
+    let mut deskewed = pixels.to_vec();
+    if args.next().as_deref() == Some("deskew") {
+        let dp = DeskewValidParams::default();
+        for (src, dst) in pixels
+            .chunks_exact(h * w)
+            .zip(deskewed.chunks_exact_mut(h * w))
+        {
+            deskew_into(GrayView::new(w, h, src), &dp, dst).expect("deskew");
+        }
+    }
+    let pixels = &deskewed[..];
     let params = KMeansParams::new(10)
         .term(TermCriteria::new().max_iter(10).epsilon(1.0))
         .attempts(10)

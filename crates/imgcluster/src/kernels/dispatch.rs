@@ -295,6 +295,10 @@ fn accumulate<const SUB: bool>(sums: &mut [u32], x: &[u8]) {
     assert!(sums.len() >= x.len(), "add_u8/sub_u8: sums shorter than x");
     match isa() {
         #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX-512F, AVX2 and FMA were detected; `sums` holds at least
+        // `x.len()` values.
+        Isa::Avx2Fma if avx512() => unsafe { super::x86::accumulate_u8_512::<SUB>(sums, x) },
+        #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX2 and FMA were detected; `sums` holds at least `x.len()` values.
         Isa::Avx2Fma => unsafe { super::x86::accumulate_u8::<SUB>(sums, x) },
         _ => {
@@ -332,24 +336,32 @@ impl SparseU8 {
             dims > 0 && u32::try_from(dims).is_ok(),
             "SparseU8: bad dims"
         );
+        let rows = bytes.len() / dims;
+        let bytes = &bytes[..rows * dims];
         let nnz = bytes.iter().filter(|&&b| b != 0).count();
-        let mut sp = Self {
-            dims,
-            ptr: Vec::with_capacity(bytes.len() / dims + 1),
-            idx: Vec::with_capacity(nnz),
-            val: Vec::with_capacity(nnz),
-        };
-        sp.ptr.push(0);
+        // Branch-free: every byte is written at the cursor, which only moves past
+        // nonzeros (one spare slot for the zeros after the last nonzero).
+        let mut idx = vec![0_u32; nnz + 1];
+        let mut val = vec![0.0_f32; nnz + 1];
+        let mut ptr = Vec::with_capacity(rows + 1);
+        ptr.push(0);
+        let mut w = 0;
         for row in bytes.chunks_exact(dims) {
             for (p, &b) in row.iter().enumerate() {
-                if b != 0 {
-                    sp.idx.push(p as u32);
-                    sp.val.push(f32::from(b));
-                }
+                idx[w] = p as u32;
+                val[w] = f32::from(b);
+                w += usize::from(b != 0);
             }
-            sp.ptr.push(sp.idx.len());
+            ptr.push(w);
         }
-        sp
+        idx.truncate(nnz);
+        val.truncate(nnz);
+        Self {
+            dims,
+            ptr,
+            idx,
+            val,
+        }
     }
 
     /// Number of rows.
@@ -406,6 +418,124 @@ impl SparseU8 {
             Isa::Avx2Fma => unsafe { super::x86::sparse_dot_t16(idx, val, ct, out) },
             _ => scalar::sparse_dot_t16(idx, val, ct, out),
         }
+    }
+}
+
+impl SparseU8 {
+    /// Dot products of row `i` with `cols` columns stored transposed (`ct[p * cols + l]`
+    /// is coordinate `p` of column `l`), in [`scalar::sparse_dot_cols`]'s order: the
+    /// same bits on every ISA. Each term is read once for all columns, which pays
+    /// when there are many (the centers of several k-means attempts together).
+    ///
+    /// # Panics
+    ///
+    /// Panics if `i` is out of range, `cols` is not a multiple of 16, `ct` holds fewer
+    /// than `dims * cols` values or `out` fewer than `cols`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use imgcluster::kernels::SparseU8;
+    ///
+    /// let sp = SparseU8::from_bytes(&[0, 3], 2);
+    /// let mut ct = [0.0_f32; 2 * 32];
+    /// ct[32 + 20] = 5.0; // coordinate 1 of column 20
+    /// let mut out = [0.0_f32; 32];
+    /// sp.dot_cols(0, &ct, 32, &mut out);
+    /// assert_eq!(out[20], 15.0);
+    /// ```
+    #[inline]
+    pub fn dot_cols(&self, i: usize, ct: &[f32], cols: usize, out: &mut [f32]) {
+        assert!(
+            cols.is_multiple_of(16) && ct.len() >= self.dims * cols && out.len() >= cols,
+            "SparseU8::dot_cols: bad shapes"
+        );
+        let (idx, val) = self.row(i);
+        match isa() {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: AVX-512F, AVX2 and FMA were detected; every index is below
+            // `dims` (checked in `from_bytes`), so every read is inside `ct`, and
+            // `cols` is a multiple of 16 with `out` long enough.
+            Isa::Avx2Fma if avx512() => unsafe {
+                super::x86::sparse_dot_cols_512(idx, val, ct, cols, out)
+            },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above, with AVX2 and FMA.
+            Isa::Avx2Fma => unsafe { super::x86::sparse_dot_cols(idx, val, ct, cols, out) },
+            _ => scalar::sparse_dot_cols(idx, val, ct, cols, out),
+        }
+    }
+}
+
+/// [`scalar::fast_sq_distances`]: fast squared distances `(xx + cc[l]) − 2·dots[l]`
+/// in `f64`, their lower bounds `− e`, and the smallest distance; the same bits on
+/// every ISA.
+///
+/// # Panics
+///
+/// Panics if the slices differ in length or the length is not a multiple of 16.
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kernels::fast_sq_distances;
+///
+/// let mut dots = [0.0_f32; 16];
+/// dots[1] = 2.0;
+/// let cc = [5.0_f64; 16];
+/// let (mut t, mut lo) = ([0.0; 16], [0.0; 16]);
+/// let min = fast_sq_distances(1.0, 0.5, &dots, &cc, &mut t, &mut lo);
+/// assert_eq!((min, t[0], lo[1]), (2.0, 6.0, 1.5));
+/// ```
+#[inline]
+pub fn fast_sq_distances(
+    xx: f64,
+    e: f64,
+    dots: &[f32],
+    cc: &[f64],
+    t: &mut [f64],
+    lo: &mut [f64],
+) -> f64 {
+    let n = dots.len();
+    assert!(
+        n.is_multiple_of(scalar::FAST_LANES) && cc.len() == n && t.len() == n && lo.len() == n,
+        "fast_sq_distances: bad lengths"
+    );
+    match isa() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX-512F, AVX2 and FMA were detected.
+        Isa::Avx2Fma if avx512() => unsafe {
+            super::x86::fast_sq_distances_512(xx, e, dots, cc, t, lo)
+        },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX2 and FMA were detected.
+        Isa::Avx2Fma => unsafe { super::x86::fast_sq_distances(xx, e, dots, cc, t, lo) },
+        _ => scalar::fast_sq_distances(xx, e, dots, cc, t, lo),
+    }
+}
+
+/// [`scalar::le_mask16`]: bit `l` set when `v[l] <= cut`.
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kernels::le_mask16;
+///
+/// let mut v = [9.0_f64; 16];
+/// v[3] = 1.0;
+/// v[15] = f64::NAN;
+/// assert_eq!(le_mask16(&v, 1.0), 1 << 3);
+/// ```
+#[inline]
+pub fn le_mask16(v: &[f64; 16], cut: f64) -> u32 {
+    match isa() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX-512F, AVX2 and FMA were detected.
+        Isa::Avx2Fma if avx512() => unsafe { super::x86::le_mask16_512(v, cut) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX2 and FMA were detected.
+        Isa::Avx2Fma => unsafe { super::x86::le_mask16(v, cut) },
+        _ => scalar::le_mask16(v, cut),
     }
 }
 
@@ -597,6 +727,189 @@ mod tests {
             let mut got = [0.0_f32; 16];
             sp.dot_t16(0, &ct, &mut got);
             assert_eq!(got, want_row, "dispatch nnz {nnz}");
+        }
+    }
+
+    /// Both SIMD many-column sparse kernels against the scalar one, on every tail
+    /// length and column count up to two full AVX-512 passes.
+    #[test]
+    fn every_many_column_sparse_path_matches_the_scalar_reference() {
+        if isa() != Isa::Avx2Fma {
+            return;
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let dims = 67;
+        for cols in [16, 32, 48, 64, 112, 128, 144, 256] {
+            let ct: Vec<f32> = (0..dims * cols)
+                .map(|_| (next() % 100_000) as f32 / 391.0 - 100.0)
+                .collect();
+            for nnz in [0, 1, 2, 3, 15, 16, 17, 63, 67] {
+                let idx: Vec<u32> = (0..nnz).map(|_| (next() % dims as u64) as u32).collect();
+                let val: Vec<f32> = (0..nnz).map(|_| (next() % 255 + 1) as f32).collect();
+                let mut want = vec![0.0_f32; cols];
+                scalar::sparse_dot_cols(&idx, &val, &ct, cols, &mut want);
+                let mut got = vec![0.0_f32; cols];
+                // SAFETY: AVX2 and FMA were detected; indices are in range.
+                unsafe { super::super::x86::sparse_dot_cols(&idx, &val, &ct, cols, &mut got) };
+                assert_eq!(got, want, "avx2 cols {cols} nnz {nnz}");
+                if avx512() {
+                    let mut got = vec![0.0_f32; cols];
+                    // SAFETY: AVX-512F was detected; indices are in range.
+                    unsafe {
+                        super::super::x86::sparse_dot_cols_512(&idx, &val, &ct, cols, &mut got)
+                    };
+                    assert_eq!(got, want, "avx512 cols {cols} nnz {nnz}");
+                }
+            }
+            // Through the dispatch, on real rows.
+            let bytes: Vec<u8> = (0..3 * dims)
+                .map(|_| {
+                    if next() % 3 == 0 {
+                        (next() % 256) as u8
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            let sp = SparseU8::from_bytes(&bytes, dims);
+            for i in 0..3 {
+                let (si, sv) = sp.row(i);
+                let mut want = vec![0.0_f32; cols];
+                scalar::sparse_dot_cols(si, sv, &ct, cols, &mut want);
+                let mut got = vec![0.0_f32; cols];
+                sp.dot_cols(i, &ct, cols, &mut got);
+                assert_eq!(got, want, "dispatch cols {cols} row {i}");
+            }
+        }
+    }
+
+    /// The vectorised shortlist arithmetic against the scalar one, with infinite,
+    /// NaN and tied lanes, on one to four blocks.
+    #[test]
+    fn every_fast_distance_path_matches_the_scalar_reference() {
+        if isa() != Isa::Avx2Fma {
+            return;
+        }
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for blocks in 1..=4 {
+            let n = blocks * 16;
+            for round in 0..20 {
+                let dots: Vec<f32> = (0..n).map(|_| (next() * 4e6) as f32).collect();
+                let mut cc: Vec<f64> = (0..n).map(|_| next() * 1e7).collect();
+                cc[round % n] = f64::INFINITY;
+                if round % 3 == 0 {
+                    cc[(round * 7) % n] = f64::NAN;
+                }
+                if round % 4 == 0 {
+                    cc[(round * 5) % n] = cc[(round * 11) % n];
+                }
+                let (xx, e) = (next() * 1e7, next() * 100.0);
+                let (mut t0, mut lo0) = (vec![0.0; n], vec![0.0; n]);
+                let want = scalar::fast_sq_distances(xx, e, &dots, &cc, &mut t0, &mut lo0);
+                let (mut t1, mut lo1) = (vec![0.0; n], vec![0.0; n]);
+                // SAFETY: AVX2 and FMA were detected.
+                let got = unsafe {
+                    super::super::x86::fast_sq_distances(xx, e, &dots, &cc, &mut t1, &mut lo1)
+                };
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(got.to_bits(), want.to_bits(), "avx2 min {n}");
+                assert_eq!((bits(&t1), bits(&lo1)), (bits(&t0), bits(&lo0)), "avx2 {n}");
+                let block: &[f64; 16] = lo0[..16].try_into().unwrap();
+                let cut = lo0[round % 16];
+                let mask = scalar::le_mask16(block, cut);
+                // SAFETY: AVX2 and FMA were detected.
+                assert_eq!(unsafe { super::super::x86::le_mask16(block, cut) }, mask);
+                if avx512() {
+                    let (mut t2, mut lo2) = (vec![0.0; n], vec![0.0; n]);
+                    // SAFETY: AVX-512F was detected.
+                    let got = unsafe {
+                        super::super::x86::fast_sq_distances_512(
+                            xx, e, &dots, &cc, &mut t2, &mut lo2,
+                        )
+                    };
+                    assert_eq!(got.to_bits(), want.to_bits(), "avx512 min {n}");
+                    assert_eq!(
+                        (bits(&t2), bits(&lo2)),
+                        (bits(&t0), bits(&lo0)),
+                        "avx512 {n}"
+                    );
+                    // SAFETY: AVX-512F was detected.
+                    assert_eq!(
+                        unsafe { super::super::x86::le_mask16_512(block, cut) },
+                        mask
+                    );
+                }
+                assert_eq!(
+                    fast_sq_distances(xx, e, &dots, &cc, &mut t1, &mut lo1).to_bits(),
+                    want.to_bits()
+                );
+                assert_eq!(le_mask16(block, cut), mask);
+            }
+        }
+    }
+
+    #[test]
+    fn sparse_rows_hold_exactly_the_nonzeros() {
+        // Rows of 3: nonzeros first, last, none, all; then a partial row (ignored).
+        let bytes = [5, 0, 0, 0, 0, 7, 0, 0, 0, 1, 2, 3, 9];
+        let sp = SparseU8::from_bytes(&bytes, 3);
+        assert_eq!(sp.rows(), 4);
+        let want: [(&[u32], &[f32]); 4] = [
+            (&[0], &[5.0]),
+            (&[2], &[7.0]),
+            (&[], &[]),
+            (&[0, 1, 2], &[1.0, 2.0, 3.0]),
+        ];
+        for (i, (wi, wv)) in want.into_iter().enumerate() {
+            assert_eq!(sp.row(i), (wi, wv), "row {i}");
+        }
+        assert_eq!(SparseU8::from_bytes(&[], 4).rows(), 0);
+        assert_eq!(SparseU8::from_bytes(&[0; 8], 4).row(1), (&[][..], &[][..]));
+    }
+
+    /// Both SIMD byte accumulations against plain wrapping integer sums.
+    #[test]
+    fn every_byte_sum_path_matches_plain_integer_sums() {
+        if isa() != Isa::Avx2Fma {
+            return;
+        }
+        for n in [0_usize, 1, 7, 8, 9, 15, 16, 17, 31, 63, 400] {
+            let x: Vec<u8> = (0..n).map(|i| (i * 91 % 256) as u8).collect();
+            let orig: Vec<u32> = (0..n as u32 + 3)
+                .map(|i| i.wrapping_mul(0x9e37_79b9))
+                .collect();
+            let mut want = orig.clone();
+            for (s, &v) in want.iter_mut().zip(&x) {
+                *s = s.wrapping_add(u32::from(v));
+            }
+            let mut got = orig.clone();
+            // SAFETY: AVX2 and FMA were detected; `got` is longer than `x`.
+            unsafe { super::super::x86::accumulate_u8::<false>(&mut got, &x) };
+            assert_eq!(got, want, "avx2 add {n}");
+            // SAFETY: as above.
+            unsafe { super::super::x86::accumulate_u8::<true>(&mut got, &x) };
+            assert_eq!(got, orig, "avx2 sub {n}");
+            if avx512() {
+                let mut got = orig.clone();
+                // SAFETY: AVX-512F was detected; `got` is longer than `x`.
+                unsafe { super::super::x86::accumulate_u8_512::<false>(&mut got, &x) };
+                assert_eq!(got, want, "avx512 add {n}");
+                // SAFETY: as above.
+                unsafe { super::super::x86::accumulate_u8_512::<true>(&mut got, &x) };
+                assert_eq!(got, orig, "avx512 sub {n}");
+            }
         }
     }
 

@@ -5,7 +5,10 @@
 //! * [`dot16`], [`dot16_panel`] — the fast-mode dot product in one fixed order, single
 //!   pairs or blocked (GEMM-like), with the same bits either way;
 //! * [`SparseU8::dot_t16`] — a sparse byte sample against 16 transposed columns in one fixed
-//!   order (OpenCV mode's shortlist on byte images, which are mostly zeros);
+//!   order (OpenCV mode's shortlist on byte images, which are mostly zeros), and
+//!   [`SparseU8::dot_cols`] against any multiple of 16 columns (several attempts at once);
+//! * [`fast_sq_distances`], [`le_mask16`] — OpenCV mode's shortlist arithmetic in `f64`
+//!   (the same IEEE operations on every ISA, only wider);
 //! * [`Element`] — the sample types (`f32`, `u8`) the kernels read directly.
 //!
 //! [`scalar`] holds the reference implementations, always compiled. The SIMD versions
@@ -18,6 +21,6 @@ pub mod scalar;
 mod x86;
 
 pub use dispatch::{
-    add_u8, dot16, dot16_gather, dot16_panel, dot16_select, isa, l2sq_opencv, l2sq_opencv_u8,
-    sub_u8, Element, Isa, SparseU8,
+    add_u8, dot16, dot16_gather, dot16_panel, dot16_select, fast_sq_distances, isa, l2sq_opencv,
+    l2sq_opencv_u8, le_mask16, sub_u8, Element, Isa, SparseU8,
 };

@@ -297,6 +297,97 @@ pub fn sparse_dot_t16(idx: &[u32], val: &[f32], ct: &[f32], out: &mut [f32; 16])
     }
 }
 
+/// Accumulators per column of [`sparse_dot_cols`].
+pub const SPARSE_COLS_ACCS: usize = 2;
+
+/// Dot products of one sparse sample (`val[t]` at coordinate `idx[t]`) with `cols`
+/// columns stored transposed: `ct[p * cols + l]` is coordinate `p` of column `l`.
+/// Made for many columns at once (the centers of several k-means attempts), so that
+/// every term is read once for all of them.
+///
+/// Order: term `t` is added with a fused multiply-add to accumulator `t % 2`, lane by
+/// lane; `out[l]` is the sum of the two accumulators. Each product therefore passes
+/// through at most `⌈nnz / 2⌉ + 1` roundings.
+///
+/// # Panics
+///
+/// Panics if `idx` and `val` differ in length, `out` holds fewer than `cols` values
+/// or an index is out of range of `ct`.
+pub fn sparse_dot_cols(idx: &[u32], val: &[f32], ct: &[f32], cols: usize, out: &mut [f32]) {
+    assert_eq!(idx.len(), val.len());
+    let out = &mut out[..cols];
+    let mut acc = vec![[0.0_f32; SPARSE_COLS_ACCS]; cols];
+    for (t, (&p, &v)) in idx.iter().zip(val).enumerate() {
+        let col = &ct[p as usize * cols..(p as usize + 1) * cols];
+        for (a, &c) in acc.iter_mut().zip(col) {
+            let a = &mut a[t % SPARSE_COLS_ACCS];
+            *a = v.mul_add(c, *a);
+        }
+    }
+    for (o, a) in out.iter_mut().zip(&acc) {
+        *o = a[0] + a[1];
+    }
+}
+
+/// Lanes per block of [`fast_sq_distances`] and [`le_mask16`].
+pub const FAST_LANES: usize = 16;
+
+/// Fast squared distances from dot products, in `f64`, lane by lane:
+/// `t[l] = (xx + cc[l]) − 2·dots[l]` and `lo[l] = t[l] − e`; returns the smallest
+/// `t[l]` (`+∞` if there are none; NaN lanes are skipped). Every operation is one
+/// IEEE `f64` operation, so any vectorisation gives the same bits.
+///
+/// # Panics
+///
+/// Panics if the slices differ in length or the length is not a multiple of
+/// [`FAST_LANES`].
+#[inline(always)]
+pub fn fast_sq_distances(
+    xx: f64,
+    e: f64,
+    dots: &[f32],
+    cc: &[f64],
+    t: &mut [f64],
+    lo: &mut [f64],
+) -> f64 {
+    let n = dots.len();
+    assert!(
+        n.is_multiple_of(FAST_LANES) && cc.len() == n && t.len() == n && lo.len() == n,
+        "fast_sq_distances: bad lengths"
+    );
+    let mut m = [f64::INFINITY; FAST_LANES];
+    for (((d, c), t), lo) in dots
+        .chunks_exact(FAST_LANES)
+        .zip(cc.chunks_exact(FAST_LANES))
+        .zip(t.chunks_exact_mut(FAST_LANES))
+        .zip(lo.chunks_exact_mut(FAST_LANES))
+    {
+        for l in 0..FAST_LANES {
+            t[l] = (xx + c[l]) - 2.0 * f64::from(d[l]);
+            lo[l] = t[l] - e;
+            m[l] = if t[l] < m[l] { t[l] } else { m[l] };
+        }
+    }
+    let mut w = FAST_LANES / 2;
+    while w > 0 {
+        for l in 0..w {
+            m[l] = if m[l + w] < m[l] { m[l + w] } else { m[l] };
+        }
+        w /= 2;
+    }
+    m[0]
+}
+
+/// Bit `l` set when `v[l] <= cut` (never for NaN).
+#[inline(always)]
+pub fn le_mask16(v: &[f64; FAST_LANES], cut: f64) -> u32 {
+    let mut mask = 0_u32;
+    for (l, &x) in v.iter().enumerate() {
+        mask |= u32::from(x <= cut) << l;
+    }
+    mask
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -516,6 +516,175 @@ pub unsafe fn sparse_dot_t16_512(idx: &[u32], val: &[f32], ct: &[f32], out: &mut
     _mm512_storeu_ps(out.as_mut_ptr(), s);
 }
 
+/// `scalar::sparse_dot_cols` on the `16 · B` columns starting at `ct` (row stride
+/// `stride`), written to `out`, with two 512-bit accumulators per 16 columns (same
+/// bits). Every index must be below the number of rows of `ct`, `idx.len() ==
+/// val.len()`, and `out` must hold `16 · B` values.
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn sparse_cols_block_512<const B: usize>(
+    idx: &[u32],
+    val: &[f32],
+    ct: *const f32,
+    stride: usize,
+    out: *mut f32,
+) {
+    let n = idx.len();
+    let (pi, pv) = (idx.as_ptr(), val.as_ptr());
+    let mut a0 = [_mm512_setzero_ps(); B];
+    let mut a1 = [_mm512_setzero_ps(); B];
+    let mut t = 0;
+    while t + 2 <= n {
+        let v = _mm512_set1_ps(*pv.add(t));
+        let col = ct.add(*pi.add(t) as usize * stride);
+        for (b, a) in a0.iter_mut().enumerate() {
+            *a = _mm512_fmadd_ps(v, _mm512_loadu_ps(col.add(16 * b)), *a);
+        }
+        let v = _mm512_set1_ps(*pv.add(t + 1));
+        let col = ct.add(*pi.add(t + 1) as usize * stride);
+        for (b, a) in a1.iter_mut().enumerate() {
+            *a = _mm512_fmadd_ps(v, _mm512_loadu_ps(col.add(16 * b)), *a);
+        }
+        t += 2;
+    }
+    if t < n {
+        let v = _mm512_set1_ps(*pv.add(t));
+        let col = ct.add(*pi.add(t) as usize * stride);
+        for (b, a) in a0.iter_mut().enumerate() {
+            *a = _mm512_fmadd_ps(v, _mm512_loadu_ps(col.add(16 * b)), *a);
+        }
+    }
+    for b in 0..B {
+        _mm512_storeu_ps(out.add(16 * b), _mm512_add_ps(a0[b], a1[b]));
+    }
+}
+
+/// `scalar::sparse_dot_cols` with AVX-512F, up to 128 columns per pass over the
+/// terms (same bits). `cols` must be a multiple of 16, every index below
+/// `ct.len() / cols`, `idx.len() == val.len()` and `out.len() >= cols`.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub unsafe fn sparse_dot_cols_512(
+    idx: &[u32],
+    val: &[f32],
+    ct: &[f32],
+    cols: usize,
+    out: &mut [f32],
+) {
+    let mut c = 0;
+    while c < cols {
+        let (pc, po) = (ct.as_ptr().add(c), out.as_mut_ptr().add(c));
+        let blocks = ((cols - c) / 16).min(8);
+        match blocks {
+            1 => sparse_cols_block_512::<1>(idx, val, pc, cols, po),
+            2 => sparse_cols_block_512::<2>(idx, val, pc, cols, po),
+            3 => sparse_cols_block_512::<3>(idx, val, pc, cols, po),
+            4 => sparse_cols_block_512::<4>(idx, val, pc, cols, po),
+            5 => sparse_cols_block_512::<5>(idx, val, pc, cols, po),
+            6 => sparse_cols_block_512::<6>(idx, val, pc, cols, po),
+            7 => sparse_cols_block_512::<7>(idx, val, pc, cols, po),
+            _ => sparse_cols_block_512::<8>(idx, val, pc, cols, po),
+        }
+        c += 16 * blocks;
+    }
+}
+
+/// [`sparse_cols_block_512`] with 256-bit registers: `8 · B` columns.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sparse_cols_block<const B: usize>(
+    idx: &[u32],
+    val: &[f32],
+    ct: *const f32,
+    stride: usize,
+    out: *mut f32,
+) {
+    let n = idx.len();
+    let (pi, pv) = (idx.as_ptr(), val.as_ptr());
+    let mut a0 = [_mm256_setzero_ps(); B];
+    let mut a1 = [_mm256_setzero_ps(); B];
+    let mut t = 0;
+    while t + 2 <= n {
+        let v = _mm256_set1_ps(*pv.add(t));
+        let col = ct.add(*pi.add(t) as usize * stride);
+        for (b, a) in a0.iter_mut().enumerate() {
+            *a = _mm256_fmadd_ps(v, _mm256_loadu_ps(col.add(8 * b)), *a);
+        }
+        let v = _mm256_set1_ps(*pv.add(t + 1));
+        let col = ct.add(*pi.add(t + 1) as usize * stride);
+        for (b, a) in a1.iter_mut().enumerate() {
+            *a = _mm256_fmadd_ps(v, _mm256_loadu_ps(col.add(8 * b)), *a);
+        }
+        t += 2;
+    }
+    if t < n {
+        let v = _mm256_set1_ps(*pv.add(t));
+        let col = ct.add(*pi.add(t) as usize * stride);
+        for (b, a) in a0.iter_mut().enumerate() {
+            *a = _mm256_fmadd_ps(v, _mm256_loadu_ps(col.add(8 * b)), *a);
+        }
+    }
+    for b in 0..B {
+        _mm256_storeu_ps(out.add(8 * b), _mm256_add_ps(a0[b], a1[b]));
+    }
+}
+
+/// `scalar::sparse_dot_cols` with AVX2, up to 48 columns per pass over the terms
+/// (same bits). Requirements as [`sparse_dot_cols_512`].
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn sparse_dot_cols(idx: &[u32], val: &[f32], ct: &[f32], cols: usize, out: &mut [f32]) {
+    let mut c = 0;
+    while c < cols {
+        let (pc, po) = (ct.as_ptr().add(c), out.as_mut_ptr().add(c));
+        let blocks = ((cols - c) / 8).min(6);
+        match blocks {
+            1 => sparse_cols_block::<1>(idx, val, pc, cols, po),
+            2 => sparse_cols_block::<2>(idx, val, pc, cols, po),
+            3 => sparse_cols_block::<3>(idx, val, pc, cols, po),
+            4 => sparse_cols_block::<4>(idx, val, pc, cols, po),
+            5 => sparse_cols_block::<5>(idx, val, pc, cols, po),
+            _ => sparse_cols_block::<6>(idx, val, pc, cols, po),
+        }
+        c += 8 * blocks;
+    }
+}
+
+/// `scalar::fast_sq_distances` compiled for AVX-512F (the same `f64` operations,
+/// so the same bits). Requirements as the scalar function.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub unsafe fn fast_sq_distances_512(
+    xx: f64,
+    e: f64,
+    dots: &[f32],
+    cc: &[f64],
+    t: &mut [f64],
+    lo: &mut [f64],
+) -> f64 {
+    super::scalar::fast_sq_distances(xx, e, dots, cc, t, lo)
+}
+
+/// `scalar::fast_sq_distances` compiled for AVX2 (same bits).
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn fast_sq_distances(
+    xx: f64,
+    e: f64,
+    dots: &[f32],
+    cc: &[f64],
+    t: &mut [f64],
+    lo: &mut [f64],
+) -> f64 {
+    super::scalar::fast_sq_distances(xx, e, dots, cc, t, lo)
+}
+
+/// `scalar::le_mask16` compiled for AVX-512F (same result).
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub unsafe fn le_mask16_512(v: &[f64; 16], cut: f64) -> u32 {
+    super::scalar::le_mask16(v, cut)
+}
+
+/// `scalar::le_mask16` compiled for AVX2 (same result).
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn le_mask16(v: &[f64; 16], cut: f64) -> u32 {
+    super::scalar::le_mask16(v, cut)
+}
+
 /// `scalar::sparse_dot_t16` with AVX2: each 16-lane accumulator in two registers
 /// (same bits). Every index must be below `ct.len() / 16`, and `idx.len() == val.len()`.
 #[target_feature(enable = "avx2,fma")]
@@ -544,6 +713,27 @@ pub unsafe fn sparse_dot_t16(idx: &[u32], val: &[f32], ct: &[f32], out: &mut [f3
         );
         _mm256_storeu_ps(out.as_mut_ptr().add(8 * h), s);
     }
+}
+
+/// `accumulate_u8` with 512-bit registers (same results).
+/// `sums` must hold at least `x.len()` values.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub unsafe fn accumulate_u8_512<const SUB: bool>(sums: &mut [u32], x: &[u8]) {
+    let n = x.len();
+    let (ps, px) = (sums.as_mut_ptr(), x.as_ptr());
+    let mut j = 0;
+    while j + 16 <= n {
+        let v = _mm512_cvtepu8_epi32(_mm_loadu_si128(px.add(j) as *const __m128i));
+        let s = _mm512_loadu_si512(ps.add(j) as *const __m512i);
+        let r = if SUB {
+            _mm512_sub_epi32(s, v)
+        } else {
+            _mm512_add_epi32(s, v)
+        };
+        _mm512_storeu_si512(ps.add(j) as *mut __m512i, r);
+        j += 16;
+    }
+    accumulate_u8::<SUB>(&mut sums[j..], &x[j..]);
 }
 
 /// `sums[i] += x[i]` (or `-=` when `SUB`), bytes widened to `u32`, wrapping.

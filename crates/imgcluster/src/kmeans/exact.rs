@@ -6,7 +6,9 @@
 //!   the data (random box: `k · dims` words; k-means++: `1 + (k − 1) · 3 · 2` words),
 //!   so each attempt's starting generator state is computed up front, the attempts
 //!   run concurrently, and the best is chosen as OpenCV does (first attempt with the
-//!   strictly smallest compactness).
+//!   strictly smallest compactness). On sparse data they run in teams (as many as
+//!   fill 32 columns of centers), each team in lock step (one assignment at a time)
+//!   on one thread, the teams independently.
 //! * **Hamerly bounds with rigorous margins.** Each sample keeps an upper bound on the
 //!   true distance to its center and a lower bound on the true distance to every
 //!   other center, moved by the centers' drifts each iteration. A sample is skipped
@@ -16,13 +18,21 @@
 //!   fast distances `‖x‖² + ‖c‖² − 2·x·c` from a blocked kernel; with the
 //!   [`DotMargin`] error bound these exclude every center that cannot be OpenCV's
 //!   argmin, and the exact [`l2sq_opencv`](crate::kernels::l2sq_opencv) runs only on
-//!   the (usually single) survivor; ties go to the lowest index, as in OpenCV.
+//!   the shortlist when it holds more than one center; ties go to the lowest index,
+//!   as in OpenCV. One error bound (the largest over the centers) serves all of a
+//!   sample's distances, so the shortlist is a few fixed-width (vectorised) passes
+//!   and one comparison per center against a precomputed cutoff.
 //! * **Sparse byte images, dense assignment.** Byte data with at most 40% nonzero
 //!   values and `k ≤ 16` gets its fast distances from a sparse dot product against
 //!   the transposed centers ([`SparseU8`](crate::kernels::SparseU8), with its own
 //!   [`DotMargin::sparse`] bound). An attempt whose bounded assignment skips fewer
 //!   than half of the samples drops its bounds for the rest of the attempt: every
 //!   sample then gets the shortlist directly, without the per-center bookkeeping.
+//!   On sparse data all attempts of a step are assigned in one pass over the
+//!   samples, each with its own bounds: a sample that enough attempts need gets one
+//!   [`SparseU8::dot_cols`](crate::kernels::SparseU8::dot_cols) against all their
+//!   centers, which reads the sample once for all of them
+//!   ([`DotMargin::sparse_cols`] bound).
 //! * **Exact center sums.** For byte samples with `n · 255 < 2^24` every partial
 //!   `f32` sum OpenCV forms is an integer below `2^24`, hence exact: integer sums give
 //!   the same bits in any order, so they are updated incrementally from the samples
@@ -35,7 +45,9 @@ use super::lloyd::{self, Samples, CHUNK};
 use super::margin::{true_dist_lower, true_dist_upper, DotMargin, OpencvMargin};
 use super::params::{CheckedKMeansParams, Init, Reseed};
 use super::KMeansError;
-use crate::kernels::{add_u8, dot16_panel, sub_u8, Element, SparseU8};
+use crate::kernels::{
+    add_u8, dot16_panel, fast_sq_distances, le_mask16, sub_u8, Element, SparseU8,
+};
 use crate::CvRng;
 
 /// Largest number of per-sample lower bounds kept per attempt.
@@ -111,6 +123,8 @@ struct Ctx<'a, T> {
     seeding: Reseed,
     cm: OpencvMargin,
     dm: DotMargin,
+    /// The error bound of [`SparseU8::dot_cols`] (attempts assigned together).
+    dm_cols: DotMargin,
     sparse: Option<SparseU8>,
     int_sums: bool,
     parallel: bool,
@@ -153,13 +167,20 @@ pub(crate) fn run<T: Element>(
         Init::Labels { labels, reseed } => (Some(labels.as_slice()), *reseed),
         Init::Samples | Init::Centers(_) => return Err(KMeansError::InitNeedsFastMode),
     };
-    let mut bbox = Vec::new();
-    if seeding == Reseed::RandomBox {
-        init::bounding_box(samples, &mut bbox);
-    }
     let stride = dims.div_ceil(16) * 16;
-    let (xx, xnorm) = sample_norms(samples, parallel);
-    let sparse = sparse_form(samples, k);
+    // The sparse form (one sequential pass) is built while the rest is measured.
+    let rest = || {
+        let mut bbox = Vec::new();
+        if seeding == Reseed::RandomBox {
+            init::bounding_box(samples, &mut bbox);
+        }
+        (bbox, sample_norms(samples, parallel))
+    };
+    let ((bbox, (xx, xnorm)), sparse) = if parallel {
+        rayon::join(rest, || sparse_form(samples, k))
+    } else {
+        (rest(), sparse_form(samples, k))
+    };
     // One lower bound per center (Elkan) while that stays small, else per group of
     // consecutive centers.
     let group_size = if n.saturating_mul(k) <= MAX_BOUNDS {
@@ -167,6 +188,14 @@ pub(crate) fn run<T: Element>(
     } else {
         k.div_ceil((MAX_BOUNDS / n).max(1))
     };
+    let attempts = params.attempts();
+    // On sparse data, attempts run in teams whose centers fill two registers of 16
+    // columns (`SparseU8::dot_cols`); the teams run in parallel, each on one
+    // thread, without waiting for each other. Otherwise every attempt is a team of
+    // its own and its assignments run in parallel too (as with a single team).
+    let team = if sparse.is_some() { (32 / k).max(1) } else { 1 };
+    let teams = attempts.div_ceil(team);
+    let inner_parallel = parallel && (sparse.is_none() || teams == 1);
     let ctx = Ctx {
         samples,
         k,
@@ -185,12 +214,12 @@ pub(crate) fn run<T: Element>(
             Some(_) => DotMargin::sparse(dims),
             None => DotMargin::new(stride),
         },
+        dm_cols: DotMargin::sparse_cols(dims),
         sparse,
         int_sums: T::IS_U8 && (n as u64) * 255 < (1 << 24),
-        parallel,
+        parallel: inner_parallel,
     };
 
-    let attempts = params.attempts();
     let mut starts = Vec::with_capacity(attempts);
     for attempt in 0..attempts {
         starts.push(rng.clone());
@@ -203,26 +232,43 @@ pub(crate) fn run<T: Element>(
     workspaces.truncate(attempts);
     workspaces.resize_with(attempts, AttemptWs::default);
 
-    let outs: Vec<Result<AttemptOut, KMeansError>> = if parallel && attempts > 1 {
+    let mut states: Vec<AttemptState> = starts
+        .into_iter()
+        .map(|rng| AttemptState {
+            rng,
+            iter: 0,
+            bounds_valid: false,
+            dense: false,
+            out: None,
+        })
+        .collect();
+    for ws in workspaces.iter_mut() {
+        ws.prepare(n, k, dims, ctx.stride, ctx.groups);
+        if let Some(labels) = ctx.initial_labels {
+            ws.labels.copy_from_slice(labels);
+        }
+    }
+    let run_team = |(t, (wss, sts)): (usize, (&mut [AttemptWs], &mut [AttemptState]))| {
+        run_team(&ctx, t * team, wss, sts);
+    };
+    if parallel && teams > 1 {
         workspaces
-            .par_iter_mut()
-            .zip(starts.into_par_iter())
+            .par_chunks_mut(team)
+            .zip(states.par_chunks_mut(team))
             .enumerate()
-            .map(|(a, (ws, start))| run_attempt(&ctx, a, start, ws))
-            .collect()
+            .for_each(run_team);
     } else {
         workspaces
-            .iter_mut()
-            .zip(starts)
+            .chunks_mut(team)
+            .zip(states.chunks_mut(team))
             .enumerate()
-            .map(|(a, (ws, start))| run_attempt(&ctx, a, start, ws))
-            .collect()
-    };
+            .for_each(run_team);
+    }
 
     let mut best: Option<(usize, AttemptOut)> = None;
     let mut best_compactness = f64::MAX;
-    for (a, out) in outs.into_iter().enumerate() {
-        let out = out?;
+    for (a, st) in states.into_iter().enumerate() {
+        let out = st.out.ok_or(KMeansError::DistanceOverflow)??;
         if out.compactness < best_compactness {
             best_compactness = out.compactness;
             best = Some((a, out));
@@ -234,7 +280,27 @@ pub(crate) fn run<T: Element>(
 /// `‖x‖²` in `f64` (exact for bytes) and `‖x‖` for every sample.
 fn sample_norms<T: Element>(samples: Samples<'_, T>, parallel: bool) -> (Vec<f64>, Vec<f64>) {
     let mut xx = vec![0.0_f64; samples.n];
+    let dims = samples.dims;
     lloyd::for_each_chunk(&mut xx, parallel, |start, chunk| {
+        if let Some(bytes) = T::as_bytes(samples.data) {
+            // Integer sums (vectorised): every partial sum is an integer below 2^53,
+            // so the `f64` sum is the same value. `u32` holds 66051 squares of 255.
+            for (o, v) in chunk.iter_mut().enumerate() {
+                let row = &bytes[(start + o) * dims..(start + o + 1) * dims];
+                *v = if dims <= 66_051 {
+                    f64::from(
+                        row.iter()
+                            .map(|&b| u32::from(b) * u32::from(b))
+                            .sum::<u32>(),
+                    )
+                } else {
+                    row.iter()
+                        .map(|&b| u64::from(b) * u64::from(b))
+                        .sum::<u64>() as f64
+                };
+            }
+            return;
+        }
         for (o, v) in chunk.iter_mut().enumerate() {
             *v = samples
                 .row(start + o)
@@ -268,7 +334,7 @@ impl AttemptWs {
         sized(&mut self.temp, dims);
         sized(&mut self.cpack, k * stride);
         sized(&mut self.ct, dims * 16);
-        sized(&mut self.cc, k);
+        sized(&mut self.cc, k.div_ceil(LANES) * LANES);
         sized(&mut self.cnorm, k);
         sized(&mut self.drift, k);
         sized(&mut self.gdrift, groups);
@@ -277,87 +343,163 @@ impl AttemptWs {
     }
 }
 
-/// One attempt of OpenCV's loop (the same steps as the reference in `fit.rs`).
-fn run_attempt<T: Element>(
+/// Runs a team of attempts (the first is attempt `first`) to their ends. They
+/// advance in lock step, one assignment at a time: on sparse data they share one
+/// pass over the samples ([`assign_together`]), otherwise each is assigned on its
+/// own.
+fn run_team<T: Element>(
+    ctx: &Ctx<'_, T>,
+    first: usize,
+    workspaces: &mut [AttemptWs],
+    states: &mut [AttemptState],
+) {
+    loop {
+        let step = |(a, (ws, st)): (usize, (&mut AttemptWs, &mut AttemptState))| {
+            st.out.is_none() && advance(ctx, first + a, st, ws)
+        };
+        let pending: Vec<bool> = if ctx.parallel {
+            workspaces
+                .par_iter_mut()
+                .zip(states.par_iter_mut())
+                .enumerate()
+                .map(step)
+                .collect()
+        } else {
+            workspaces
+                .iter_mut()
+                .zip(states.iter_mut())
+                .enumerate()
+                .map(step)
+                .collect()
+        };
+        let mut group: Vec<(&mut AttemptWs, &mut AttemptState)> = workspaces
+            .iter_mut()
+            .zip(states.iter_mut())
+            .zip(&pending)
+            .filter_map(|(pair, &p)| p.then_some(pair))
+            .collect();
+        if group.is_empty() {
+            return;
+        }
+        if ctx.sparse.is_some() {
+            assign_together(ctx, &mut group);
+        } else if ctx.parallel {
+            group
+                .par_iter_mut()
+                .for_each(|(ws, st)| assign_alone(ctx, st, ws));
+        } else {
+            for (ws, st) in &mut group {
+                assign_alone(ctx, st, ws);
+            }
+        }
+    }
+}
+
+/// Where one attempt stands between two assignments.
+struct AttemptState {
+    rng: CvRng,
+    iter: usize,
+    bounds_valid: bool,
+    /// Once the bounds prune too little, the attempt stops keeping them (dense
+    /// assignment; the labels are the same either way).
+    dense: bool,
+    /// The result, once the attempt has finished or failed.
+    out: Option<Result<AttemptOut, KMeansError>>,
+}
+
+/// Runs attempt `attempt` of OpenCV's loop (the same steps as the reference in
+/// `fit.rs`) up to its next assignment; returns whether it needs one, else its
+/// result is in `st.out`.
+fn advance<T: Element>(
     ctx: &Ctx<'_, T>,
     attempt: usize,
-    mut rng: CvRng,
+    st: &mut AttemptState,
     ws: &mut AttemptWs,
-) -> Result<AttemptOut, KMeansError> {
-    let samples = ctx.samples;
-    let (n, dims, k) = (samples.n, samples.dims, ctx.k);
-    ws.prepare(n, k, dims, ctx.stride, ctx.groups);
-    if let Some(labels) = ctx.initial_labels {
-        ws.labels.copy_from_slice(labels);
+) -> bool {
+    match advance_inner(ctx, attempt, st, ws) {
+        Ok(pending) => pending,
+        Err(e) => {
+            st.out = Some(Err(e));
+            false
+        }
     }
-    let mut iter = 0;
-    let mut bounds_valid = false;
-    // Once the bounds prune too little, the attempt stops keeping them (dense
-    // assignment; the labels are the same either way).
-    let mut dense = false;
-    let compactness = loop {
-        let mut max_center_shift = if iter == 0 { f64::MAX } else { 0.0 };
-        std::mem::swap(&mut ws.centers, &mut ws.old_centers);
+}
 
-        if iter == 0 && (attempt > 0 || ctx.initial_labels.is_none()) {
-            match ctx.seeding {
-                Reseed::PlusPlus => init::plus_plus(
-                    samples,
-                    k,
-                    &mut ws.centers,
-                    &mut rng,
-                    &mut ws.pp,
-                    ctx.parallel,
-                )?,
-                Reseed::RandomBox => {
-                    for center in ws.centers.chunks_exact_mut(dims) {
-                        init::random_center(&ctx.bbox, center, &mut rng);
-                    }
+fn advance_inner<T: Element>(
+    ctx: &Ctx<'_, T>,
+    attempt: usize,
+    st: &mut AttemptState,
+    ws: &mut AttemptWs,
+) -> Result<bool, KMeansError> {
+    let samples = ctx.samples;
+    let (dims, k) = (samples.dims, ctx.k);
+    let mut max_center_shift = if st.iter == 0 { f64::MAX } else { 0.0 };
+    std::mem::swap(&mut ws.centers, &mut ws.old_centers);
+
+    if st.iter == 0 && (attempt > 0 || ctx.initial_labels.is_none()) {
+        match ctx.seeding {
+            Reseed::PlusPlus => init::plus_plus(
+                samples,
+                k,
+                &mut ws.centers,
+                &mut st.rng,
+                &mut ws.pp,
+                ctx.parallel,
+            )?,
+            Reseed::RandomBox => {
+                for center in ws.centers.chunks_exact_mut(dims) {
+                    init::random_center(&ctx.bbox, center, &mut st.rng);
                 }
             }
+        }
+    } else {
+        ws.repaired.clear();
+        if ctx.int_sums {
+            update_int(ctx, ws)?;
         } else {
-            ws.repaired.clear();
-            if ctx.int_sums {
-                update_int(ctx, ws)?;
-            } else {
-                lloyd::update_centers(
-                    samples,
-                    &mut ws.labels,
-                    &mut ws.centers,
-                    &mut ws.counters,
-                    &mut ws.temp,
-                    &mut ws.repaired,
-                )?;
+            lloyd::update_centers(
+                samples,
+                &mut ws.labels,
+                &mut ws.centers,
+                &mut ws.counters,
+                &mut ws.temp,
+                &mut ws.repaired,
+            )?;
+        }
+        if st.iter > 0 {
+            max_center_shift = lloyd::max_center_shift(&ws.centers, &ws.old_centers, dims);
+        }
+        if st.bounds_valid {
+            for (j, d) in ws.drift.iter_mut().enumerate() {
+                let r = j * dims..(j + 1) * dims;
+                *d = true_dist_upper(&ws.centers[r.clone()], &ws.old_centers[r]);
             }
-            if iter > 0 {
-                max_center_shift = lloyd::max_center_shift(&ws.centers, &ws.old_centers, dims);
-            }
-            if bounds_valid {
-                for (j, d) in ws.drift.iter_mut().enumerate() {
-                    let r = j * dims..(j + 1) * dims;
-                    *d = true_dist_upper(&ws.centers[r.clone()], &ws.old_centers[r]);
-                }
-                for &i in &ws.repaired {
-                    ws.upper[i] = f64::INFINITY;
-                }
+            for &i in &ws.repaired {
+                ws.upper[i] = f64::INFINITY;
             }
         }
+    }
 
-        iter += 1;
-        if iter == ctx.max_iter || max_center_shift <= ctx.epsilon_sq {
-            final_distances(ctx, ws);
-            break lloyd::opencv_sum(&ws.dists);
-        }
-        let skipped = assign(ctx, ws, bounds_valid, dense);
-        if bounds_valid && skipped * DENSE_BELOW.1 < n * DENSE_BELOW.0 {
-            dense = true;
-        }
-        bounds_valid = !dense;
-    };
-    Ok(AttemptOut {
-        compactness,
-        iterations: iter,
-    })
+    st.iter += 1;
+    if st.iter == ctx.max_iter || max_center_shift <= ctx.epsilon_sq {
+        final_distances(ctx, ws);
+        st.out = Some(Ok(AttemptOut {
+            compactness: lloyd::opencv_sum(&ws.dists),
+            iterations: st.iter,
+        }));
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// The assignment of one attempt on its own (bounded while the bounds pay).
+fn assign_alone<T: Element>(ctx: &Ctx<'_, T>, st: &mut AttemptState, ws: &mut AttemptWs) {
+    let n = ctx.samples.n;
+    let skipped = assign(ctx, ws, st.bounds_valid, st.dense);
+    if st.bounds_valid && skipped * DENSE_BELOW.1 < n * DENSE_BELOW.0 {
+        st.dense = true;
+    }
+    st.bounds_valid = !st.dense;
 }
 
 /// OpenCV's center update on exact integer sums (see the module documentation),
@@ -481,8 +623,11 @@ struct CenterInfo<'a> {
     centers: &'a [f32],
     cpack: &'a [f32],
     ct: &'a [f32],
+    /// `‖c‖²`, padded with `+∞` to whole [`LANES`] blocks, and the largest `‖c‖²`
+    /// and `‖c‖`.
     cc: &'a [f64],
-    cnorm: &'a [f64],
+    cc_max: f64,
+    cn_max: f64,
     drift: &'a [f64],
     gdrift: &'a [f64],
     gsep: &'a [f64],
@@ -493,45 +638,15 @@ struct CenterInfo<'a> {
 /// samples the bounds skipped.
 fn assign<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bool, dense: bool) -> usize {
     let bounded = bounded && !dense;
-    let dims = ctx.samples.dims;
-    let (k, stride, groups, gsize) = (ctx.k, ctx.stride, ctx.groups, ctx.group_size);
-    for j in 0..k {
-        let c = &ws.centers[j * dims..(j + 1) * dims];
-        ws.cpack[j * stride..j * stride + dims].copy_from_slice(c);
-        ws.cc[j] = c.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
-        ws.cnorm[j] = ws.cc[j].sqrt();
-    }
-    if ctx.sparse.is_some() {
-        for j in 0..k {
-            for (p, &v) in ws.centers[j * dims..(j + 1) * dims].iter().enumerate() {
-                ws.ct[p * 16 + j] = v;
-            }
-        }
-    }
-    if bounded {
-        for g in 0..groups {
-            ws.gdrift[g] = ws.drift[g * gsize..((g + 1) * gsize).min(k)]
-                .iter()
-                .fold(0.0, |m: f64, &d| m.max(d));
-        }
-        ws.gsep.fill(f64::INFINITY);
-        for a in 0..k {
-            let ca = &ws.centers[a * dims..(a + 1) * dims];
-            for j in 0..k {
-                if j != a {
-                    let d = true_dist_lower(ca, &ws.centers[j * dims..(j + 1) * dims]);
-                    let g = &mut ws.gsep[a * groups + j / gsize];
-                    *g = g.min(d);
-                }
-            }
-        }
-    }
+    let groups = ctx.groups;
+    let (cc_max, cn_max) = prepare_centers(ctx, ws, bounded);
     let info = CenterInfo {
         centers: &ws.centers,
         cpack: &ws.cpack,
         ct: &ws.ct,
         cc: &ws.cc,
-        cnorm: &ws.cnorm,
+        cc_max,
+        cn_max,
         drift: &ws.drift,
         gdrift: &ws.gdrift,
         gsep: &ws.gsep,
@@ -558,27 +673,320 @@ fn assign<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bool, dense
     }
 }
 
+/// The center data of an assignment in `ws` (packed and transposed copies, norms,
+/// and with `bounded` the drifts and separations); returns the largest `‖c‖²` and
+/// `‖c‖`. `ws.cc` is padded with `+∞` to whole [`LANES`] blocks.
+fn prepare_centers<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bool) -> (f64, f64) {
+    let dims = ctx.samples.dims;
+    let (k, stride, groups, gsize) = (ctx.k, ctx.stride, ctx.groups, ctx.group_size);
+    ws.cc.fill(f64::INFINITY);
+    let (mut cc_max, mut cn_max) = (0.0_f64, 0.0_f64);
+    for j in 0..k {
+        let c = &ws.centers[j * dims..(j + 1) * dims];
+        ws.cpack[j * stride..j * stride + dims].copy_from_slice(c);
+        ws.cc[j] = c.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+        ws.cnorm[j] = ws.cc[j].sqrt();
+        cc_max = cc_max.max(ws.cc[j]);
+        cn_max = cn_max.max(ws.cnorm[j]);
+    }
+    if ctx.sparse.is_some() {
+        for j in 0..k {
+            for (p, &v) in ws.centers[j * dims..(j + 1) * dims].iter().enumerate() {
+                ws.ct[p * 16 + j] = v;
+            }
+        }
+    }
+    if bounded {
+        for g in 0..groups {
+            ws.gdrift[g] = ws.drift[g * gsize..((g + 1) * gsize).min(k)]
+                .iter()
+                .fold(0.0, |m: f64, &d| m.max(d));
+        }
+        ws.gsep.fill(f64::INFINITY);
+        for a in 0..k {
+            let ca = &ws.centers[a * dims..(a + 1) * dims];
+            for j in 0..k {
+                if j != a {
+                    let d = true_dist_lower(ca, &ws.centers[j * dims..(j + 1) * dims]);
+                    let g = &mut ws.gsep[a * groups + j / gsize];
+                    *g = g.min(d);
+                }
+            }
+        }
+    }
+    (cc_max, cn_max)
+}
+
+/// A sample's own products cost about 1.5 registers of 16 columns per term, the
+/// shared ones one per register: the shared product pays from this many attempts per
+/// 16 shared columns (numerator, denominator).
+const SHARED_FROM: (usize, usize) = (2, 3);
+
+/// One attempt's part of a chunk in [`assign_together`]: its labels and bounds.
+struct Part<'a> {
+    labels: &'a mut [u32],
+    upper: &'a mut [f64],
+    lower: &'a mut [f64],
+}
+
+/// The assignment of all pending attempts on sparse samples in one pass over the
+/// samples, each attempt bounded, keeping bounds or dense as on its own (see
+/// [`assign_alone`]). A sample that the bounds settle in every attempt costs
+/// nothing; otherwise the attempts that need it get its dot products from one
+/// [`SparseU8::dot_cols`] against all attempts' centers when enough of them need it
+/// (the sample's terms are read once for all), else each from its own
+/// [`SparseU8::dot_t16`]; then each takes its shortlist as in [`assign_chunk`].
+fn assign_together<T: Element>(
+    ctx: &Ctx<'_, T>,
+    group: &mut [(&mut AttemptWs, &mut AttemptState)],
+) {
+    let Some(sp) = &ctx.sparse else {
+        return;
+    };
+    if group.is_empty() {
+        return;
+    }
+    let (n, dims, k) = (ctx.samples.n, ctx.samples.dims, ctx.k);
+    let (groups, gsize) = (ctx.groups, ctx.group_size);
+    let m = group.len();
+    let cols = (m * k).div_ceil(16) * 16;
+    let shared_from = (cols / 16 * SHARED_FROM.0).div_ceil(SHARED_FROM.1);
+    let mut ct = vec![0.0_f32; dims * cols];
+    let mut bounded = Vec::with_capacity(m);
+    let mut keep = Vec::with_capacity(m);
+    let mut maxima = Vec::with_capacity(m);
+    for (s, (ws, st)) in group.iter_mut().enumerate() {
+        let b = st.bounds_valid && !st.dense;
+        bounded.push(b);
+        keep.push(!st.dense);
+        maxima.push(prepare_centers(ctx, ws, b));
+        for (j, c) in ws.centers.chunks_exact(dims).enumerate() {
+            for (p, &v) in c.iter().enumerate() {
+                ct[p * cols + s * k + j] = v;
+            }
+        }
+    }
+    let chunks = n.div_ceil(CHUNK);
+    let mut infos = Vec::with_capacity(m);
+    let mut parts: Vec<Vec<Part<'_>>> = (0..chunks).map(|_| Vec::with_capacity(m)).collect();
+    for ((ws, _), &(cc_max, cn_max)) in group.iter_mut().zip(&maxima) {
+        let ws: &mut AttemptWs = ws;
+        infos.push(CenterInfo {
+            centers: &ws.centers,
+            cpack: &ws.cpack,
+            ct: &ws.ct,
+            cc: &ws.cc,
+            cc_max,
+            cn_max,
+            drift: &ws.drift,
+            gdrift: &ws.gdrift,
+            gsep: &ws.gsep,
+        });
+        let split = ws
+            .labels
+            .chunks_mut(CHUNK)
+            .zip(ws.upper.chunks_mut(CHUNK))
+            .zip(ws.lower.chunks_mut(CHUNK * groups));
+        for (chunk, ((labels, upper), lower)) in parts.iter_mut().zip(split) {
+            chunk.push(Part {
+                labels,
+                upper,
+                lower,
+            });
+        }
+    }
+    // Per chunk, the samples the bounds skipped in each attempt.
+    let work = |(c, parts): (usize, &mut Vec<Part<'_>>)| -> Vec<usize> {
+        let mut skipped = vec![0_usize; m];
+        let mut sc = Scratch::new(k);
+        let padded = sc.t.len();
+        let mut shared = vec![0.0_f32; cols + padded];
+        let mut own = [0.0_f32; 16];
+        let mut need = Vec::with_capacity(m);
+        for off in 0..parts[0].labels.len() {
+            need.clear();
+            for (s, part) in parts.iter_mut().enumerate() {
+                let lb = &mut part.lower[off * groups..(off + 1) * groups];
+                let info = &infos[s];
+                if bounded[s]
+                    && label_stays(&ctx.cm, info, part.labels[off], &mut part.upper[off], lb)
+                {
+                    skipped[s] += 1;
+                } else {
+                    need.push(s);
+                }
+            }
+            if need.is_empty() {
+                continue;
+            }
+            let i = c * CHUNK + off;
+            let together = need.len() >= shared_from;
+            if together {
+                sp.dot_cols(i, &ct, cols, &mut shared);
+            }
+            for &s in &need {
+                let info = &infos[s];
+                // Attempt `s` reads the shared dots in place from `s · k` on, whole
+                // lane blocks: the lanes past its `k` centers hold other attempts'
+                // values, or the zero tail, and meet `‖c‖² = +∞`. Its own dots are
+                // one block (`k ≤ 16` on sparse data).
+                let best = if together {
+                    pick(
+                        ctx,
+                        info,
+                        &ctx.dm_cols,
+                        i,
+                        &shared[s * k..s * k + padded],
+                        &mut sc,
+                    )
+                } else {
+                    sp.dot_t16(i, info.ct, &mut own);
+                    pick(ctx, info, &ctx.dm, i, &own, &mut sc)
+                };
+                let part = &mut parts[s];
+                part.labels[off] = best as u32;
+                if keep[s] {
+                    let lb = &mut part.lower[off * groups..(off + 1) * groups];
+                    store_bounds(&ctx.cm, &sc, k, gsize, best, &mut part.upper[off], lb);
+                }
+                sc.forget();
+            }
+        }
+        skipped
+    };
+    let add = |mut a: Vec<usize>, b: Vec<usize>| {
+        for (x, y) in a.iter_mut().zip(b) {
+            *x += y;
+        }
+        a
+    };
+    let skipped = if ctx.parallel {
+        parts
+            .par_iter_mut()
+            .enumerate()
+            .map(work)
+            .reduce(|| vec![0; m], add)
+    } else {
+        parts.iter_mut().enumerate().map(work).fold(vec![0; m], add)
+    };
+    drop(parts);
+    drop(infos);
+    for ((_, st), skipped) in group.iter_mut().zip(skipped) {
+        if st.bounds_valid && skipped * DENSE_BELOW.1 < n * DENSE_BELOW.0 {
+            st.dense = true;
+        }
+        st.bounds_valid = !st.dense;
+    }
+}
+
+/// OpenCV's label for sample `i` from its fast dot products `dots` (finite values,
+/// padded to whole [`LANES`] blocks), with the error bound `dm` of the kernel that
+/// computed them: the shortlist, measured with the exact kernel when it holds more
+/// than one center.
+fn pick<T: Element>(
+    ctx: &Ctx<'_, T>,
+    info: &CenterInfo<'_>,
+    dm: &DotMargin,
+    i: usize,
+    dots: &[f32],
+    sc: &mut Scratch,
+) -> usize {
+    let xx = ctx.xx[i];
+    sc.e = dm.err(ctx.xnorm[i], info.cn_max, xx, info.cc_max);
+    let tmin = sc.fast_distances(xx, dots, info.cc);
+    sc.shortlist(&ctx.cm, tmin, ctx.k);
+    resolve(info.centers, ctx.samples.dims, ctx.samples.row(i), sc)
+}
+
+/// Whether the bounds of a sample labelled `label` (moved here by the centers'
+/// drifts) prove that OpenCV's argmin is still `label`.
+#[inline]
+fn label_stays(
+    cm: &OpencvMargin,
+    info: &CenterInfo<'_>,
+    label: u32,
+    upper: &mut f64,
+    lb: &mut [f64],
+) -> bool {
+    if !upper.is_finite() {
+        return false;
+    }
+    let groups = lb.len();
+    let a = label as usize;
+    let gsep = &info.gsep[a * groups..(a + 1) * groups];
+    let u = *upper + info.drift[a];
+    *upper = u;
+    // Group g cannot hold OpenCV's argmin when max(lb[g], gsep[g] - u) > t(u).
+    let t = cm.farther_threshold(u);
+    let tu = t + u;
+    let mut all = true;
+    for ((l, &d), &s) in lb.iter_mut().zip(info.gdrift).zip(gsep) {
+        *l -= d;
+        all &= *l > t || s > tu;
+    }
+    all
+}
+
+/// New bounds of a sample whose label `best` was just chosen from the measurements
+/// in `sc`: the upper bound to `best`, per group the lower bound to its other centers.
+#[inline]
+fn store_bounds(
+    cm: &OpencvMargin,
+    sc: &Scratch,
+    k: usize,
+    gsize: usize,
+    best: usize,
+    upper: &mut f64,
+    lb: &mut [f64],
+) {
+    lb.fill(f64::INFINITY);
+    for j in 0..k {
+        if j != best {
+            let g = &mut lb[j / gsize];
+            *g = g.min(sc.lower(cm, j));
+        }
+    }
+    *upper = sc.upper(cm, best);
+}
+
+/// Lanes of the shortlist arithmetic: a fixed block, so that the compiler unrolls and
+/// vectorises it. Center arrays are padded to whole blocks (squared norm `+∞`, so a
+/// padding lane is never the minimum and never on the shortlist).
+const LANES: usize = crate::kernels::scalar::FAST_LANES;
+
 /// Scratch of one chunk's assignment.
 struct Scratch {
-    /// Fast squared distance `d̃²` per center, and its error bound `E`.
+    /// Fast squared distance `d̃²` per center (padded to whole [`LANES`] blocks).
     t: Vec<f64>,
-    e: Vec<f64>,
+    /// `d̃² − E`, a lower bound on each true squared distance (padded like `t`).
+    lo: Vec<f64>,
+    /// The error bound `E` of the fast distances of the current sample: the largest
+    /// over the centers (it grows with `‖c‖`), so one value serves them all.
+    e: f64,
     /// Exact OpenCV distances, where `known`.
     exact: Vec<f64>,
     known: Vec<bool>,
-    set: Vec<usize>,
     short: Vec<usize>,
 }
 
 impl Scratch {
     fn new(k: usize) -> Self {
+        let padded = k.div_ceil(LANES) * LANES;
         Self {
-            t: vec![0.0; k],
-            e: vec![0.0; k],
+            t: vec![0.0; padded],
+            lo: vec![0.0; padded],
+            e: 0.0,
             exact: vec![0.0; k],
             known: vec![false; k],
-            set: Vec::with_capacity(k),
             short: Vec::with_capacity(k),
+        }
+    }
+
+    /// Forgets the exact distances of the last sample.
+    #[inline]
+    fn forget(&mut self) {
+        for &j in &self.short {
+            self.known[j] = false;
         }
     }
 
@@ -588,7 +996,7 @@ impl Scratch {
         if self.known[j] {
             cm.true_upper(self.exact[j])
         } else {
-            (self.t[j] + self.e[j]).max(0.0).sqrt() * (1.0 + 1e-9)
+            (self.t[j] + self.e).max(0.0).sqrt() * (1.0 + 1e-9)
         }
     }
 
@@ -598,36 +1006,60 @@ impl Scratch {
         if self.known[j] {
             cm.true_lower(self.exact[j])
         } else {
-            (self.t[j] - self.e[j]).max(0.0).sqrt() * (1.0 - 1e-9)
+            self.lo[j].max(0.0).sqrt() * (1.0 - 1e-9)
+        }
+    }
+
+    /// The fast distances `t_j = (‖x‖² + ‖c_j‖²) − 2·dot_j` of `dots` and
+    /// `lo_j = t_j − E`; returns the smallest `t_j`.
+    #[inline]
+    fn fast_distances(&mut self, xx: f64, dots: &[f32], cc: &[f64]) -> f64 {
+        fast_sq_distances(xx, self.e, dots, cc, &mut self.t, &mut self.lo)
+    }
+
+    /// The shortlist, ascending: every center that can still be OpenCV's argmin given
+    /// the fast distances and their error bound, i.e. whose lower bound does not
+    /// exceed the smallest upper bound `h` (`cv_upper` is monotone, so it commutes
+    /// with the minimum). A cutoff on `lo` rejects most centers with one comparison
+    /// per lane; the few others take the full test. `tmin` is the smallest `t_j`.
+    #[inline]
+    fn shortlist(&mut self, cm: &OpencvMargin, tmin: f64, k: usize) {
+        let h = cm.cv_upper(tmin + self.e);
+        let cut = cm.lower_cutoff(h);
+        self.short.clear();
+        for (b, lo) in self.lo.chunks_exact(LANES).enumerate() {
+            let mut mask = le_mask16(lo.try_into().expect("blocks of 16"), cut);
+            let single = mask.trailing_zeros() as usize;
+            if self.lo.len() == LANES && mask.is_power_of_two() && single < k {
+                // One block (k ≤ 16) with one lane under the cutoff: that lane holds
+                // the smallest `t`, whose lower bound never exceeds `h`; it is the
+                // shortlist without the full test.
+                self.short.push(single);
+                return;
+            }
+            while mask != 0 {
+                let j = b * LANES + mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                if j < k && cm.cv_lower(self.lo[j].max(0.0)) <= h {
+                    self.short.push(j);
+                }
+            }
+        }
+        if self.short.is_empty() {
+            // Only reachable through NaN; measuring every center is always right.
+            self.short.extend(0..k);
         }
     }
 }
 
-/// OpenCV's argmin over the centers in `sc.set` (every other center is already
-/// proven farther): the fast distances with their error bounds leave a shortlist of
-/// centers that can still be the minimum; a shortlist of one is the answer, a longer
-/// one is measured with the exact kernel (smallest distance, lowest index on ties).
-fn resolve<T: Element>(
-    cm: &OpencvMargin,
-    centers: &[f32],
-    dims: usize,
-    x: &[T],
-    sc: &mut Scratch,
-) -> usize {
-    let center = |j: usize| &centers[j * dims..(j + 1) * dims];
-    let mut h = f64::INFINITY;
-    for &j in &sc.set {
-        h = h.min(cm.cv_upper(sc.t[j] + sc.e[j]));
-    }
-    sc.short.clear();
-    for &j in &sc.set {
-        if cm.cv_lower((sc.t[j] - sc.e[j]).max(0.0)) <= h {
-            sc.short.push(j);
-        }
-    }
+/// OpenCV's argmin over the shortlist `sc.short` (every other center is already
+/// proven farther): one center is the answer, more are measured with the exact kernel
+/// (smallest distance, lowest index on ties).
+fn resolve<T: Element>(centers: &[f32], dims: usize, x: &[T], sc: &mut Scratch) -> usize {
     if sc.short.len() == 1 {
         return sc.short[0];
     }
+    let center = |j: usize| &centers[j * dims..(j + 1) * dims];
     let mut pairs = sc.short.chunks_exact(2);
     for p in &mut pairs {
         let (d0, d1) = T::l2sq_opencv_x2(x, center(p[0]), x, center(p[1]));
@@ -661,99 +1093,42 @@ fn assign_chunk<T: Element>(
     dense: bool,
 ) -> usize {
     let samples = ctx.samples;
-    let (dims, k, stride, groups, gsize) =
-        (samples.dims, ctx.k, ctx.stride, ctx.groups, ctx.group_size);
+    let (k, stride, groups, gsize) = (ctx.k, ctx.stride, ctx.groups, ctx.group_size);
     let cm = &ctx.cm;
     let mut sc = Scratch::new(k);
     let mut todo = Vec::new();
     for off in 0..labels.len() {
-        if bounded && upper[off].is_finite() {
-            let a = labels[off] as usize;
-            let lb = &mut lower[off * groups..(off + 1) * groups];
-            let gsep = &info.gsep[a * groups..(a + 1) * groups];
-            let u = upper[off] + info.drift[a];
-            upper[off] = u;
-            // Group g cannot hold OpenCV's argmin when max(lb[g], gsep[g] - u) > t(u).
-            let t = cm.farther_threshold(u);
-            let tu = t + u;
-            let mut all = true;
-            for ((l, &d), &s) in lb.iter_mut().zip(info.gdrift).zip(gsep) {
-                *l -= d;
-                all &= *l > t || s > tu;
-            }
-            if all {
-                continue;
-            }
+        let lb = &mut lower[off * groups..(off + 1) * groups];
+        if !(bounded && label_stays(cm, info, labels[off], &mut upper[off], lb)) {
+            todo.push(off);
         }
-        todo.push(off);
     }
     let skipped = labels.len() - todo.len();
     if todo.is_empty() {
         return skipped;
     }
 
+    // `dots`: the sample's fast dot products, padded to whole lane blocks.
     let mut finish = |off: usize, dots: &[f32], sc: &mut Scratch| {
-        let i = start + off;
-        let (xx, xn) = (ctx.xx[i], ctx.xnorm[i]);
-        let (t, e) = (&mut sc.t[..k], &mut sc.e[..k]);
-        let (cc, cnorm) = (&info.cc[..k], &info.cnorm[..k]);
-        let mut hi = f64::INFINITY;
-        for j in 0..k {
-            t[j] = (xx + cc[j]) - 2.0 * f64::from(dots[j]);
-            e[j] = ctx.dm.err(xn, cnorm[j], xx, cc[j]);
-            hi = hi.min(t[j] + e[j]);
-        }
-        // The shortlist of `resolve`, counted without building it (`cv_upper` is
-        // monotone, so it commutes with the minimum); usually one center survives.
-        let h = cm.cv_upper(hi);
-        let (mut survivors, mut first) = (0, 0);
-        for j in (0..k).rev() {
-            if cm.cv_lower((t[j] - e[j]).max(0.0)) <= h {
-                survivors += 1;
-                first = j;
-            }
-        }
-        let best = if survivors == 1 {
-            sc.short.clear();
-            first
-        } else {
-            sc.set.clear();
-            sc.set.extend(0..k);
-            resolve(cm, info.centers, dims, samples.row(i), sc)
-        };
+        let best = pick(ctx, info, &ctx.dm, start + off, dots, sc);
         labels[off] = best as u32;
         if !dense {
             let lb = &mut lower[off * groups..(off + 1) * groups];
-            lb.fill(f64::INFINITY);
-            for j in 0..k {
-                if j != best {
-                    let g = &mut lb[j / gsize];
-                    *g = g.min(sc.lower(cm, j));
-                }
-            }
-            upper[off] = sc.upper(cm, best);
+            store_bounds(cm, sc, k, gsize, best, &mut upper[off], lb);
         }
-        for &j in &sc.short {
-            sc.known[j] = false;
-        }
+        sc.forget();
     };
-    if let Some(sp) = &ctx.sparse {
-        let mut dots = [0.0_f32; 16];
-        for &off in &todo {
-            sp.dot_t16(start + off, info.ct, &mut dots);
-            finish(off, &dots[..k], &mut sc);
-        }
-        return skipped;
-    }
     let mut panel = vec![0.0_f32; BATCH.min(todo.len()) * stride];
     let mut dots = vec![0.0_f32; BATCH.min(todo.len()) * k];
+    let mut padded = vec![0.0_f32; sc.t.len()];
     for batch in todo.chunks(BATCH) {
         for (b, &off) in batch.iter().enumerate() {
             T::widen(samples.row(start + off), &mut panel[b * stride..]);
         }
         dot16_panel(&panel, batch.len(), info.cpack, k, stride, &mut dots);
         for (b, &off) in batch.iter().enumerate() {
-            finish(off, &dots[b * k..(b + 1) * k], &mut sc);
+            padded[..k].copy_from_slice(&dots[b * k..(b + 1) * k]);
+            finish(off, &padded, &mut sc);
         }
     }
     skipped

@@ -12,6 +12,24 @@ pub(crate) const SPP_TRIALS: usize = 3;
 /// Per-coordinate `[min, max]` of the samples, as `f32` (OpenCV's `box`).
 pub(crate) fn bounding_box<T: Element>(samples: Samples<'_, T>, bbox: &mut Vec<[f32; 2]>) {
     bbox.clear();
+    if let Some(bytes) = T::as_bytes(samples.data) {
+        // Integer minima and maxima (vectorised row by row), the same values.
+        let dims = samples.dims;
+        let mut lo = bytes[..dims].to_vec();
+        let mut hi = lo.clone();
+        for row in bytes.chunks_exact(dims).skip(1) {
+            for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(row) {
+                *l = (*l).min(v);
+                *h = (*h).max(v);
+            }
+        }
+        bbox.extend(
+            lo.iter()
+                .zip(&hi)
+                .map(|(&l, &h)| [f32::from(l), f32::from(h)]),
+        );
+        return;
+    }
     bbox.extend(samples.row(0).iter().map(|&v| [v.to_f32(), v.to_f32()]));
     for i in 1..samples.n {
         for (b, &v) in bbox.iter_mut().zip(samples.row(i)) {
@@ -239,6 +257,33 @@ mod tests {
             &mut bbox,
         );
         assert_eq!(bbox, [[-2.0, 3.0], [5.0, 7.0]]);
+    }
+
+    #[test]
+    fn byte_bounding_box_matches_the_widened_one() {
+        let bytes: Vec<u8> = (0..7 * 5).map(|i| (i * 73 % 256) as u8).collect();
+        let wide: Vec<f32> = bytes.iter().map(|&b| f32::from(b)).collect();
+        for dims in [1, 5, 7] {
+            let n = bytes.len() / dims;
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            bounding_box(
+                Samples {
+                    data: &bytes[..n * dims],
+                    n,
+                    dims,
+                },
+                &mut a,
+            );
+            bounding_box(
+                Samples {
+                    data: &wide[..n * dims],
+                    n,
+                    dims,
+                },
+                &mut b,
+            );
+            assert_eq!(a, b, "dims {dims}");
+        }
     }
 
     #[test]

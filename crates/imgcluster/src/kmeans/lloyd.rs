@@ -62,7 +62,12 @@ impl<'a, T: Element> Samples<'a, T> {
         if n > i32::MAX as usize {
             return Err(KMeansError::TooManySamples { n });
         }
-        if let Some(pos) = data.iter().position(|v| !v.to_f32().is_finite()) {
+        // Bytes are always finite.
+        let finite = T::as_bytes(data).is_some();
+        if let Some(pos) = (!finite)
+            .then(|| data.iter().position(|v| !v.to_f32().is_finite()))
+            .flatten()
+        {
             return Err(KMeansError::NonFinite {
                 row: pos / dims,
                 col: pos % dims,

@@ -35,14 +35,20 @@ fn eta(ops: usize) -> f64 {
 pub(crate) struct OpencvMargin {
     gamma: f64,
     eta: f64,
+    /// `1 / ((1 − SLACK)(1 − γ))` and `η / (1 − γ)`, for [`lower_cutoff`](Self::lower_cutoff).
+    cut_mul: f64,
+    cut_add: f64,
 }
 
 impl OpencvMargin {
     pub fn new(dims: usize) -> Self {
         let m = dims / 16 + 5 + dims % 16 + 3;
+        let (gamma, eta) = (gamma(m), eta(2 * dims + 64));
         Self {
-            gamma: gamma(m),
-            eta: eta(2 * dims + 64),
+            gamma,
+            eta,
+            cut_mul: 1.0 / ((1.0 - SLACK) * (1.0 - gamma)),
+            cut_add: eta / (1.0 - gamma),
         }
     }
 
@@ -56,6 +62,16 @@ impl OpencvMargin {
     #[inline]
     pub fn cv_lower(&self, true_sq_lo: f64) -> f64 {
         (true_sq_lo * (1.0 - self.gamma) - self.eta) * (1.0 - SLACK)
+    }
+
+    /// A cutoff `c ≥ 0` with `cv_lower(max(v, 0)) ≤ h ⇒ v ≤ c`: the inverse
+    /// `(h / (1 − SLACK) + η) / (1 − γ)` of [`cv_lower`](Self::cv_lower), without
+    /// divisions and rounded up by far more than the few roundings of either side,
+    /// so that a single comparison `v > c` rejects a center.
+    #[inline]
+    pub fn lower_cutoff(&self, h: f64) -> f64 {
+        let c = h * self.cut_mul + self.cut_add;
+        c.max(0.0) * (1.0 + 1e-12) + f64::MIN_POSITIVE
     }
 
     /// Upper bound on `d*` from a computed `D_cv`.
@@ -112,6 +128,17 @@ impl DotMargin {
         Self {
             two_gamma: 2.0
                 * gamma(dims.div_ceil(crate::kernels::scalar::SPARSE_ACCS) + 3)
+                * (1.0 + SLACK),
+            eta: eta(2 * dims + 64),
+        }
+    }
+
+    /// For [`SparseU8::dot_cols`](crate::kernels::SparseU8::dot_cols) on vectors of
+    /// `dims` coordinates: at most `⌈dims / 2⌉ + 1` roundings per product.
+    pub fn sparse_cols(dims: usize) -> Self {
+        Self {
+            two_gamma: 2.0
+                * gamma(dims.div_ceil(crate::kernels::scalar::SPARSE_COLS_ACCS) + 3)
                 * (1.0 + SLACK),
             eta: eta(2 * dims + 64),
         }
@@ -213,6 +240,25 @@ mod tests {
                 let approx = xx + cc - 2.0 * f64::from(dot16(&a, &b));
                 let e = m.err(xx.sqrt(), cc.sqrt(), xx, cc);
                 assert!((approx - exact_sq(&a, &b)).abs() <= e);
+            }
+        }
+    }
+
+    #[test]
+    fn lower_cutoff_keeps_every_center_the_full_test_keeps() {
+        for dims in [1, 17, 400, 784] {
+            let m = OpencvMargin::new(dims);
+            for h in [-1e-30, 0.0, 1e-300, 1e-30, 1.0, 2083.5, 6.5e6, 1e30] {
+                let c = m.lower_cutoff(h);
+                assert!(c >= 0.0);
+                for v in [-1.0, 0.0, c, c * (1.0 - 1e-15), c * (1.0 + 1e-11) + 1e-300] {
+                    if m.cv_lower(f64::max(v, 0.0)) <= h {
+                        assert!(v <= c, "dims {dims} h {h} v {v} c {c}");
+                    }
+                }
+                // The cutoff is tight: values just above it fail the full test.
+                let v = c * (1.0 + 1e-11) + 1e-300;
+                assert!(m.cv_lower(v) > h, "dims {dims} h {h}");
             }
         }
     }
