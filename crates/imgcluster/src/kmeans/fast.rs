@@ -15,11 +15,12 @@
 //! The result is therefore the labels of plain Lloyd, with most distances never
 //! computed.
 //!
-//! **Centers** are means: exact integer sums for byte samples (updated from the
-//! samples that changed cluster), else `f64` sums in sample order. An empty cluster
-//! takes the sample farthest from its center, as in scikit-learn. Everything is independent of the thread count: samples
-//! are processed in fixed chunks and only per-sample results and integer sums (or
-//! ordered `f64` sums) are combined.
+//! **Centers** are means of exact sums for byte samples: `u32` sums updated from
+//! the samples that changed cluster while `n · 255 < 2^32`, else `f64` sums (exact
+//! below `2^53`) in sample order, as for `f32` samples. An empty cluster takes the
+//! sample farthest from its center, as in scikit-learn. Everything is independent of
+//! the thread count: samples are processed in fixed chunks and only per-sample
+//! results and integer sums (or ordered `f64` sums) are combined.
 
 use rayon::prelude::*;
 
@@ -27,7 +28,7 @@ use super::lloyd::{Samples, CHUNK};
 use super::margin::{true_dist_upper, DotMargin};
 use super::params::{CheckedKMeansParams, Init};
 use super::{init, KMeansError, KMeansFit};
-use crate::kernels::{dot16, dot16_panel, dot16_select, Element};
+use crate::kernels::{add_u8, dot16, dot16_panel, dot16_select, sub_u8, Element};
 use crate::CvRng;
 
 /// One chunk of the per-sample state: index, labels, upper bounds, lower bounds.
@@ -41,6 +42,16 @@ const GROUP: usize = 8;
 
 /// Largest number of per-sample lower bounds (one per center, Elkan) kept.
 const MAX_BOUNDS: usize = 1 << 25;
+
+/// Centers per bound group: one (Elkan: a bound per center) while the `n · k`
+/// bounds stay within [`MAX_BOUNDS`], else [`GROUP`] (the memory cap of the bounds).
+fn bound_group_size(n: usize, k: usize) -> usize {
+    if n.saturating_mul(k) <= MAX_BOUNDS {
+        1
+    } else {
+        GROUP
+    }
+}
 
 /// Fast-mode fit: every attempt from its initial centers, the one with the smallest
 /// inertia wins (the first on ties).
@@ -67,10 +78,13 @@ pub(crate) fn fit<T: Element>(
             });
         }
     }
-    let max_abs = samples
-        .data
-        .iter()
-        .fold(0.0_f32, |m, &v| m.max(v.to_f32().abs()));
+    let max_abs = match T::as_bytes(samples.data) {
+        Some(bytes) => f32::from(bytes.iter().copied().max().unwrap_or(0)),
+        None => samples
+            .data
+            .iter()
+            .fold(0.0_f32, |m, &v| m.max(v.to_f32().abs())),
+    };
     if !super::exact::magnitude_ok(max_abs, dims) {
         return Err(KMeansError::DistanceOverflow);
     }
@@ -159,6 +173,7 @@ struct Engine<'a, T> {
     xx: Vec<f64>,
     xnorm: Vec<f64>,
     dm: DotMargin,
+    int_sums: bool,
     parallel: bool,
 }
 
@@ -168,7 +183,7 @@ struct State {
     labels: Vec<u32>,
     upper: Vec<f64>,
     lower: Vec<f64>,
-    int_sums: Vec<u64>,
+    int_sums: Vec<u32>,
     f_sums: Vec<f64>,
     counts: Vec<usize>,
     prev_labels: Vec<u32>,
@@ -189,13 +204,18 @@ impl<'a, T: Element> Engine<'a, T> {
     fn new(samples: Samples<'a, T>, k: usize, parallel: bool) -> Self {
         let stride = samples.dims.div_ceil(16) * 16;
         let mut xx = vec![0.0_f64; samples.n];
+        // For bytes the squares are summed as integers: the same value as the `f64`
+        // sum (every partial sum is an integer below 2^53), computed much faster.
         let work = |(c, chunk): (usize, &mut [f64])| {
             for (o, v) in chunk.iter_mut().enumerate() {
-                *v = samples
-                    .row(c * CHUNK + o)
-                    .iter()
-                    .map(|&x| f64::from(x.to_f32()) * f64::from(x.to_f32()))
-                    .sum();
+                let row = samples.row(c * CHUNK + o);
+                *v = match T::as_bytes(row) {
+                    Some(b) => b.iter().map(|&x| u64::from(x) * u64::from(x)).sum::<u64>() as f64,
+                    None => row
+                        .iter()
+                        .map(|&x| f64::from(x.to_f32()) * f64::from(x.to_f32()))
+                        .sum(),
+                };
             }
         };
         if parallel {
@@ -204,11 +224,7 @@ impl<'a, T: Element> Engine<'a, T> {
             xx.chunks_mut(CHUNK).enumerate().for_each(work);
         }
         let xnorm = xx.iter().map(|v| v.sqrt()).collect();
-        let gsize = if samples.n.saturating_mul(k) <= MAX_BOUNDS {
-            1
-        } else {
-            GROUP
-        };
+        let gsize = bound_group_size(samples.n, k);
         Self {
             samples,
             k,
@@ -218,6 +234,7 @@ impl<'a, T: Element> Engine<'a, T> {
             xx,
             xnorm,
             dm: DotMargin::new(stride),
+            int_sums: T::IS_U8 && (samples.n as u64) * 255 <= u64::from(u32::MAX),
             parallel,
         }
     }
@@ -297,73 +314,68 @@ impl<'a, T: Element> Engine<'a, T> {
     /// New centers from the labels (see the module documentation).
     fn update(&self, st: &mut State) {
         let (dims, k) = (self.samples.dims, self.k);
-        if let Some(bytes) = T::as_bytes(self.samples.data) {
-            let row = |i: usize| &bytes[i * dims..(i + 1) * dims];
-            if !st.sums_ready {
-                st.int_sums = vec![0; k * dims];
+        match T::as_bytes(self.samples.data) {
+            Some(bytes) if self.int_sums => {
+                let row = |i: usize| &bytes[i * dims..(i + 1) * dims];
+                if !st.sums_ready {
+                    st.int_sums = vec![0; k * dims];
+                    st.counts.fill(0);
+                    for (i, &l) in st.labels.iter().enumerate() {
+                        let l = l as usize;
+                        st.counts[l] += 1;
+                        add_u8(&mut st.int_sums[l * dims..(l + 1) * dims], row(i));
+                    }
+                    st.sums_ready = true;
+                } else {
+                    for (i, (&l, &p)) in st.labels.iter().zip(&st.prev_labels).enumerate() {
+                        if l != p {
+                            let (l, p) = (l as usize, p as usize);
+                            st.counts[l] += 1;
+                            st.counts[p] -= 1;
+                            sub_u8(&mut st.int_sums[p * dims..(p + 1) * dims], row(i));
+                            add_u8(&mut st.int_sums[l * dims..(l + 1) * dims], row(i));
+                        }
+                    }
+                }
+                st.prev_labels.copy_from_slice(&st.labels);
+                for j in 0..k {
+                    if st.counts[j] == 0 {
+                        continue;
+                    }
+                    let inv = st.counts[j] as f64;
+                    for (c, &s) in st.centers[j * dims..(j + 1) * dims]
+                        .iter_mut()
+                        .zip(&st.int_sums[j * dims..(j + 1) * dims])
+                    {
+                        *c = (f64::from(s) / inv) as f32;
+                    }
+                }
+            }
+            _ => {
+                st.f_sums.clear();
+                st.f_sums.resize(k * dims, 0.0);
                 st.counts.fill(0);
                 for (i, &l) in st.labels.iter().enumerate() {
                     let l = l as usize;
                     st.counts[l] += 1;
-                    for (s, &x) in st.int_sums[l * dims..(l + 1) * dims].iter_mut().zip(row(i)) {
-                        *s += u64::from(x);
+                    for (s, &x) in st.f_sums[l * dims..(l + 1) * dims]
+                        .iter_mut()
+                        .zip(self.samples.row(i))
+                    {
+                        *s += f64::from(x.to_f32());
                     }
                 }
-                st.sums_ready = true;
-            } else {
-                for (i, (&l, &p)) in st.labels.iter().zip(&st.prev_labels).enumerate() {
-                    if l != p {
-                        let (l, p) = (l as usize, p as usize);
-                        st.counts[l] += 1;
-                        st.counts[p] -= 1;
-                        for (s, &x) in st.int_sums[p * dims..(p + 1) * dims].iter_mut().zip(row(i))
-                        {
-                            *s -= u64::from(x);
-                        }
-                        for (s, &x) in st.int_sums[l * dims..(l + 1) * dims].iter_mut().zip(row(i))
-                        {
-                            *s += u64::from(x);
-                        }
+                for j in 0..k {
+                    if st.counts[j] == 0 {
+                        continue;
                     }
-                }
-            }
-            st.prev_labels.copy_from_slice(&st.labels);
-            for j in 0..k {
-                if st.counts[j] == 0 {
-                    continue;
-                }
-                let inv = st.counts[j] as f64;
-                for (c, &s) in st.centers[j * dims..(j + 1) * dims]
-                    .iter_mut()
-                    .zip(&st.int_sums[j * dims..(j + 1) * dims])
-                {
-                    *c = (s as f64 / inv) as f32;
-                }
-            }
-        } else {
-            st.f_sums.clear();
-            st.f_sums.resize(k * dims, 0.0);
-            st.counts.fill(0);
-            for (i, &l) in st.labels.iter().enumerate() {
-                let l = l as usize;
-                st.counts[l] += 1;
-                for (s, &x) in st.f_sums[l * dims..(l + 1) * dims]
-                    .iter_mut()
-                    .zip(self.samples.row(i))
-                {
-                    *s += f64::from(x.to_f32());
-                }
-            }
-            for j in 0..k {
-                if st.counts[j] == 0 {
-                    continue;
-                }
-                let inv = st.counts[j] as f64;
-                for (c, &s) in st.centers[j * dims..(j + 1) * dims]
-                    .iter_mut()
-                    .zip(&st.f_sums[j * dims..(j + 1) * dims])
-                {
-                    *c = (s / inv) as f32;
+                    let inv = st.counts[j] as f64;
+                    for (c, &s) in st.centers[j * dims..(j + 1) * dims]
+                        .iter_mut()
+                        .zip(&st.f_sums[j * dims..(j + 1) * dims])
+                    {
+                        *c = (s / inv) as f32;
+                    }
                 }
             }
         }
@@ -391,7 +403,7 @@ impl<'a, T: Element> Engine<'a, T> {
         };
         let mut order: Vec<(f64, usize)> = (0..st.labels.len()).map(|i| (dist(i, st), i)).collect();
         order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let bytes = T::as_bytes(self.samples.data);
+        let bytes = T::as_bytes(self.samples.data).filter(|_| self.int_sums);
         let mut next = order.into_iter();
         for j in empty {
             let Some((_, i)) = next.find(|&(d, i)| d > 0.0 && st.counts[st.labels[i] as usize] > 1)
@@ -405,13 +417,13 @@ impl<'a, T: Element> Engine<'a, T> {
             let row = self.samples.row(i);
             if let Some(bytes) = bytes {
                 st.prev_labels[i] = j as u32;
-                for (d, &x) in bytes[i * dims..(i + 1) * dims].iter().enumerate() {
-                    st.int_sums[old * dims + d] -= u64::from(x);
-                    st.int_sums[j * dims + d] += u64::from(x);
-                }
+                let x = &bytes[i * dims..(i + 1) * dims];
+                sub_u8(&mut st.int_sums[old * dims..(old + 1) * dims], x);
+                add_u8(&mut st.int_sums[j * dims..(j + 1) * dims], x);
                 let n = st.counts[old] as f64;
                 for d in 0..dims {
-                    st.centers[old * dims + d] = (st.int_sums[old * dims + d] as f64 / n) as f32;
+                    st.centers[old * dims + d] =
+                        (f64::from(st.int_sums[old * dims + d]) / n) as f32;
                 }
             } else {
                 for (d, x) in row.iter().enumerate() {
