@@ -499,31 +499,47 @@ impl<'a, T: Element> Engine<'a, T> {
             let mut u = upper[off] + prep.drift[a];
             let thr = |u: f64| (u * u + 2.0 * e).sqrt() * (1.0 + 1e-9);
             let mut th = thr(u);
-            let mut all = true;
+            let mut open = 0_usize;
             for (l, &d) in lb.iter_mut().zip(&prep.gdrift) {
                 *l -= d;
-                all &= *l > th;
+                open += usize::from(*l <= th || l.is_nan());
             }
-            if all {
+            if open == 0 {
                 upper[off] = u;
                 continue;
             }
             T::widen(self.samples.row(i), &mut xf);
-            t[a] = (xx + prep.cc[a])
-                - 2.0 * f64::from(dot16(&xf, &prep.cpack[a * stride..(a + 1) * stride]));
-            u = (t[a] + e).max(0.0).sqrt() * (1.0 + 1e-9);
-            th = thr(u);
+            let centers_of = |alive: &[usize], cand: &mut Vec<usize>| {
+                cand.clear();
+                for &g in alive {
+                    cand.extend((g * gs..((g + 1) * gs).min(k)).filter(|&j| j != a));
+                }
+            };
             alive.clear();
-            alive.extend((0..groups).filter(|&g| lb[g] <= th));
+            if open * gs < 4 {
+                // The own center and the (at most three) others still open fit in one
+                // pass of independent chains of `dot16_select`: as fast as the own
+                // distance alone.
+                alive.extend((0..groups).filter(|&g| lb[g] <= th));
+                centers_of(&alive, &mut cand);
+                cand.push(a);
+                dot16_select(&xf, &prep.cpack, &cand, stride, &mut dots);
+                cand.pop();
+                t[a] = (xx + prep.cc[a]) - 2.0 * f64::from(dots[cand.len()]);
+            } else {
+                // The own distance first: the tighter upper bound closes more groups.
+                t[a] = (xx + prep.cc[a])
+                    - 2.0 * f64::from(dot16(&xf, &prep.cpack[a * stride..(a + 1) * stride]));
+                u = (t[a] + e).max(0.0).sqrt() * (1.0 + 1e-9);
+                th = thr(u);
+                alive.extend((0..groups).filter(|&g| lb[g] <= th));
+                centers_of(&alive, &mut cand);
+                dot16_select(&xf, &prep.cpack, &cand, stride, &mut dots);
+            }
             if alive.is_empty() {
-                upper[off] = u;
+                upper[off] = (t[a] + e).max(0.0).sqrt() * (1.0 + 1e-9);
                 continue;
             }
-            cand.clear();
-            for &g in &alive {
-                cand.extend((g * gs..((g + 1) * gs).min(k)).filter(|&j| j != a));
-            }
-            dot16_select(&xf, &prep.cpack, &cand, stride, &mut dots);
             let (mut best, mut best_t) = (a, t[a]);
             for (&j, &d) in cand.iter().zip(&dots) {
                 t[j] = (xx + prep.cc[j]) - 2.0 * f64::from(d);
