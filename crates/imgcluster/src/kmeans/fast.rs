@@ -532,7 +532,15 @@ impl<'a, T: Element> Engine<'a, T> {
                     - 2.0 * f64::from(dot16(&xf, &prep.cpack[a * stride..(a + 1) * stride]));
                 u = (t[a] + e).max(0.0).sqrt() * (1.0 + 1e-9);
                 th = thr(u);
-                alive.extend((0..groups).filter(|&g| lb[g] <= th));
+                // Branch-free compaction: which groups stay open is data-dependent,
+                // so a branch per group would mostly mispredict.
+                alive.resize(groups, 0);
+                let mut n = 0;
+                for (g, &l) in lb.iter().enumerate() {
+                    alive[n] = g;
+                    n += usize::from(l <= th);
+                }
+                alive.truncate(n);
                 centers_of(&alive, &mut cand);
                 dot16_select(&xf, &prep.cpack, &cand, stride, &mut dots);
             }
