@@ -51,6 +51,14 @@ fn panels(c: &mut Criterion) {
                 kernels::dot16_panel(black_box(&rows), 32, black_box(&cols), k, dims, &mut out)
             })
         });
+        // Three columns: the tail of `dot16_select`, one pass of independent chains.
+        let few = [k - 1, 0, k / 2];
+        let mut picked_few = [0.0_f32; 3];
+        g.bench_function(format!("dot16_select/1x3x{dims}"), |bn| {
+            bn.iter(|| {
+                kernels::dot16_select(black_box(&rows[..dims]), &cols, &few, dims, &mut picked_few)
+            })
+        });
         let idx: Vec<usize> = (0..k).step_by(3).collect();
         let mut picked = vec![0.0_f32; idx.len()];
         g.bench_function(format!("dot16_select/1x{}x{dims}", idx.len()), |bn| {

@@ -928,4 +928,35 @@ mod tests {
             assert_eq!(sums, orig);
         }
     }
+
+    /// The AVX2 column selection against the scalar one for every count of columns
+    /// around its blocks of four (the last one to three share one pass).
+    #[test]
+    fn select_matches_the_scalar_reference_for_every_count() {
+        if isa() != Isa::Avx2Fma {
+            return;
+        }
+        let mut state = 0x1234_5678_9abc_def1_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for stride in [16_usize, 48, 784] {
+            let x: Vec<f32> = (0..stride).map(|_| (next() % 256) as f32).collect();
+            let cols: Vec<f32> = (0..11 * stride)
+                .map(|_| (next() % 100_000) as f32 / 391.0)
+                .collect();
+            for n in [0_usize, 1, 2, 3, 4, 5, 6, 7, 8, 9, 63, 300] {
+                let idx: Vec<usize> = (0..n).map(|_| (next() % 11) as usize).collect();
+                let mut want = vec![0.0_f32; n];
+                scalar::dot16_select(&x, &cols, &idx, stride, &mut want);
+                let mut got = vec![f32::NAN; n];
+                // SAFETY: AVX2 and FMA were detected; indices are in range.
+                unsafe { super::super::x86::dot16_select(&x, &cols, &idx, stride, &mut got) };
+                assert_eq!(got, want, "{n} columns, stride {stride}");
+            }
+        }
+    }
 }

@@ -323,40 +323,50 @@ pub unsafe fn dot16_gather(
     }
 }
 
+/// `C` products of one row `x` with the columns at `c` (all `stride` values).
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn select_tile<const C: usize>(
+    px: *const f32,
+    c: [*const f32; C],
+    stride: usize,
+    out: *mut f32,
+) {
+    let mut acc = [[_mm256_setzero_ps(); 2]; C];
+    let mut j = 0;
+    while j < stride {
+        let x0 = _mm256_loadu_ps(px.add(j));
+        let x1 = _mm256_loadu_ps(px.add(j + 8));
+        for (a, &p) in acc.iter_mut().zip(&c) {
+            a[0] = _mm256_fmadd_ps(x0, _mm256_loadu_ps(p.add(j)), a[0]);
+            a[1] = _mm256_fmadd_ps(x1, _mm256_loadu_ps(p.add(j + 8)), a[1]);
+        }
+        j += 16;
+    }
+    for (q, a) in acc.iter().enumerate() {
+        *out.add(q) = reduce16(a[0], a[1]);
+    }
+}
+
 /// `dot16` of one row `x` (`stride` values) against the columns `cols[idx[m]]`,
-/// four at a time: `out[m] = dot16(x, column idx[m])`.
+/// four at a time, then the last one to three together (independent chains, so even
+/// a few columns cost little more than one): `out[m] = dot16(x, column idx[m])`.
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn dot16_select(x: &[f32], cols: &[f32], idx: &[usize], stride: usize, out: &mut [f32]) {
     debug_assert_eq!(stride % 16, 0);
-    let px = x.as_ptr();
-    let pc = cols.as_ptr();
+    let (px, pc, po) = (x.as_ptr(), cols.as_ptr(), out.as_mut_ptr());
+    let col = |m: usize| pc.add(idx[m] * stride);
     let mut m = 0;
     while m + 4 <= idx.len() {
-        let c = [
-            pc.add(idx[m] * stride),
-            pc.add(idx[m + 1] * stride),
-            pc.add(idx[m + 2] * stride),
-            pc.add(idx[m + 3] * stride),
-        ];
-        let mut acc = [[_mm256_setzero_ps(); 2]; 4];
-        let mut j = 0;
-        while j < stride {
-            let x0 = _mm256_loadu_ps(px.add(j));
-            let x1 = _mm256_loadu_ps(px.add(j + 8));
-            for (a, &p) in acc.iter_mut().zip(&c) {
-                a[0] = _mm256_fmadd_ps(x0, _mm256_loadu_ps(p.add(j)), a[0]);
-                a[1] = _mm256_fmadd_ps(x1, _mm256_loadu_ps(p.add(j + 8)), a[1]);
-            }
-            j += 16;
-        }
-        for (q, a) in acc.iter().enumerate() {
-            out[m + q] = reduce16(a[0], a[1]);
-        }
+        let c = [col(m), col(m + 1), col(m + 2), col(m + 3)];
+        select_tile::<4>(px, c, stride, po.add(m));
         m += 4;
     }
-    while m < idx.len() {
-        out[m] = dot16(x, &cols[idx[m] * stride..(idx[m] + 1) * stride]);
-        m += 1;
+    match idx.len() - m {
+        1 => select_tile::<1>(px, [col(m)], stride, po.add(m)),
+        2 => select_tile::<2>(px, [col(m), col(m + 1)], stride, po.add(m)),
+        3 => select_tile::<3>(px, [col(m), col(m + 1), col(m + 2)], stride, po.add(m)),
+        _ => {}
     }
 }
 

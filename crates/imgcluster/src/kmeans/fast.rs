@@ -15,11 +15,12 @@
 //! The result is therefore the labels of plain Lloyd, with most distances never
 //! computed.
 //!
-//! **Centers** are means: exact integer sums for byte samples (updated from the
-//! samples that changed cluster), else `f64` sums in sample order. An empty cluster
-//! takes the sample farthest from its center, as in scikit-learn. Everything is independent of the thread count: samples
-//! are processed in fixed chunks and only per-sample results and integer sums (or
-//! ordered `f64` sums) are combined.
+//! **Centers** are means of exact sums for byte samples: `u32` sums updated from
+//! the samples that changed cluster while `n · 255 < 2^32`, else `f64` sums (exact
+//! below `2^53`) in sample order, as for `f32` samples. An empty cluster takes the
+//! sample farthest from its center, as in scikit-learn. Everything is independent of
+//! the thread count: samples are processed in fixed chunks and only per-sample
+//! results and integer sums (or ordered `f64` sums) are combined.
 
 use rayon::prelude::*;
 
@@ -27,7 +28,7 @@ use super::lloyd::{Samples, CHUNK};
 use super::margin::{true_dist_upper, DotMargin};
 use super::params::{CheckedKMeansParams, Init};
 use super::{init, KMeansError, KMeansFit};
-use crate::kernels::{dot16, dot16_panel, dot16_select, Element};
+use crate::kernels::{add_u8, dot16, dot16_panel, dot16_select, sub_u8, Element};
 use crate::CvRng;
 
 /// One chunk of the per-sample state: index, labels, upper bounds, lower bounds.
@@ -94,10 +95,13 @@ pub(crate) fn fit<T: Element>(
             });
         }
     }
-    let max_abs = samples
-        .data
-        .iter()
-        .fold(0.0_f32, |m, &v| m.max(v.to_f32().abs()));
+    let max_abs = match T::as_bytes(samples.data) {
+        Some(bytes) => f32::from(bytes.iter().copied().max().unwrap_or(0)),
+        None => samples
+            .data
+            .iter()
+            .fold(0.0_f32, |m, &v| m.max(v.to_f32().abs())),
+    };
     if !super::exact::magnitude_ok(max_abs, dims) {
         return Err(KMeansError::DistanceOverflow);
     }
@@ -199,6 +203,7 @@ struct Engine<'a, T> {
     xx: Vec<f64>,
     xnorm: Vec<f64>,
     dm: DotMargin,
+    int_sums: bool,
     parallel: bool,
 }
 
@@ -208,7 +213,7 @@ struct State {
     labels: Vec<u32>,
     upper: Vec<f64>,
     lower: Vec<f64>,
-    int_sums: Vec<u64>,
+    int_sums: Vec<u32>,
     f_sums: Vec<f64>,
     counts: Vec<usize>,
     prev_labels: Vec<u32>,
@@ -229,13 +234,18 @@ impl<'a, T: Element> Engine<'a, T> {
     fn new(samples: Samples<'a, T>, k: usize, parallel: bool) -> Self {
         let stride = samples.dims.div_ceil(16) * 16;
         let mut xx = vec![0.0_f64; samples.n];
+        // For bytes the squares are summed as integers: the same value as the `f64`
+        // sum (every partial sum is an integer below 2^53), computed much faster.
         let work = |(c, chunk): (usize, &mut [f64])| {
             for (o, v) in chunk.iter_mut().enumerate() {
-                *v = samples
-                    .row(c * CHUNK + o)
-                    .iter()
-                    .map(|&x| f64::from(x.to_f32()) * f64::from(x.to_f32()))
-                    .sum();
+                let row = samples.row(c * CHUNK + o);
+                *v = match T::as_bytes(row) {
+                    Some(b) => b.iter().map(|&x| u64::from(x) * u64::from(x)).sum::<u64>() as f64,
+                    None => row
+                        .iter()
+                        .map(|&x| f64::from(x.to_f32()) * f64::from(x.to_f32()))
+                        .sum(),
+                };
             }
         };
         if parallel {
@@ -254,6 +264,7 @@ impl<'a, T: Element> Engine<'a, T> {
             xx,
             xnorm,
             dm: DotMargin::new(stride),
+            int_sums: T::IS_U8 && (samples.n as u64) * 255 <= u64::from(u32::MAX),
             parallel,
         }
     }
@@ -333,73 +344,68 @@ impl<'a, T: Element> Engine<'a, T> {
     /// New centers from the labels (see the module documentation).
     fn update(&self, st: &mut State) {
         let (dims, k) = (self.samples.dims, self.k);
-        if let Some(bytes) = T::as_bytes(self.samples.data) {
-            let row = |i: usize| &bytes[i * dims..(i + 1) * dims];
-            if !st.sums_ready {
-                st.int_sums = vec![0; k * dims];
+        match T::as_bytes(self.samples.data) {
+            Some(bytes) if self.int_sums => {
+                let row = |i: usize| &bytes[i * dims..(i + 1) * dims];
+                if !st.sums_ready {
+                    st.int_sums = vec![0; k * dims];
+                    st.counts.fill(0);
+                    for (i, &l) in st.labels.iter().enumerate() {
+                        let l = l as usize;
+                        st.counts[l] += 1;
+                        add_u8(&mut st.int_sums[l * dims..(l + 1) * dims], row(i));
+                    }
+                    st.sums_ready = true;
+                } else {
+                    for (i, (&l, &p)) in st.labels.iter().zip(&st.prev_labels).enumerate() {
+                        if l != p {
+                            let (l, p) = (l as usize, p as usize);
+                            st.counts[l] += 1;
+                            st.counts[p] -= 1;
+                            sub_u8(&mut st.int_sums[p * dims..(p + 1) * dims], row(i));
+                            add_u8(&mut st.int_sums[l * dims..(l + 1) * dims], row(i));
+                        }
+                    }
+                }
+                st.prev_labels.copy_from_slice(&st.labels);
+                for j in 0..k {
+                    if st.counts[j] == 0 {
+                        continue;
+                    }
+                    let inv = st.counts[j] as f64;
+                    for (c, &s) in st.centers[j * dims..(j + 1) * dims]
+                        .iter_mut()
+                        .zip(&st.int_sums[j * dims..(j + 1) * dims])
+                    {
+                        *c = (f64::from(s) / inv) as f32;
+                    }
+                }
+            }
+            _ => {
+                st.f_sums.clear();
+                st.f_sums.resize(k * dims, 0.0);
                 st.counts.fill(0);
                 for (i, &l) in st.labels.iter().enumerate() {
                     let l = l as usize;
                     st.counts[l] += 1;
-                    for (s, &x) in st.int_sums[l * dims..(l + 1) * dims].iter_mut().zip(row(i)) {
-                        *s += u64::from(x);
+                    for (s, &x) in st.f_sums[l * dims..(l + 1) * dims]
+                        .iter_mut()
+                        .zip(self.samples.row(i))
+                    {
+                        *s += f64::from(x.to_f32());
                     }
                 }
-                st.sums_ready = true;
-            } else {
-                for (i, (&l, &p)) in st.labels.iter().zip(&st.prev_labels).enumerate() {
-                    if l != p {
-                        let (l, p) = (l as usize, p as usize);
-                        st.counts[l] += 1;
-                        st.counts[p] -= 1;
-                        for (s, &x) in st.int_sums[p * dims..(p + 1) * dims].iter_mut().zip(row(i))
-                        {
-                            *s -= u64::from(x);
-                        }
-                        for (s, &x) in st.int_sums[l * dims..(l + 1) * dims].iter_mut().zip(row(i))
-                        {
-                            *s += u64::from(x);
-                        }
+                for j in 0..k {
+                    if st.counts[j] == 0 {
+                        continue;
                     }
-                }
-            }
-            st.prev_labels.copy_from_slice(&st.labels);
-            for j in 0..k {
-                if st.counts[j] == 0 {
-                    continue;
-                }
-                let inv = st.counts[j] as f64;
-                for (c, &s) in st.centers[j * dims..(j + 1) * dims]
-                    .iter_mut()
-                    .zip(&st.int_sums[j * dims..(j + 1) * dims])
-                {
-                    *c = (s as f64 / inv) as f32;
-                }
-            }
-        } else {
-            st.f_sums.clear();
-            st.f_sums.resize(k * dims, 0.0);
-            st.counts.fill(0);
-            for (i, &l) in st.labels.iter().enumerate() {
-                let l = l as usize;
-                st.counts[l] += 1;
-                for (s, &x) in st.f_sums[l * dims..(l + 1) * dims]
-                    .iter_mut()
-                    .zip(self.samples.row(i))
-                {
-                    *s += f64::from(x.to_f32());
-                }
-            }
-            for j in 0..k {
-                if st.counts[j] == 0 {
-                    continue;
-                }
-                let inv = st.counts[j] as f64;
-                for (c, &s) in st.centers[j * dims..(j + 1) * dims]
-                    .iter_mut()
-                    .zip(&st.f_sums[j * dims..(j + 1) * dims])
-                {
-                    *c = (s / inv) as f32;
+                    let inv = st.counts[j] as f64;
+                    for (c, &s) in st.centers[j * dims..(j + 1) * dims]
+                        .iter_mut()
+                        .zip(&st.f_sums[j * dims..(j + 1) * dims])
+                    {
+                        *c = (s / inv) as f32;
+                    }
                 }
             }
         }
@@ -427,7 +433,7 @@ impl<'a, T: Element> Engine<'a, T> {
         };
         let mut order: Vec<(f64, usize)> = (0..st.labels.len()).map(|i| (dist(i, st), i)).collect();
         order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let bytes = T::as_bytes(self.samples.data);
+        let bytes = T::as_bytes(self.samples.data).filter(|_| self.int_sums);
         let mut next = order.into_iter();
         for j in empty {
             let Some((_, i)) = next.find(|&(d, i)| d > 0.0 && st.counts[st.labels[i] as usize] > 1)
@@ -441,13 +447,13 @@ impl<'a, T: Element> Engine<'a, T> {
             let row = self.samples.row(i);
             if let Some(bytes) = bytes {
                 st.prev_labels[i] = j as u32;
-                for (d, &x) in bytes[i * dims..(i + 1) * dims].iter().enumerate() {
-                    st.int_sums[old * dims + d] -= u64::from(x);
-                    st.int_sums[j * dims + d] += u64::from(x);
-                }
+                let x = &bytes[i * dims..(i + 1) * dims];
+                sub_u8(&mut st.int_sums[old * dims..(old + 1) * dims], x);
+                add_u8(&mut st.int_sums[j * dims..(j + 1) * dims], x);
                 let n = st.counts[old] as f64;
                 for d in 0..dims {
-                    st.centers[old * dims + d] = (st.int_sums[old * dims + d] as f64 / n) as f32;
+                    st.centers[old * dims + d] =
+                        (f64::from(st.int_sums[old * dims + d]) / n) as f32;
                 }
             } else {
                 for (d, x) in row.iter().enumerate() {
@@ -523,31 +529,55 @@ impl<'a, T: Element> Engine<'a, T> {
             let mut u = upper[off] + prep.drift[a];
             let thr = |u: f64| (u * u + 2.0 * e).sqrt() * (1.0 + 1e-9);
             let mut th = thr(u);
-            let mut all = true;
+            let mut open = 0_usize;
             for (l, &d) in lb.iter_mut().zip(&prep.gdrift) {
                 *l -= d;
-                all &= *l > th;
+                open += usize::from(*l <= th || l.is_nan());
             }
-            if all {
+            if open == 0 {
                 upper[off] = u;
                 continue;
             }
             T::widen(self.samples.row(i), &mut xf);
-            t[a] = (xx + prep.cc[a])
-                - 2.0 * f64::from(dot16(&xf, &prep.cpack[a * stride..(a + 1) * stride]));
-            u = (t[a] + e).max(0.0).sqrt() * (1.0 + 1e-9);
-            th = thr(u);
+            let centers_of = |alive: &[usize], cand: &mut Vec<usize>| {
+                cand.clear();
+                for &g in alive {
+                    cand.extend((g * gs..((g + 1) * gs).min(k)).filter(|&j| j != a));
+                }
+            };
             alive.clear();
-            alive.extend((0..groups).filter(|&g| lb[g] <= th));
+            if open * gs < 4 {
+                // The own center and the (at most three) others still open fit in one
+                // pass of independent chains of `dot16_select`: as fast as the own
+                // distance alone.
+                alive.extend((0..groups).filter(|&g| lb[g] <= th));
+                centers_of(&alive, &mut cand);
+                cand.push(a);
+                dot16_select(&xf, &prep.cpack, &cand, stride, &mut dots);
+                cand.pop();
+                t[a] = (xx + prep.cc[a]) - 2.0 * f64::from(dots[cand.len()]);
+            } else {
+                // The own distance first: the tighter upper bound closes more groups.
+                t[a] = (xx + prep.cc[a])
+                    - 2.0 * f64::from(dot16(&xf, &prep.cpack[a * stride..(a + 1) * stride]));
+                u = (t[a] + e).max(0.0).sqrt() * (1.0 + 1e-9);
+                th = thr(u);
+                // Branch-free compaction: which groups stay open is data-dependent,
+                // so a branch per group would mostly mispredict.
+                alive.resize(groups, 0);
+                let mut n = 0;
+                for (g, &l) in lb.iter().enumerate() {
+                    alive[n] = g;
+                    n += usize::from(l <= th);
+                }
+                alive.truncate(n);
+                centers_of(&alive, &mut cand);
+                dot16_select(&xf, &prep.cpack, &cand, stride, &mut dots);
+            }
             if alive.is_empty() {
-                upper[off] = u;
+                upper[off] = (t[a] + e).max(0.0).sqrt() * (1.0 + 1e-9);
                 continue;
             }
-            cand.clear();
-            for &g in &alive {
-                cand.extend((g * gs..((g + 1) * gs).min(k)).filter(|&j| j != a));
-            }
-            dot16_select(&xf, &prep.cpack, &cand, stride, &mut dots);
             let (mut best, mut best_t) = (a, t[a]);
             for (&j, &d) in cand.iter().zip(&dots) {
                 t[j] = (xx + prep.cc[j]) - 2.0 * f64::from(d);
