@@ -155,25 +155,54 @@ fn seed_means_set_rng_seed() {
 #[test]
 fn thread_count_does_not_change_the_result() {
     let dir = tempfile::tempdir().unwrap();
-    let mut outs = Vec::new();
-    for t in ["1", "2", "5"] {
-        let labels = dir.path().join(format!("l{t}.npy"));
-        let centers = dir.path().join(format!("c{t}.npy"));
-        bin()
-            .args(["classify", "--init", "pp", "--seed", "7", "--threads", t])
-            .arg("--labels-out")
-            .arg(&labels)
-            .arg("--centers-out")
-            .arg(&centers)
-            .assert()
-            .success();
-        outs.push((
-            std::fs::read(labels).unwrap(),
-            std::fs::read(centers).unwrap(),
-        ));
+    // Both modes: OpenCV's (k-means++ from a seed) and fast mode as the benchmark runs it
+    // (random samples, 20 iterations, no epsilon stop, K=10 and K=64).
+    let fast = |k: &'static str| {
+        vec![
+            "--mode",
+            "fast",
+            "-k",
+            k,
+            "--max-iter",
+            "20",
+            "--epsilon",
+            "0",
+            "--attempts",
+            "1",
+            "--init",
+            "random",
+            "--seed",
+            "3",
+        ]
+    };
+    let runs: [(&str, Vec<&str>); 3] = [
+        ("opencv", vec!["--init", "pp", "--seed", "7"]),
+        ("fast10", fast("10")),
+        ("fast64", fast("64")),
+    ];
+    for (name, args) in runs {
+        let mut outs = Vec::new();
+        for t in ["1", "2", "5"] {
+            let labels = dir.path().join(format!("{name}_l{t}.npy"));
+            let centers = dir.path().join(format!("{name}_c{t}.npy"));
+            bin()
+                .arg("classify")
+                .args(&args)
+                .args(["--threads", t])
+                .arg("--labels-out")
+                .arg(&labels)
+                .arg("--centers-out")
+                .arg(&centers)
+                .assert()
+                .success();
+            outs.push((
+                std::fs::read(labels).unwrap(),
+                std::fs::read(centers).unwrap(),
+            ));
+        }
+        assert_eq!(outs[0], outs[1], "{name}: 1 vs 2 threads");
+        assert_eq!(outs[0], outs[2], "{name}: 1 vs 5 threads");
     }
-    assert_eq!(outs[0], outs[1]);
-    assert_eq!(outs[0], outs[2]);
 }
 
 #[test]
