@@ -246,6 +246,7 @@ pub(crate) fn run<T: Element>(
             iter: 0,
             bounds_valid: false,
             dense: false,
+            maxima: (0.0, 0.0),
             out: None,
         })
         .collect();
@@ -370,7 +371,12 @@ fn run_team<T: Element>(
     let mut shared = Vec::new();
     loop {
         let step = |(a, (ws, st)): (usize, (&mut AttemptWs, &mut AttemptState))| {
-            st.out.is_none() && advance(ctx, first + a, st, ws)
+            let pending = st.out.is_none() && advance(ctx, first + a, st, ws);
+            if pending && ctx.sparse.is_some() {
+                // The centers' data of `assign_together`, here in parallel.
+                st.maxima = prepare_centers(ctx, ws, st.bounds_valid && !st.dense);
+            }
+            pending
         };
         let pending: Vec<bool> = if ctx.parallel {
             workspaces
@@ -418,6 +424,9 @@ struct AttemptState {
     /// Once the bounds prune too little, the attempt stops keeping them (dense
     /// assignment; the labels are the same either way).
     dense: bool,
+    /// The largest `‖c‖²` and `‖c‖` of the centers prepared for the next assignment
+    /// on sparse data.
+    maxima: (f64, f64),
     /// The result, once the attempt has finished or failed.
     out: Option<Result<AttemptOut, KMeansError>>,
 }
@@ -746,8 +755,10 @@ struct Part<'a> {
 /// columns gets its dot products with all attempts' centers, one
 /// [`SparseU8::dot_t16`] per block, block after block over the chunk (a block of
 /// centers stays in the L1 cache); any other sample gets one per attempt that needs
-/// it. Then each attempt takes its shortlist as in [`assign_chunk`]. `shared` holds
-/// the products (any finite values on entry; resized as needed).
+/// it. Then each attempt takes its shortlist as in [`assign_chunk`]. The attempts'
+/// center data are ready ([`prepare_centers`], which [`run_team`] runs for them in
+/// parallel, largest norms in `maxima`). `shared` holds the products (any finite
+/// values on entry; resized as needed).
 fn assign_together<T: Element>(
     ctx: &Ctx<'_, T>,
     group: &mut [(&mut AttemptWs, &mut AttemptState)],
@@ -773,7 +784,7 @@ fn assign_together<T: Element>(
         let b = st.bounds_valid && !st.dense;
         bounded.push(b);
         keep.push(!st.dense);
-        maxima.push(prepare_centers(ctx, ws, b));
+        maxima.push(st.maxima);
         for (j, c) in ws.centers.chunks_exact(dims).enumerate() {
             let col = s * k + j;
             let base = col / 16 * dims * 16 + col % 16;
