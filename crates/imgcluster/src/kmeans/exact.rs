@@ -367,8 +367,6 @@ fn run_team<T: Element>(
     workspaces: &mut [AttemptWs],
     states: &mut [AttemptState],
 ) {
-    // The products of `assign_together`, kept from one assignment to the next.
-    let mut shared = Vec::new();
     loop {
         let step = |(a, (ws, st)): (usize, (&mut AttemptWs, &mut AttemptState))| {
             let pending = st.out.is_none() && advance(ctx, first + a, st, ws);
@@ -403,7 +401,7 @@ fn run_team<T: Element>(
             return;
         }
         if ctx.sparse.is_some() {
-            assign_together(ctx, &mut group, &mut shared);
+            assign_together(ctx, &mut group);
         } else if ctx.parallel {
             group
                 .par_iter_mut()
@@ -757,12 +755,10 @@ struct Part<'a> {
 /// centers stays in the L1 cache); any other sample gets one per attempt that needs
 /// it. Then each attempt takes its shortlist as in [`assign_chunk`]. The attempts'
 /// center data are ready ([`prepare_centers`], which [`run_team`] runs for them in
-/// parallel, largest norms in `maxima`). `shared` holds the products (any finite
-/// values on entry; resized as needed).
+/// parallel, largest norms in `maxima`).
 fn assign_together<T: Element>(
     ctx: &Ctx<'_, T>,
     group: &mut [(&mut AttemptWs, &mut AttemptState)],
-    shared: &mut Vec<f32>,
 ) {
     let Some(sp) = &ctx.sparse else {
         return;
@@ -794,15 +790,8 @@ fn assign_together<T: Element>(
         }
     }
     let chunks = n.div_ceil(CHUNK);
-    // Per chunk, room for the last attempt's whole lane blocks past the last column.
-    let padded = k.div_ceil(LANES) * LANES;
-    let per_chunk = CHUNK * cols + padded;
-    shared.resize(chunks * per_chunk, 0.0);
     let mut infos = Vec::with_capacity(m);
-    let mut parts: Vec<(&mut [f32], Vec<Part<'_>>)> = shared
-        .chunks_exact_mut(per_chunk)
-        .map(|buf| (buf, Vec::with_capacity(m)))
-        .collect();
+    let mut parts: Vec<Vec<Part<'_>>> = (0..chunks).map(|_| Vec::with_capacity(m)).collect();
     for ((ws, _), &(cc_max, cn_max)) in group.iter_mut().zip(&maxima) {
         let ws: &mut AttemptWs = ws;
         infos.push(CenterInfo {
@@ -821,7 +810,7 @@ fn assign_together<T: Element>(
             .chunks_mut(CHUNK)
             .zip(ws.upper.chunks_mut(CHUNK))
             .zip(ws.lower.chunks_mut(CHUNK * groups));
-        for ((_, chunk), ((labels, upper), lower)) in parts.iter_mut().zip(split) {
+        for (chunk, ((labels, upper), lower)) in parts.iter_mut().zip(split) {
             chunk.push(Part {
                 labels,
                 upper,
@@ -830,7 +819,7 @@ fn assign_together<T: Element>(
         }
     }
     // Per chunk, the samples the bounds skipped in each attempt.
-    let work = |(c, (shared, parts)): (usize, &mut (&mut [f32], Vec<Part<'_>>))| -> Vec<usize> {
+    let work = |(c, parts): (usize, &mut Vec<Part<'_>>)| -> Vec<usize> {
         let len = parts[0].labels.len();
         let mut skipped = vec![0_usize; m];
         // Which attempts need each sample (`need[off · m + s]`), and which samples
@@ -852,6 +841,10 @@ fn assign_together<T: Element>(
             *together = need.iter().filter(|&&x| x).count() >= blocks;
         }
         let mut sc = Scratch::new(k);
+        let padded = sc.t.len();
+        // Room for the last attempt's whole lane blocks past the last column; one
+        // chunk's worth, so that it stays in the L2 cache.
+        let mut shared = vec![0.0_f32; len * cols + padded];
         for (b, ctb) in ct.chunks_exact(dims * 16).enumerate() {
             for off in (0..len).filter(|&off| together[off]) {
                 let out = &mut shared[off * cols + b * 16..off * cols + (b + 1) * 16];
