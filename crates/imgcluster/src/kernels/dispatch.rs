@@ -539,6 +539,45 @@ pub fn le_mask16(v: &[f64; 16], cut: f64) -> u32 {
     }
 }
 
+/// [`scalar::fast_shortlist16`]: [`fast_sq_distances`] and [`le_mask16`] on one
+/// block of 16 lanes in one pass, the mask taken against `cutoff` of the smallest
+/// distance; the same bits on every ISA.
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kernels::fast_shortlist16;
+///
+/// let mut dots = [0.0_f32; 16];
+/// dots[1] = 2.0;
+/// let cc = [5.0_f64; 16];
+/// let (mut t, mut lo) = ([0.0; 16], [0.0; 16]);
+/// let (min, mask) = fast_shortlist16(1.0, 0.5, &dots, &cc, &mut t, &mut lo, |m| m);
+/// assert_eq!((min, mask, t[0], lo[1]), (2.0, 1 << 1, 6.0, 1.5));
+/// ```
+#[inline]
+pub fn fast_shortlist16(
+    xx: f64,
+    e: f64,
+    dots: &[f32; 16],
+    cc: &[f64; 16],
+    t: &mut [f64; 16],
+    lo: &mut [f64; 16],
+    cutoff: impl Fn(f64) -> f64,
+) -> (f64, u32) {
+    match isa() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX-512F, AVX2 and FMA were detected.
+        Isa::Avx2Fma if avx512() => unsafe {
+            super::x86::fast_shortlist16_512(xx, e, dots, cc, t, lo, cutoff)
+        },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX2 and FMA were detected.
+        Isa::Avx2Fma => unsafe { super::x86::fast_shortlist16(xx, e, dots, cc, t, lo, cutoff) },
+        _ => scalar::fast_shortlist16(xx, e, dots, cc, t, lo, cutoff),
+    }
+}
+
 /// Sealed element types of samples: `f32`, and `u8` (pixels, widened exactly).
 pub trait Element:
     Copy + Send + Sync + PartialEq + std::fmt::Debug + 'static + sealed::Sealed
@@ -786,6 +825,81 @@ mod tests {
                 sp.dot_cols(i, &ct, cols, &mut got);
                 assert_eq!(got, want, "dispatch cols {cols} row {i}");
             }
+        }
+    }
+
+    /// The fused one-block shortlist against the scalar one, with infinite, NaN,
+    /// tied and all-NaN lanes and several cutoffs.
+    #[test]
+    fn every_fused_shortlist_path_matches_the_scalar_reference() {
+        if isa() != Isa::Avx2Fma {
+            return;
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let bits = |v: &[f64; 16]| v.map(f64::to_bits);
+        for round in 0..200 {
+            let mut dots = [0.0_f32; 16];
+            dots.iter_mut().for_each(|d| *d = (next() * 4e6) as f32);
+            let mut cc = [0.0_f64; 16];
+            cc.iter_mut().for_each(|c| *c = next() * 1e7);
+            cc[round % 16] = f64::INFINITY;
+            if round % 3 == 0 {
+                cc[(round * 7) % 16] = f64::NAN;
+            }
+            if round % 4 == 0 {
+                cc[(round * 5) % 16] = cc[(round * 11) % 16];
+                dots[(round * 5) % 16] = dots[(round * 11) % 16];
+            }
+            if round % 10 == 0 {
+                dots[(round / 10) % 16] = f32::NAN;
+            }
+            if round % 50 == 7 {
+                cc = [f64::NAN; 16];
+            }
+            let (xx, e) = (next() * 1e7, next() * 100.0);
+            let slack = [0.0, 1e3, 1e6, f64::NAN][round % 4];
+            let cutoff = |m: f64| m + slack;
+            let (mut t0, mut lo0) = ([0.0; 16], [0.0; 16]);
+            let want = scalar::fast_shortlist16(xx, e, &dots, &cc, &mut t0, &mut lo0, cutoff);
+            let (mut st, mut slo) = ([0.0; 16], [0.0; 16]);
+            let min = scalar::fast_sq_distances(xx, e, &dots, &cc, &mut st, &mut slo);
+            assert_eq!(want, (min, scalar::le_mask16(&slo, cutoff(min))));
+            let check = |(min, mask): (f64, u32), t: &[f64; 16], lo: &[f64; 16], isa: &str| {
+                assert_eq!(
+                    (min.to_bits(), mask),
+                    (want.0.to_bits(), want.1),
+                    "{isa} {round}"
+                );
+                assert_eq!(
+                    (bits(t), bits(lo)),
+                    (bits(&t0), bits(&lo0)),
+                    "{isa} {round}"
+                );
+            };
+            let (mut t1, mut lo1) = ([0.0; 16], [0.0; 16]);
+            // SAFETY: AVX2 and FMA were detected.
+            let got = unsafe {
+                super::super::x86::fast_shortlist16(xx, e, &dots, &cc, &mut t1, &mut lo1, cutoff)
+            };
+            check(got, &t1, &lo1, "avx2");
+            if avx512() {
+                let (mut t2, mut lo2) = ([0.0; 16], [0.0; 16]);
+                // SAFETY: AVX-512F was detected.
+                let got = unsafe {
+                    super::super::x86::fast_shortlist16_512(
+                        xx, e, &dots, &cc, &mut t2, &mut lo2, cutoff,
+                    )
+                };
+                check(got, &t2, &lo2, "avx512");
+            }
+            let got = fast_shortlist16(xx, e, &dots, &cc, &mut t1, &mut lo1, cutoff);
+            check(got, &t1, &lo1, "dispatch");
         }
     }
 

@@ -388,6 +388,23 @@ pub fn le_mask16(v: &[f64; FAST_LANES], cut: f64) -> u32 {
     mask
 }
 
+/// [`fast_sq_distances`] and [`le_mask16`] on one block of [`FAST_LANES`], fused:
+/// fills `t` and `lo`, and returns the smallest `t[l]` and the mask of the lanes with
+/// `lo[l] <= cutoff(min)`, the same values as the two functions in sequence.
+#[inline(always)]
+pub fn fast_shortlist16(
+    xx: f64,
+    e: f64,
+    dots: &[f32; FAST_LANES],
+    cc: &[f64; FAST_LANES],
+    t: &mut [f64; FAST_LANES],
+    lo: &mut [f64; FAST_LANES],
+    cutoff: impl Fn(f64) -> f64,
+) -> (f64, u32) {
+    let min = fast_sq_distances(xx, e, dots, cc, t, lo);
+    (min, le_mask16(lo, cutoff(min)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

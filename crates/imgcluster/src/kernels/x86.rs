@@ -683,6 +683,67 @@ pub unsafe fn fast_sq_distances(
     super::scalar::fast_sq_distances(xx, e, dots, cc, t, lo)
 }
 
+/// `scalar::fast_shortlist16` with AVX-512F: the same `f64` operations (`2·dot` is
+/// exact, the minimum keeps the earlier lane unless the later one is smaller, NaN
+/// lanes never count), so the same bits; the mask is taken from the registers, not
+/// from the values just stored.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub unsafe fn fast_shortlist16_512(
+    xx: f64,
+    e: f64,
+    dots: &[f32; 16],
+    cc: &[f64; 16],
+    t: &mut [f64; 16],
+    lo: &mut [f64; 16],
+    cutoff: impl Fn(f64) -> f64,
+) -> (f64, u32) {
+    let x = _mm512_set1_pd(xx);
+    let two = _mm512_set1_pd(2.0);
+    let ev = _mm512_set1_pd(e);
+    let d0 = _mm512_cvtps_pd(_mm256_loadu_ps(dots.as_ptr()));
+    let d1 = _mm512_cvtps_pd(_mm256_loadu_ps(dots.as_ptr().add(8)));
+    let t0 = _mm512_sub_pd(
+        _mm512_add_pd(x, _mm512_loadu_pd(cc.as_ptr())),
+        _mm512_mul_pd(two, d0),
+    );
+    let t1 = _mm512_sub_pd(
+        _mm512_add_pd(x, _mm512_loadu_pd(cc.as_ptr().add(8))),
+        _mm512_mul_pd(two, d1),
+    );
+    let lo0 = _mm512_sub_pd(t0, ev);
+    let lo1 = _mm512_sub_pd(t1, ev);
+    _mm512_storeu_pd(t.as_mut_ptr(), t0);
+    _mm512_storeu_pd(t.as_mut_ptr().add(8), t1);
+    _mm512_storeu_pd(lo.as_mut_ptr(), lo0);
+    _mm512_storeu_pd(lo.as_mut_ptr().add(8), lo1);
+    // `min_pd(a, b)` is `a < b ? a : b`: lane l's running minimum over its two
+    // values, then the halving reduction of the scalar code.
+    let inf = _mm512_set1_pd(f64::INFINITY);
+    let m = _mm512_min_pd(t1, _mm512_min_pd(t0, inf));
+    let m4 = _mm256_min_pd(_mm512_extractf64x4_pd::<1>(m), _mm512_castpd512_pd256(m));
+    let m2 = _mm_min_pd(_mm256_extractf128_pd::<1>(m4), _mm256_castpd256_pd128(m4));
+    let m1 = _mm_min_sd(_mm_unpackhi_pd(m2, m2), m2);
+    let min = _mm_cvtsd_f64(m1);
+    let cut = _mm512_set1_pd(cutoff(min));
+    let mask = u32::from(_mm512_cmp_pd_mask::<_CMP_LE_OQ>(lo0, cut))
+        | u32::from(_mm512_cmp_pd_mask::<_CMP_LE_OQ>(lo1, cut)) << 8;
+    (min, mask)
+}
+
+/// `scalar::fast_shortlist16` compiled for AVX2 (same bits).
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn fast_shortlist16(
+    xx: f64,
+    e: f64,
+    dots: &[f32; 16],
+    cc: &[f64; 16],
+    t: &mut [f64; 16],
+    lo: &mut [f64; 16],
+    cutoff: impl Fn(f64) -> f64,
+) -> (f64, u32) {
+    super::scalar::fast_shortlist16(xx, e, dots, cc, t, lo, cutoff)
+}
+
 /// `scalar::le_mask16` compiled for AVX-512F (same result).
 #[target_feature(enable = "avx512f,avx2,fma")]
 pub unsafe fn le_mask16_512(v: &[f64; 16], cut: f64) -> u32 {

@@ -7,8 +7,9 @@
 //!   so each attempt's starting generator state is computed up front, the attempts
 //!   run concurrently, and the best is chosen as OpenCV does (first attempt with the
 //!   strictly smallest compactness). On sparse data they run in teams (as many as
-//!   fill 32 columns of centers), each team in lock step (one assignment at a time)
-//!   on one thread, the teams independently.
+//!   fill 128 columns of centers, e.g. ten attempts with `k = 10`), each team in
+//!   lock step (one assignment at a time, its samples shared among the threads),
+//!   one team after the other.
 //! * **Hamerly bounds with rigorous margins.** Each sample keeps an upper bound on the
 //!   true distance to its center and a lower bound on the true distance to every
 //!   other center, moved by the centers' drifts each iteration. A sample is skipped
@@ -28,11 +29,10 @@
 //!   [`DotMargin::sparse`] bound). An attempt whose bounded assignment skips fewer
 //!   than half of the samples drops its bounds for the rest of the attempt: every
 //!   sample then gets the shortlist directly, without the per-center bookkeeping.
-//!   On sparse data all attempts of a step are assigned in one pass over the
-//!   samples, each with its own bounds: a sample that enough attempts need gets one
-//!   [`SparseU8::dot_cols`](crate::kernels::SparseU8::dot_cols) against all their
-//!   centers, which reads the sample once for all of them
-//!   ([`DotMargin::sparse_cols`] bound).
+//!   On sparse data all attempts of a step are assigned together, chunk by chunk
+//!   of samples, each with its own bounds: the samples that enough attempts need get
+//!   their products with all attempts' centers one block of 16 centers at a time
+//!   over the chunk, so that the block stays in the L1 cache.
 //! * **Exact center sums.** For byte samples with `n · 255 < 2^24` every partial
 //!   `f32` sum OpenCV forms is an integer below `2^24`, hence exact: integer sums give
 //!   the same bits in any order, so they are updated incrementally from the samples
@@ -46,7 +46,7 @@ use super::margin::{true_dist_lower, true_dist_upper, DotMargin, OpencvMargin};
 use super::params::{CheckedKMeansParams, Init, Reseed};
 use super::KMeansError;
 use crate::kernels::{
-    add_u8, dot16_panel, fast_sq_distances, le_mask16, sub_u8, Element, SparseU8,
+    add_u8, dot16_panel, fast_shortlist16, fast_sq_distances, le_mask16, sub_u8, Element, SparseU8,
 };
 use crate::CvRng;
 
@@ -55,6 +55,10 @@ const MAX_BOUNDS: usize = 1 << 24;
 
 /// One chunk of the per-sample state: index, labels, upper bounds, lower bounds.
 type ChunkItem<'a> = (usize, ((&'a mut [u32], &'a mut [f64]), &'a mut [f64]));
+
+/// Columns of centers (all attempts of a team together) on sparse data: a chunk's
+/// products with all of them stay in the L2 cache.
+const TEAM_COLS: usize = 128;
 
 /// Rows per call of the blocked dot-product kernel.
 const BATCH: usize = 32;
@@ -123,8 +127,6 @@ struct Ctx<'a, T> {
     seeding: Reseed,
     cm: OpencvMargin,
     dm: DotMargin,
-    /// The error bound of [`SparseU8::dot_cols`] (attempts assigned together).
-    dm_cols: DotMargin,
     sparse: Option<SparseU8>,
     int_sums: bool,
     parallel: bool,
@@ -189,13 +191,19 @@ pub(crate) fn run<T: Element>(
         k.div_ceil((MAX_BOUNDS / n).max(1))
     };
     let attempts = params.attempts();
-    // On sparse data, attempts run in teams whose centers fill two registers of 16
-    // columns (`SparseU8::dot_cols`); the teams run in parallel, each on one
-    // thread, without waiting for each other. Otherwise every attempt is a team of
-    // its own and its assignments run in parallel too (as with a single team).
-    let team = if sparse.is_some() { (32 / k).max(1) } else { 1 };
+    // On sparse data, attempts run in teams of up to `TEAM_COLS` columns of centers
+    // (`assign_together`), one team after the other, each assigning its samples
+    // in parallel: every thread gets an equal share of the work whatever the number
+    // of attempts. Otherwise every attempt is a team of its own; the teams run in
+    // parallel, and a single one assigns in parallel.
+    let team = if sparse.is_some() {
+        (TEAM_COLS / k).max(1)
+    } else {
+        1
+    };
     let teams = attempts.div_ceil(team);
-    let inner_parallel = parallel && (sparse.is_none() || teams == 1);
+    let inner_parallel = parallel && (sparse.is_some() || teams == 1);
+    let sparse_off = sparse.is_none();
     let ctx = Ctx {
         samples,
         k,
@@ -214,7 +222,6 @@ pub(crate) fn run<T: Element>(
             Some(_) => DotMargin::sparse(dims),
             None => DotMargin::new(stride),
         },
-        dm_cols: DotMargin::sparse_cols(dims),
         sparse,
         int_sums: T::IS_U8 && (n as u64) * 255 < (1 << 24),
         parallel: inner_parallel,
@@ -239,19 +246,26 @@ pub(crate) fn run<T: Element>(
             iter: 0,
             bounds_valid: false,
             dense: false,
+            maxima: (0.0, 0.0),
             out: None,
         })
         .collect();
-    for ws in workspaces.iter_mut() {
+    // Fresh buffers are zeroed page by page on first touch: spread over the threads.
+    let prepare = |ws: &mut AttemptWs| {
         ws.prepare(n, k, dims, ctx.stride, ctx.groups);
         if let Some(labels) = ctx.initial_labels {
             ws.labels.copy_from_slice(labels);
         }
+    };
+    if parallel {
+        workspaces.par_iter_mut().for_each(prepare);
+    } else {
+        workspaces.iter_mut().for_each(prepare);
     }
     let run_team = |(t, (wss, sts)): (usize, (&mut [AttemptWs], &mut [AttemptState]))| {
         run_team(&ctx, t * team, wss, sts);
     };
-    if parallel && teams > 1 {
+    if parallel && sparse_off && teams > 1 {
         workspaces
             .par_chunks_mut(team)
             .zip(states.par_chunks_mut(team))
@@ -355,7 +369,12 @@ fn run_team<T: Element>(
 ) {
     loop {
         let step = |(a, (ws, st)): (usize, (&mut AttemptWs, &mut AttemptState))| {
-            st.out.is_none() && advance(ctx, first + a, st, ws)
+            let pending = st.out.is_none() && advance(ctx, first + a, st, ws);
+            if pending && ctx.sparse.is_some() {
+                // The centers' data of `assign_together`, here in parallel.
+                st.maxima = prepare_centers(ctx, ws, st.bounds_valid && !st.dense);
+            }
+            pending
         };
         let pending: Vec<bool> = if ctx.parallel {
             workspaces
@@ -403,6 +422,9 @@ struct AttemptState {
     /// Once the bounds prune too little, the attempt stops keeping them (dense
     /// assignment; the labels are the same either way).
     dense: bool,
+    /// The largest `‖c‖²` and `‖c‖` of the centers prepared for the next assignment
+    /// on sparse data.
+    maxima: (f64, f64),
     /// The result, once the attempt has finished or failed.
     out: Option<Result<AttemptOut, KMeansError>>,
 }
@@ -717,11 +739,6 @@ fn prepare_centers<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bo
     (cc_max, cn_max)
 }
 
-/// A sample's own products cost about 1.5 registers of 16 columns per term, the
-/// shared ones one per register: the shared product pays from this many attempts per
-/// 16 shared columns (numerator, denominator).
-const SHARED_FROM: (usize, usize) = (2, 3);
-
 /// One attempt's part of a chunk in [`assign_together`]: its labels and bounds.
 struct Part<'a> {
     labels: &'a mut [u32],
@@ -729,13 +746,16 @@ struct Part<'a> {
     lower: &'a mut [f64],
 }
 
-/// The assignment of all pending attempts on sparse samples in one pass over the
-/// samples, each attempt bounded, keeping bounds or dense as on its own (see
+/// The assignment of all pending attempts on sparse samples together, chunk by
+/// chunk, each attempt bounded, keeping bounds or dense as on its own (see
 /// [`assign_alone`]). A sample that the bounds settle in every attempt costs
-/// nothing; otherwise the attempts that need it get its dot products from one
-/// [`SparseU8::dot_cols`] against all attempts' centers when enough of them need it
-/// (the sample's terms are read once for all), else each from its own
-/// [`SparseU8::dot_t16`]; then each takes its shortlist as in [`assign_chunk`].
+/// nothing. A sample that at least as many attempts need as there are blocks of 16
+/// columns gets its dot products with all attempts' centers, one
+/// [`SparseU8::dot_t16`] per block, block after block over the chunk (a block of
+/// centers stays in the L1 cache); any other sample gets one per attempt that needs
+/// it. Then each attempt takes its shortlist as in [`assign_chunk`]. The attempts'
+/// center data are ready ([`prepare_centers`], which [`run_team`] runs for them in
+/// parallel, largest norms in `maxima`).
 fn assign_together<T: Element>(
     ctx: &Ctx<'_, T>,
     group: &mut [(&mut AttemptWs, &mut AttemptState)],
@@ -749,8 +769,9 @@ fn assign_together<T: Element>(
     let (n, dims, k) = (ctx.samples.n, ctx.samples.dims, ctx.k);
     let (groups, gsize) = (ctx.groups, ctx.group_size);
     let m = group.len();
-    let cols = (m * k).div_ceil(16) * 16;
-    let shared_from = (cols / 16 * SHARED_FROM.0).div_ceil(SHARED_FROM.1);
+    let blocks = (m * k).div_ceil(16);
+    let cols = blocks * 16;
+    // Block-major: `ct[(b · dims + p) · 16 + l]` is coordinate `p` of column `16 b + l`.
     let mut ct = vec![0.0_f32; dims * cols];
     let mut bounded = Vec::with_capacity(m);
     let mut keep = Vec::with_capacity(m);
@@ -759,10 +780,12 @@ fn assign_together<T: Element>(
         let b = st.bounds_valid && !st.dense;
         bounded.push(b);
         keep.push(!st.dense);
-        maxima.push(prepare_centers(ctx, ws, b));
+        maxima.push(st.maxima);
         for (j, c) in ws.centers.chunks_exact(dims).enumerate() {
+            let col = s * k + j;
+            let base = col / 16 * dims * 16 + col % 16;
             for (p, &v) in c.iter().enumerate() {
-                ct[p * cols + s * k + j] = v;
+                ct[base + p * 16] = v;
             }
         }
     }
@@ -797,14 +820,13 @@ fn assign_together<T: Element>(
     }
     // Per chunk, the samples the bounds skipped in each attempt.
     let work = |(c, parts): (usize, &mut Vec<Part<'_>>)| -> Vec<usize> {
+        let len = parts[0].labels.len();
         let mut skipped = vec![0_usize; m];
-        let mut sc = Scratch::new(k);
-        let padded = sc.t.len();
-        let mut shared = vec![0.0_f32; cols + padded];
-        let mut own = [0.0_f32; 16];
-        let mut need = Vec::with_capacity(m);
-        for off in 0..parts[0].labels.len() {
-            need.clear();
+        // Which attempts need each sample (`need[off · m + s]`), and which samples
+        // get the products of all attempts.
+        let mut need = vec![false; len * m];
+        let mut together = vec![false; len];
+        for (off, (need, together)) in need.chunks_exact_mut(m).zip(&mut together).enumerate() {
             for (s, part) in parts.iter_mut().enumerate() {
                 let lb = &mut part.lower[off * groups..(off + 1) * groups];
                 let info = &infos[s];
@@ -813,37 +835,42 @@ fn assign_together<T: Element>(
                 {
                     skipped[s] += 1;
                 } else {
-                    need.push(s);
+                    need[s] = true;
                 }
             }
-            if need.is_empty() {
-                continue;
+            *together = need.iter().filter(|&&x| x).count() >= blocks;
+        }
+        let mut sc = Scratch::new(k);
+        let padded = sc.t.len();
+        // Room for the last attempt's whole lane blocks past the last column; one
+        // chunk's worth, so that it stays in the L2 cache.
+        let mut shared = vec![0.0_f32; len * cols + padded];
+        for (b, ctb) in ct.chunks_exact(dims * 16).enumerate() {
+            for off in (0..len).filter(|&off| together[off]) {
+                let out = &mut shared[off * cols + b * 16..off * cols + (b + 1) * 16];
+                sp.dot_t16(c * CHUNK + off, ctb, out.try_into().expect("16 lanes"));
             }
+        }
+        let mut own = [0.0_f32; 16];
+        for off in 0..len {
             let i = c * CHUNK + off;
-            let together = need.len() >= shared_from;
-            if together {
-                sp.dot_cols(i, &ct, cols, &mut shared);
-            }
-            for &s in &need {
+            for (s, part) in parts.iter_mut().enumerate() {
+                if !need[off * m + s] {
+                    continue;
+                }
                 let info = &infos[s];
                 // Attempt `s` reads the shared dots in place from `s · k` on, whole
                 // lane blocks: the lanes past its `k` centers hold other attempts'
-                // values, or the zero tail, and meet `‖c‖² = +∞`. Its own dots are
-                // one block (`k ≤ 16` on sparse data).
-                let best = if together {
-                    pick(
-                        ctx,
-                        info,
-                        &ctx.dm_cols,
-                        i,
-                        &shared[s * k..s * k + padded],
-                        &mut sc,
-                    )
+                // values, the next sample's or the zero tail, and meet `‖c‖² = +∞`.
+                // Its own dots are one block (`k ≤ 16` on sparse data).
+                let dots = if together[off] {
+                    let from = off * cols + s * k;
+                    &shared[from..from + padded]
                 } else {
                     sp.dot_t16(i, info.ct, &mut own);
-                    pick(ctx, info, &ctx.dm, i, &own, &mut sc)
+                    &own[..]
                 };
-                let part = &mut parts[s];
+                let best = pick(ctx, info, &ctx.dm, i, dots, &mut sc);
                 part.labels[off] = best as u32;
                 if keep[s] {
                     let lb = &mut part.lower[off * groups..(off + 1) * groups];
@@ -892,9 +919,27 @@ fn pick<T: Element>(
     sc: &mut Scratch,
 ) -> usize {
     let xx = ctx.xx[i];
-    sc.e = dm.err(ctx.xnorm[i], info.cn_max, xx, info.cc_max);
-    let tmin = sc.fast_distances(xx, dots, info.cc);
-    sc.shortlist(&ctx.cm, tmin, ctx.k);
+    let e = dm.err(ctx.xnorm[i], info.cn_max, xx, info.cc_max);
+    sc.e = e;
+    let cm = &ctx.cm;
+    match (
+        <&[f32; LANES]>::try_from(dots),
+        <&[f64; LANES]>::try_from(info.cc),
+        <&mut [f64; LANES]>::try_from(&mut sc.t[..]),
+        <&mut [f64; LANES]>::try_from(&mut sc.lo[..]),
+    ) {
+        // One block (k ≤ 16): distances, minimum and cutoff mask in one pass.
+        (Ok(dots), Ok(cc), Ok(t), Ok(lo)) => {
+            let (tmin, mask) = fast_shortlist16(xx, e, dots, cc, t, lo, |tmin| {
+                cm.lower_cutoff(cm.cv_upper(tmin + e))
+            });
+            sc.shortlist16(cm, cm.cv_upper(tmin + e), ctx.k, mask);
+        }
+        _ => {
+            let tmin = sc.fast_distances(xx, dots, info.cc);
+            sc.shortlist(cm, tmin, ctx.k);
+        }
+    }
     resolve(info.centers, ctx.samples.dims, ctx.samples.row(i), sc)
 }
 
@@ -939,14 +984,34 @@ fn store_bounds(
     upper: &mut f64,
     lb: &mut [f64],
 ) {
-    lb.fill(f64::INFINITY);
-    for j in 0..k {
-        if j != best {
-            let g = &mut lb[j / gsize];
-            *g = g.min(sc.lower(cm, j));
+    if gsize == 1 {
+        // One bound per center: the fast bounds in one vectorisable pass, then the
+        // measured centers.
+        for (l, &v) in lb.iter_mut().zip(&sc.lo) {
+            *l = fast_lower(v);
+        }
+        for &j in &sc.short {
+            if sc.known[j] {
+                lb[j] = cm.true_lower(sc.exact[j]);
+            }
+        }
+        lb[best] = f64::INFINITY;
+    } else {
+        lb.fill(f64::INFINITY);
+        for j in 0..k {
+            if j != best {
+                let g = &mut lb[j / gsize];
+                *g = g.min(sc.lower(cm, j));
+            }
         }
     }
     *upper = sc.upper(cm, best);
+}
+
+/// Lower bound on the true distance from `lo = d̃² − E`, a lower bound on its square.
+#[inline(always)]
+fn fast_lower(lo: f64) -> f64 {
+    lo.max(0.0).sqrt() * (1.0 - 1e-9)
 }
 
 /// Lanes of the shortlist arithmetic: a fixed block, so that the compiler unrolls and
@@ -1006,7 +1071,7 @@ impl Scratch {
         if self.known[j] {
             cm.true_lower(self.exact[j])
         } else {
-            self.lo[j].max(0.0).sqrt() * (1.0 - 1e-9)
+            fast_lower(self.lo[j])
         }
     }
 
@@ -1026,27 +1091,54 @@ impl Scratch {
     fn shortlist(&mut self, cm: &OpencvMargin, tmin: f64, k: usize) {
         let h = cm.cv_upper(tmin + self.e);
         let cut = cm.lower_cutoff(h);
+        if let Ok(lo) = <&[f64; LANES]>::try_from(&self.lo[..]) {
+            let mask = le_mask16(lo, cut);
+            self.shortlist16(cm, h, k, mask);
+            return;
+        }
         self.short.clear();
-        for (b, lo) in self.lo.chunks_exact(LANES).enumerate() {
-            let mut mask = le_mask16(lo.try_into().expect("blocks of 16"), cut);
-            let single = mask.trailing_zeros() as usize;
-            if self.lo.len() == LANES && mask.is_power_of_two() && single < k {
-                // One block (k ≤ 16) with one lane under the cutoff: that lane holds
-                // the smallest `t`, whose lower bound never exceeds `h`; it is the
-                // shortlist without the full test.
-                self.short.push(single);
-                return;
-            }
-            while mask != 0 {
-                let j = b * LANES + mask.trailing_zeros() as usize;
-                mask &= mask - 1;
-                if j < k && cm.cv_lower(self.lo[j].max(0.0)) <= h {
-                    self.short.push(j);
-                }
+        for b in 0..self.lo.len() / LANES {
+            let lo = &self.lo[b * LANES..(b + 1) * LANES];
+            let mask = le_mask16(lo.try_into().expect("blocks of 16"), cut);
+            self.full_test(cm, h, k, b, mask);
+        }
+        self.finish(k);
+    }
+
+    /// [`shortlist`](Self::shortlist) on one block (`k ≤ 16`) from the mask of its
+    /// lanes under the cutoff of `h`.
+    #[inline]
+    fn shortlist16(&mut self, cm: &OpencvMargin, h: f64, k: usize, mask: u32) {
+        self.short.clear();
+        let single = mask.trailing_zeros() as usize;
+        if mask.is_power_of_two() && single < k {
+            // One lane under the cutoff: that lane holds the smallest `t`, whose
+            // lower bound never exceeds `h`; it is the shortlist without the full
+            // test.
+            self.short.push(single);
+            return;
+        }
+        self.full_test(cm, h, k, 0, mask);
+        self.finish(k);
+    }
+
+    /// The full test of the lanes of block `b` in `mask` (under the cutoff).
+    #[inline]
+    fn full_test(&mut self, cm: &OpencvMargin, h: f64, k: usize, b: usize, mut mask: u32) {
+        while mask != 0 {
+            let j = b * LANES + mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            if j < k && cm.cv_lower(self.lo[j].max(0.0)) <= h {
+                self.short.push(j);
             }
         }
+    }
+
+    /// An empty shortlist is only reachable through NaN; measuring every center is
+    /// always right.
+    #[inline]
+    fn finish(&mut self, k: usize) {
         if self.short.is_empty() {
-            // Only reachable through NaN; measuring every center is always right.
             self.short.extend(0..k);
         }
     }

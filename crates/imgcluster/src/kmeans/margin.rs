@@ -133,17 +133,6 @@ impl DotMargin {
         }
     }
 
-    /// For [`SparseU8::dot_cols`](crate::kernels::SparseU8::dot_cols) on vectors of
-    /// `dims` coordinates: at most `⌈dims / 2⌉ + 1` roundings per product.
-    pub fn sparse_cols(dims: usize) -> Self {
-        Self {
-            two_gamma: 2.0
-                * gamma(dims.div_ceil(crate::kernels::scalar::SPARSE_COLS_ACCS) + 3)
-                * (1.0 + SLACK),
-            eta: eta(2 * dims + 64),
-        }
-    }
-
     /// `E(x, c)` from the norms and squared norms.
     #[inline]
     pub fn err(&self, x_norm: f64, c_norm: f64, xx: f64, cc: f64) -> f64 {
