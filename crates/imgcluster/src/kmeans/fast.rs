@@ -70,6 +70,30 @@ pub(crate) fn state_bytes(n: usize) -> u64 {
         .saturating_add(n.max(MAX_BOUNDS as u64).saturating_mul(8))
 }
 
+/// Each non-empty cluster's center as its coordinate sums divided by its count, in
+/// `f64` then rounded to `f32` (exact integer sums and `f64` sums alike); an empty
+/// cluster keeps its center.
+fn means_from_sums<S: Copy + Into<f64>>(
+    centers: &mut [f32],
+    sums: &[S],
+    counts: &[usize],
+    dims: usize,
+) {
+    for ((center, sum), &count) in centers
+        .chunks_exact_mut(dims)
+        .zip(sums.chunks_exact(dims))
+        .zip(counts)
+    {
+        if count == 0 {
+            continue;
+        }
+        let count = count as f64;
+        for (c, &s) in center.iter_mut().zip(sum) {
+            *c = (s.into() / count) as f32;
+        }
+    }
+}
+
 /// Fast-mode fit: every attempt from its initial centers, the one with the smallest
 /// inertia wins (the first on ties).
 pub(crate) fn fit<T: Element>(
@@ -368,18 +392,7 @@ impl<'a, T: Element> Engine<'a, T> {
                     }
                 }
                 st.prev_labels.copy_from_slice(&st.labels);
-                for j in 0..k {
-                    if st.counts[j] == 0 {
-                        continue;
-                    }
-                    let inv = st.counts[j] as f64;
-                    for (c, &s) in st.centers[j * dims..(j + 1) * dims]
-                        .iter_mut()
-                        .zip(&st.int_sums[j * dims..(j + 1) * dims])
-                    {
-                        *c = (f64::from(s) / inv) as f32;
-                    }
-                }
+                means_from_sums(&mut st.centers, &st.int_sums, &st.counts, dims);
             }
             _ => {
                 st.f_sums.clear();
@@ -395,18 +408,7 @@ impl<'a, T: Element> Engine<'a, T> {
                         *s += f64::from(x.to_f32());
                     }
                 }
-                for j in 0..k {
-                    if st.counts[j] == 0 {
-                        continue;
-                    }
-                    let inv = st.counts[j] as f64;
-                    for (c, &s) in st.centers[j * dims..(j + 1) * dims]
-                        .iter_mut()
-                        .zip(&st.f_sums[j * dims..(j + 1) * dims])
-                    {
-                        *c = (s / inv) as f32;
-                    }
-                }
+                means_from_sums(&mut st.centers, &st.f_sums, &st.counts, dims);
             }
         }
     }
