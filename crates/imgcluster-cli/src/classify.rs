@@ -12,7 +12,7 @@ use imgcluster::kmeans::{
     CheckedMiniBatchParams, Init, KMeansFit, KMeansParams, MiniBatchParams, MiniBatchStop, Mode,
     TermCriteria,
 };
-use imgcluster::metrics::Evaluation;
+use imgcluster::metrics::{Accuracy, Evaluation};
 use imgcluster::Threads;
 use serde_json::{json, Value};
 
@@ -621,6 +621,24 @@ fn matrix_json(cm: &imgcluster::metrics::ConfusionMatrix) -> Value {
         .collect::<Vec<_>>())
 }
 
+/// One line of scores: `{part} samples: accuracy …% (correct/total), NMI …, ARI …`.
+pub fn write_scores(
+    w: &mut impl Write,
+    part: &str,
+    accuracy: &Accuracy,
+    nmi: f64,
+    ari: f64,
+) -> Result<()> {
+    writeln!(
+        w,
+        "{part} samples: accuracy {}% ({}/{}), NMI {nmi:.4}, ARI {ari:.4}",
+        accuracy.format_percent(),
+        accuracy.correct(),
+        accuracy.total(),
+    )?;
+    Ok(())
+}
+
 /// The human-readable report of one run.
 pub fn write_run_text(w: &mut impl Write, o: &RunOutcome, spec: &RunSpec) -> Result<()> {
     write_info_text(w, &RunInfo::of(o), spec)
@@ -680,15 +698,7 @@ fn write_info_text(w: &mut impl Write, o: &RunInfo<'_>, spec: &RunSpec) -> Resul
         } else {
             "All"
         };
-        writeln!(
-            w,
-            "{part} samples: accuracy {}% ({}/{}), NMI {:.4}, ARI {:.4}",
-            e.accuracy.format_percent(),
-            e.accuracy.correct(),
-            e.accuracy.total(),
-            e.nmi,
-            e.ari
-        )?;
+        write_scores(w, part, &e.accuracy, e.nmi, e.ari)?;
         let map: Vec<String> = e
             .mapping
             .as_slice()
@@ -702,16 +712,7 @@ fn write_info_text(w: &mut impl Write, o: &RunInfo<'_>, spec: &RunSpec) -> Resul
         writeln!(w, "Cluster -> class: {}", map.join(" "))?;
     }
     if let Some(h) = o.held_out {
-        let a = h.confusion.accuracy();
-        writeln!(
-            w,
-            "Held-out samples: accuracy {}% ({}/{}), NMI {:.4}, ARI {:.4}",
-            a.format_percent(),
-            a.correct(),
-            a.total(),
-            h.nmi,
-            h.ari
-        )?;
+        write_scores(w, "Held-out", &h.confusion.accuracy(), h.nmi, h.ari)?;
     }
     let headline = match (o.held_out, o.train) {
         (Some(h), _) => Some(&h.confusion),

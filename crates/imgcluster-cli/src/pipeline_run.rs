@@ -16,7 +16,7 @@ use imgcluster::metrics::{ConfusionMatrix, Contingency, Evaluation};
 use imgcluster::{CvRng, Threads};
 use serde_json::{json, Value};
 
-use crate::classify::run_json;
+use crate::classify::{run_json, write_scores};
 use crate::data::Loaded;
 use crate::figures;
 use crate::output::Outputs;
@@ -320,27 +320,10 @@ pub fn write_text(w: &mut impl Write, r: &PipelineRun, preset: Preset) -> Result
         } else {
             "All"
         };
-        writeln!(
-            w,
-            "{part} samples: accuracy {}% ({}/{}), NMI {:.4}, ARI {:.4}",
-            e.accuracy.format_percent(),
-            e.accuracy.correct(),
-            e.accuracy.total(),
-            e.nmi,
-            e.ari
-        )?;
+        write_scores(w, part, &e.accuracy, e.nmi, e.ari)?;
     }
     if let Some(h) = &r.report.held_out {
-        let a = h.confusion.accuracy();
-        writeln!(
-            w,
-            "Held-out samples: accuracy {}% ({}/{}), NMI {:.4}, ARI {:.4}",
-            a.format_percent(),
-            a.correct(),
-            a.total(),
-            h.nmi,
-            h.ari
-        )?;
+        write_scores(w, "Held-out", &h.confusion.accuracy(), h.nmi, h.ari)?;
     }
     if let Some(cm) = r.report.headline() {
         writeln!(
