@@ -132,13 +132,6 @@ struct Ctx<'a, T> {
     parallel: bool,
 }
 
-/// Whether the fast path's error analysis covers data with this largest magnitude
-/// (no `f32` overflow anywhere in distances or dot products).
-pub(crate) fn magnitude_ok(max_abs: f32, dims: usize) -> bool {
-    let m = f64::from(max_abs);
-    (dims as f64) * (4.0 * m) * (4.0 * m) < 1e36
-}
-
 /// Random words one attempt's seeding draws.
 fn draws_per_attempt(seeding: Reseed, k: usize, dims: usize) -> usize {
     match seeding {

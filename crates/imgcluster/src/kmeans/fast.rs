@@ -119,14 +119,7 @@ pub(crate) fn fit<T: Element>(
             });
         }
     }
-    let max_abs = match T::as_bytes(samples.data) {
-        Some(bytes) => f32::from(bytes.iter().copied().max().unwrap_or(0)),
-        None => samples
-            .data
-            .iter()
-            .fold(0.0_f32, |m, &v| m.max(v.to_f32().abs())),
-    };
-    if !super::exact::magnitude_ok(max_abs, dims) {
+    if !samples.magnitude_ok() {
         return Err(KMeansError::DistanceOverflow);
     }
     let engine = Engine::new(samples, k, parallel);

@@ -332,15 +332,7 @@ fn run_opencv<T: Element>(
     if params.mode() == Mode::Fast {
         return super::fast::fit(params, samples, rng, parallel);
     }
-    let max_abs = match T::as_bytes(samples.data) {
-        // Bytes: an integer maximum (vectorised), the same value.
-        Some(bytes) => f32::from(bytes.iter().copied().max().unwrap_or(0)),
-        None => samples
-            .data
-            .iter()
-            .fold(0.0_f32, |m, &v| m.max(v.to_f32().abs())),
-    };
-    if exact::magnitude_ok(max_abs, samples.dims) {
+    if samples.magnitude_ok() {
         let start = rng.clone();
         match exact::run(params, samples, rng, &mut ws.attempts, parallel) {
             Ok((best, out)) => {

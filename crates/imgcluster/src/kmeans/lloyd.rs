@@ -35,6 +35,21 @@ impl<T> Clone for Samples<'_, T> {
 impl<T> Copy for Samples<'_, T> {}
 
 impl<'a, T: Element> Samples<'a, T> {
+    /// Whether the pruned engines' error analysis covers these samples: with their
+    /// largest magnitude `m`, no `f32` distance or dot product can overflow
+    /// (`dims · (4m)² < 10³⁶`). Bytes take an integer (vectorised) maximum.
+    pub fn magnitude_ok(&self) -> bool {
+        let max_abs = match T::as_bytes(self.data) {
+            Some(bytes) => f32::from(bytes.iter().copied().max().unwrap_or(0)),
+            None => self
+                .data
+                .iter()
+                .fold(0.0_f32, |m, &v| m.max(v.to_f32().abs())),
+        };
+        let m = f64::from(max_abs);
+        (self.dims as f64) * (4.0 * m) * (4.0 * m) < 1e36
+    }
+
     /// Validates `data` as `n × dims` finite samples with at least `k` samples.
     ///
     /// # Errors

@@ -452,11 +452,7 @@ fn run<T: Element>(
         }
         _ => {}
     }
-    let max_abs = samples
-        .data
-        .iter()
-        .fold(0.0_f32, |m, &v| m.max(v.to_f32().abs()));
-    if !super::exact::magnitude_ok(max_abs, dims) {
+    if !samples.magnitude_ok() {
         return Err(KMeansError::DistanceOverflow);
     }
     let threads = params.threads();
