@@ -356,12 +356,7 @@ fn run_mapped(
             "kmeans": kmeans_ms,
             "total": total_ms,
         });
-        v["outputs"] = json!(outputs
-            .paths()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>());
-        outputs.commit()?;
-        writeln!(w, "{v}")?;
+        outputs.commit_with_json(v, w)?;
     } else {
         outputs.commit()?;
         writeln!(w, "Data: {} ({})", path.display(), mapped.describe())?;
@@ -454,12 +449,7 @@ pub fn run(a: &ClassifyArgs, progress: &Progress, w: &mut impl Write) -> Result<
         v["source"] = json!(loaded.source);
         v["mmap"] = json!(false);
         v["timings_ms"] = timings;
-        v["outputs"] = json!(outputs
-            .paths()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>());
-        outputs.commit()?;
-        writeln!(w, "{v}")?;
+        outputs.commit_with_json(v, w)?;
     } else {
         outputs.commit()?;
         writeln!(w, "Data: {} ({})", loaded.source, loaded.dataset.describe())?;

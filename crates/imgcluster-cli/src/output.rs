@@ -57,6 +57,19 @@ impl Outputs {
         self.files.iter().map(|(p, _)| p.as_path())
     }
 
+    /// Lists the queued paths in the run's JSON report as `outputs`, writes every
+    /// file, then prints the report as one line: the report names only files that exist.
+    pub fn commit_with_json(self, mut report: serde_json::Value, w: &mut impl Write) -> Result<()> {
+        report["outputs"] = self
+            .paths()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .into();
+        self.commit()?;
+        writeln!(w, "{report}")?;
+        Ok(())
+    }
+
     /// Writes every queued file atomically, in order.
     pub fn commit(self) -> Result<()> {
         for (path, bytes) in &self.files {

@@ -255,12 +255,7 @@ pub fn classify(
             "total": total_ms,
             "stages": stages_json(&r.outcome),
         });
-        v["outputs"] = json!(outputs
-            .paths()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>());
-        outputs.commit()?;
-        writeln!(w, "{v}")?;
+        outputs.commit_with_json(v, w)?;
         return Ok(());
     }
     outputs.commit()?;
