@@ -332,30 +332,67 @@ impl SparseU8 {
     ///
     /// Panics if `dims` is 0 or does not fit in `u32`.
     pub fn from_bytes(bytes: &[u8], dims: usize) -> Self {
+        assert!(dims > 0, "SparseU8: bad dims");
+        let counts: Vec<u32> = bytes
+            .chunks_exact(dims)
+            .map(|row| row.iter().map(|&b| u32::from(b != 0)).sum())
+            .collect();
+        Self::from_counts(bytes, dims, &counts, false)
+    }
+
+    /// [`from_bytes`](Self::from_bytes) with the nonzeros of each row already counted
+    /// (`counts[r]` for row `r`, one per whole row), the rows filled in parallel on
+    /// the current rayon pool when `parallel`. The result does not depend on
+    /// `parallel`.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `dims` is 0 or does not fit in `u32`, or if `counts` does not hold
+    /// the true count of every whole row.
+    pub fn from_counts(bytes: &[u8], dims: usize, counts: &[u32], parallel: bool) -> Self {
         assert!(
             dims > 0 && u32::try_from(dims).is_ok(),
             "SparseU8: bad dims"
         );
         let rows = bytes.len() / dims;
-        let bytes = &bytes[..rows * dims];
-        let nnz = bytes.iter().filter(|&&b| b != 0).count();
-        // Branch-free: every byte is written at the cursor, which only moves past
-        // nonzeros (one spare slot for the zeros after the last nonzero).
-        let mut idx = vec![0_u32; nnz + 1];
-        let mut val = vec![0.0_f32; nnz + 1];
+        assert_eq!(counts.len(), rows, "SparseU8: one count per row");
         let mut ptr = Vec::with_capacity(rows + 1);
         ptr.push(0);
-        let mut w = 0;
-        for row in bytes.chunks_exact(dims) {
-            for (p, &b) in row.iter().enumerate() {
-                idx[w] = p as u32;
-                val[w] = f32::from(b);
-                w += usize::from(b != 0);
-            }
-            ptr.push(w);
+        for &c in counts {
+            ptr.push(ptr[ptr.len() - 1] + c as usize);
         }
-        idx.truncate(nnz);
-        val.truncate(nnz);
+        let nnz = ptr[rows];
+        let mut idx = vec![0_u32; nnz];
+        let mut val = vec![0.0_f32; nnz];
+        // Blocks of rows with their own parts of `idx` and `val`.
+        const ROWS: usize = 256;
+        let mut parts = Vec::with_capacity(rows.div_ceil(ROWS));
+        let (mut idx_rest, mut val_rest) = (&mut idx[..], &mut val[..]);
+        for r0 in (0..rows).step_by(ROWS) {
+            let r1 = (r0 + ROWS).min(rows);
+            let len = ptr[r1] - ptr[r0];
+            let (i, ir) = std::mem::take(&mut idx_rest).split_at_mut(len);
+            let (v, vr) = std::mem::take(&mut val_rest).split_at_mut(len);
+            (idx_rest, val_rest) = (ir, vr);
+            parts.push((r0..r1, i, v));
+        }
+        let fill = |(range, idx, val): (std::ops::Range<usize>, &mut [u32], &mut [f32])| {
+            let base = ptr[range.start];
+            for r in range {
+                let (from, to) = (ptr[r] - base, ptr[r + 1] - base);
+                fill_row(
+                    &bytes[r * dims..(r + 1) * dims],
+                    &mut idx[from..to],
+                    &mut val[from..to],
+                );
+            }
+        };
+        if parallel {
+            use rayon::prelude::*;
+            parts.into_par_iter().for_each(fill);
+        } else {
+            parts.into_iter().for_each(fill);
+        }
         Self {
             dims,
             ptr,
@@ -422,15 +459,20 @@ impl SparseU8 {
 }
 
 impl SparseU8 {
-    /// Dot products of row `i` with `cols` columns stored transposed (`ct[p * cols + l]`
-    /// is coordinate `p` of column `l`), in [`scalar::sparse_dot_cols`]'s order: the
-    /// same bits on every ISA. Each term is read once for all columns, which pays
-    /// when there are many (the centers of several k-means attempts together).
+    /// Dot products of row `i` with the columns `range` of `cols` columns stored
+    /// transposed (`ct[p * cols + l]` is coordinate `p` of column `l`; column `l` goes
+    /// to `out[l - range.start]`), in [`scalar::sparse_dot_cols`]'s order: the same
+    /// bits on every ISA. Each term is read once for the whole range, which pays when
+    /// there are many columns (the centers of several k-means attempts together).
+    /// Running one range of at most 64 columns over many rows, then the next, keeps
+    /// the range's rows of `ct` in the L1 cache; `ct` aligned to 64 bytes keeps every
+    /// load within one cache line.
     ///
     /// # Panics
     ///
-    /// Panics if `i` is out of range, `cols` is not a multiple of 16, `ct` holds fewer
-    /// than `dims * cols` values or `out` fewer than `cols`.
+    /// Panics if `i` is out of range, `range` does not start and end on multiples of
+    /// 16 within `cols`, `ct` holds fewer than `dims * cols` values or `out` fewer than
+    /// `range.len()`.
     ///
     /// # Examples
     ///
@@ -440,14 +482,26 @@ impl SparseU8 {
     /// let sp = SparseU8::from_bytes(&[0, 3], 2);
     /// let mut ct = [0.0_f32; 2 * 32];
     /// ct[32 + 20] = 5.0; // coordinate 1 of column 20
-    /// let mut out = [0.0_f32; 32];
-    /// sp.dot_cols(0, &ct, 32, &mut out);
-    /// assert_eq!(out[20], 15.0);
+    /// let mut out = [0.0_f32; 16];
+    /// sp.dot_cols(0, &ct, 32, 16..32, &mut out);
+    /// assert_eq!(out[4], 15.0);
     /// ```
     #[inline]
-    pub fn dot_cols(&self, i: usize, ct: &[f32], cols: usize, out: &mut [f32]) {
+    pub fn dot_cols(
+        &self,
+        i: usize,
+        ct: &[f32],
+        cols: usize,
+        range: std::ops::Range<usize>,
+        out: &mut [f32],
+    ) {
         assert!(
-            cols.is_multiple_of(16) && ct.len() >= self.dims * cols && out.len() >= cols,
+            range.start.is_multiple_of(16)
+                && range.end.is_multiple_of(16)
+                && range.start <= range.end
+                && range.end <= cols
+                && ct.len() >= self.dims * cols
+                && out.len() >= range.len(),
             "SparseU8::dot_cols: bad shapes"
         );
         let (idx, val) = self.row(i);
@@ -455,15 +509,36 @@ impl SparseU8 {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: AVX-512F, AVX2 and FMA were detected; every index is below
             // `dims` (checked in `from_bytes`), so every read is inside `ct`, and
-            // `cols` is a multiple of 16 with `out` long enough.
+            // `range` is whole blocks of 16 within `cols` with `out` long enough.
             Isa::Avx2Fma if avx512() => unsafe {
-                super::x86::sparse_dot_cols_512(idx, val, ct, cols, out)
+                super::x86::sparse_dot_cols_512(idx, val, ct, cols, range, out)
             },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above, with AVX2 and FMA.
-            Isa::Avx2Fma => unsafe { super::x86::sparse_dot_cols(idx, val, ct, cols, out) },
-            _ => scalar::sparse_dot_cols(idx, val, ct, cols, out),
+            Isa::Avx2Fma => unsafe { super::x86::sparse_dot_cols(idx, val, ct, cols, range, out) },
+            _ => scalar::sparse_dot_cols(idx, val, ct, cols, range, out),
         }
+    }
+}
+
+/// [`scalar::sparse_fill`] on the best ISA (the same values).
+///
+/// # Panics
+///
+/// Panics if `idx` or `val` does not hold exactly the nonzeros of `row`.
+fn fill_row(row: &[u8], idx: &mut [u32], val: &mut [f32]) {
+    match isa() {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2Fma if avx512() && i32::try_from(row.len()).is_ok() => {
+            // SAFETY: AVX-512F was detected and the row length fits in `i32`; the
+            // kernel writes within `idx` and `val` whatever the row holds.
+            let nnz = unsafe { super::x86::sparse_fill_512(row, idx, val) };
+            assert!(
+                idx.len() == nnz && val.len() == nnz,
+                "SparseU8: wrong count of nonzeros"
+            );
+        }
+        _ => scalar::sparse_fill(row, idx, val),
     }
 }
 
@@ -678,6 +753,7 @@ impl Element for u8 {
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
+    use crate::kernels::AlignedF32;
 
     /// Both SIMD panels (AVX2 and, where present, AVX-512) against the scalar one.
     #[test]
@@ -769,6 +845,49 @@ mod tests {
         }
     }
 
+    /// The sparse form on awkward row lengths and densities: the same rows as the
+    /// scalar fill, in parallel or not, and a wrong count is refused.
+    #[test]
+    fn sparse_form_matches_the_scalar_fill_on_awkward_rows() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for dims in [1, 2, 15, 16, 17, 31, 63, 64, 65, 400, 785] {
+            for every in [1, 2, 5, 1000] {
+                let rows = 300;
+                let bytes: Vec<u8> = (0..rows * dims)
+                    .map(|_| {
+                        if next() % every == 0 {
+                            (next() % 255 + 1) as u8
+                        } else {
+                            0
+                        }
+                    })
+                    .collect();
+                let sp = SparseU8::from_bytes(&bytes, dims);
+                let counts: Vec<u32> = (0..rows).map(|r| sp.row(r).0.len() as u32).collect();
+                let par = SparseU8::from_counts(&bytes, dims, &counts, true);
+                for (r, row) in bytes.chunks_exact(dims).enumerate() {
+                    let nnz = counts[r] as usize;
+                    let (mut idx, mut val) = (vec![0_u32; nnz], vec![0.0_f32; nnz]);
+                    scalar::sparse_fill(row, &mut idx, &mut val);
+                    assert_eq!(sp.row(r), (&idx[..], &val[..]), "dims {dims} row {r}");
+                    assert_eq!(par.row(r), (&idx[..], &val[..]), "dims {dims} row {r}");
+                }
+            }
+        }
+        let bytes = [0_u8, 3, 0, 0, 4, 5];
+        for counts in [[0, 2], [1, 3]] {
+            let wrong =
+                std::panic::catch_unwind(|| SparseU8::from_counts(&bytes, 3, &counts, false));
+            assert!(wrong.is_err(), "{counts:?}");
+        }
+    }
+
     /// Both SIMD many-column sparse kernels against the scalar one, on every tail
     /// length and column count up to two full AVX-512 passes.
     #[test]
@@ -788,25 +907,46 @@ mod tests {
             let ct: Vec<f32> = (0..dims * cols)
                 .map(|_| (next() % 100_000) as f32 / 391.0 - 100.0)
                 .collect();
-            for nnz in [0, 1, 2, 3, 15, 16, 17, 63, 67] {
-                let idx: Vec<u32> = (0..nnz).map(|_| (next() % dims as u64) as u32).collect();
-                let val: Vec<f32> = (0..nnz).map(|_| (next() % 255 + 1) as f32).collect();
-                let mut want = vec![0.0_f32; cols];
-                scalar::sparse_dot_cols(&idx, &val, &ct, cols, &mut want);
-                let mut got = vec![0.0_f32; cols];
-                // SAFETY: AVX2 and FMA were detected; indices are in range.
-                unsafe { super::super::x86::sparse_dot_cols(&idx, &val, &ct, cols, &mut got) };
-                assert_eq!(got, want, "avx2 cols {cols} nnz {nnz}");
-                if avx512() {
-                    let mut got = vec![0.0_f32; cols];
-                    // SAFETY: AVX-512F was detected; indices are in range.
+            // Whole ranges, empty ones, and every slab the k-means engine runs.
+            let mut ranges = vec![0..cols, 0..0, cols - 16..cols];
+            ranges.extend((0..cols).step_by(64).map(|c| c..(c + 64).min(cols)));
+            for range in ranges {
+                for nnz in [0, 1, 2, 3, 15, 16, 17, 63, 67] {
+                    let idx: Vec<u32> = (0..nnz).map(|_| (next() % dims as u64) as u32).collect();
+                    let val: Vec<f32> = (0..nnz).map(|_| (next() % 255 + 1) as f32).collect();
+                    let mut want = vec![0.0_f32; range.len()];
+                    scalar::sparse_dot_cols(&idx, &val, &ct, cols, range.clone(), &mut want);
+                    let mut got = vec![0.0_f32; range.len()];
+                    // SAFETY: AVX2 and FMA were detected; indices are in range.
                     unsafe {
-                        super::super::x86::sparse_dot_cols_512(&idx, &val, &ct, cols, &mut got)
+                        super::super::x86::sparse_dot_cols(
+                            &idx,
+                            &val,
+                            &ct,
+                            cols,
+                            range.clone(),
+                            &mut got,
+                        );
                     };
-                    assert_eq!(got, want, "avx512 cols {cols} nnz {nnz}");
+                    assert_eq!(got, want, "avx2 cols {cols} {range:?} nnz {nnz}");
+                    if avx512() {
+                        let mut got = vec![0.0_f32; range.len()];
+                        // SAFETY: AVX-512F was detected; indices are in range.
+                        unsafe {
+                            super::super::x86::sparse_dot_cols_512(
+                                &idx,
+                                &val,
+                                &ct,
+                                cols,
+                                range.clone(),
+                                &mut got,
+                            );
+                        };
+                        assert_eq!(got, want, "avx512 cols {cols} {range:?} nnz {nnz}");
+                    }
                 }
             }
-            // Through the dispatch, on real rows.
+            // Through the dispatch, on real rows, into an aligned buffer.
             let bytes: Vec<u8> = (0..3 * dims)
                 .map(|_| {
                     if next() % 3 == 0 {
@@ -817,12 +957,15 @@ mod tests {
                 })
                 .collect();
             let sp = SparseU8::from_bytes(&bytes, dims);
+            let mut aligned = AlignedF32::default();
+            aligned.resize_zeroed(ct.len());
+            aligned.as_mut_slice().copy_from_slice(&ct);
             for i in 0..3 {
                 let (si, sv) = sp.row(i);
                 let mut want = vec![0.0_f32; cols];
-                scalar::sparse_dot_cols(si, sv, &ct, cols, &mut want);
+                scalar::sparse_dot_cols(si, sv, &ct, cols, 0..cols, &mut want);
                 let mut got = vec![0.0_f32; cols];
-                sp.dot_cols(i, &ct, cols, &mut got);
+                sp.dot_cols(i, aligned.as_slice(), cols, 0..cols, &mut got);
                 assert_eq!(got, want, "dispatch cols {cols} row {i}");
             }
         }

@@ -6,7 +6,8 @@
 //!   pairs or blocked (GEMM-like), with the same bits either way;
 //! * [`SparseU8::dot_t16`] — a sparse byte sample against 16 transposed columns in one fixed
 //!   order (OpenCV mode's shortlist on byte images, which are mostly zeros), and
-//!   [`SparseU8::dot_cols`] against any multiple of 16 columns (several attempts at once);
+//!   [`SparseU8::dot_cols`] against a range of many columns (several attempts at once),
+//!   best with the columns in an [`AlignedF32`];
 //! * [`fast_sq_distances`], [`le_mask16`] — OpenCV mode's shortlist arithmetic in `f64`
 //!   (the same IEEE operations on every ISA, only wider);
 //! * [`Element`] — the sample types (`f32`, `u8`) the kernels read directly.
@@ -15,11 +16,13 @@
 //! (AVX2 + FMA on x86-64, detected once per process, see [`isa`]) return bit-identical
 //! results; the tests check that on awkward sizes.
 
+mod aligned;
 mod dispatch;
 pub mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
+pub use aligned::AlignedF32;
 pub use dispatch::{
     add_u8, dot16, dot16_gather, dot16_panel, dot16_select, fast_shortlist16, fast_sq_distances,
     isa, l2sq_opencv, l2sq_opencv_u8, le_mask16, sub_u8, Element, Isa, SparseU8,

@@ -297,28 +297,61 @@ pub fn sparse_dot_t16(idx: &[u32], val: &[f32], ct: &[f32], out: &mut [f32; 16])
     }
 }
 
+/// The nonzeros of `row` in order: coordinate `idx[t]`, value `val[t]`.
+///
+/// # Panics
+///
+/// Panics if `idx` or `val` does not hold exactly as many values as `row` has
+/// nonzeros.
+pub fn sparse_fill(row: &[u8], idx: &mut [u32], val: &mut [f32]) {
+    let nnz = row.iter().filter(|&&b| b != 0).count();
+    assert!(
+        idx.len() == nnz && val.len() == nnz,
+        "sparse_fill: wrong count of nonzeros"
+    );
+    for ((p, &b), (i, v)) in row
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b != 0)
+        .zip(idx.iter_mut().zip(val.iter_mut()))
+    {
+        *i = p as u32;
+        *v = f32::from(b);
+    }
+}
+
 /// Accumulators per column of [`sparse_dot_cols`].
 pub const SPARSE_COLS_ACCS: usize = 2;
 
-/// Dot products of one sparse sample (`val[t]` at coordinate `idx[t]`) with `cols`
-/// columns stored transposed: `ct[p * cols + l]` is coordinate `p` of column `l`.
-/// Made for many columns at once (the centers of several k-means attempts), so that
-/// every term is read once for all of them.
+/// Dot products of one sparse sample (`val[t]` at coordinate `idx[t]`) with the
+/// columns `range` of `cols` columns stored transposed: `ct[p * cols + l]` is
+/// coordinate `p` of column `l`; `out[l - range.start]` receives column `l`. Made for
+/// many columns at once (the centers of several k-means attempts), so that every term
+/// is read once for a whole slab of them.
 ///
 /// Order: term `t` is added with a fused multiply-add to accumulator `t % 2`, lane by
-/// lane; `out[l]` is the sum of the two accumulators. Each product therefore passes
+/// lane; the result is the sum of the two accumulators. Each product therefore passes
 /// through at most `⌈nnz / 2⌉ + 1` roundings.
 ///
 /// # Panics
 ///
-/// Panics if `idx` and `val` differ in length, `out` holds fewer than `cols` values
-/// or an index is out of range of `ct`.
-pub fn sparse_dot_cols(idx: &[u32], val: &[f32], ct: &[f32], cols: usize, out: &mut [f32]) {
+/// Panics if `idx` and `val` differ in length, `range` ends past `cols`, `out` holds
+/// fewer than `range.len()` values or an index is out of range of `ct`.
+pub fn sparse_dot_cols(
+    idx: &[u32],
+    val: &[f32],
+    ct: &[f32],
+    cols: usize,
+    range: std::ops::Range<usize>,
+    out: &mut [f32],
+) {
     assert_eq!(idx.len(), val.len());
-    let out = &mut out[..cols];
-    let mut acc = vec![[0.0_f32; SPARSE_COLS_ACCS]; cols];
+    assert!(range.end <= cols, "sparse_dot_cols: range past cols");
+    let out = &mut out[..range.len()];
+    let mut acc = vec![[0.0_f32; SPARSE_COLS_ACCS]; range.len()];
     for (t, (&p, &v)) in idx.iter().zip(val).enumerate() {
-        let col = &ct[p as usize * cols..(p as usize + 1) * cols];
+        let row = p as usize * cols;
+        let col = &ct[row + range.start..row + range.end];
         for (a, &c) in acc.iter_mut().zip(col) {
             let a = &mut a[t % SPARSE_COLS_ACCS];
             *a = v.mul_add(c, *a);

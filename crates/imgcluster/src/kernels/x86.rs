@@ -526,6 +526,53 @@ pub unsafe fn sparse_dot_t16_512(idx: &[u32], val: &[f32], ct: &[f32], out: &mut
     _mm512_storeu_ps(out.as_mut_ptr(), s);
 }
 
+/// `scalar::sparse_fill` with AVX-512F: 16 bytes at a time, the nonzero lanes
+/// compressed in registers and written with a store masked to their count (the same
+/// values). Writes at most `idx.len()` values (`val` must be as long) and returns the
+/// number of nonzeros of `row`, so the caller can check it against that length.
+/// `row.len()` must fit in `i32`.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub unsafe fn sparse_fill_512(row: &[u8], idx: &mut [u32], val: &mut [f32]) -> usize {
+    let (n, cap) = (row.len(), idx.len().min(val.len()));
+    let (pr, pi, pv) = (row.as_ptr(), idx.as_mut_ptr(), val.as_mut_ptr());
+    let lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    let mut w = 0;
+    let mut p = 0;
+    while p + 16 <= n {
+        let v = _mm512_cvtepu8_epi32(_mm_loadu_si128(pr.add(p) as *const __m128i));
+        let m = _mm512_test_epi32_mask(v, v);
+        let count = m.count_ones() as usize;
+        if m != 0 && w + count <= cap {
+            let at = _mm512_add_epi32(lanes, _mm512_set1_epi32(p as i32));
+            let keep = ((1_u32 << count) - 1) as u16;
+            _mm512_mask_storeu_epi32(
+                pi.add(w) as *mut i32,
+                keep,
+                _mm512_maskz_compress_epi32(m, at),
+            );
+            _mm512_mask_storeu_ps(
+                pv.add(w),
+                keep,
+                _mm512_maskz_compress_ps(m, _mm512_cvtepi32_ps(v)),
+            );
+        }
+        w += count;
+        p += 16;
+    }
+    while p < n {
+        let b = *pr.add(p);
+        if b != 0 {
+            if w < cap {
+                *pi.add(w) = p as u32;
+                *pv.add(w) = f32::from(b);
+            }
+            w += 1;
+        }
+        p += 1;
+    }
+    w
+}
+
 /// `scalar::sparse_dot_cols` on the `16 · B` columns starting at `ct` (row stride
 /// `stride`), written to `out`, with two 512-bit accumulators per 16 columns (same
 /// bits). Every index must be below the number of rows of `ct`, `idx.len() ==
@@ -568,30 +615,29 @@ unsafe fn sparse_cols_block_512<const B: usize>(
     }
 }
 
-/// `scalar::sparse_dot_cols` with AVX-512F, up to 128 columns per pass over the
-/// terms (same bits). `cols` must be a multiple of 16, every index below
-/// `ct.len() / cols`, `idx.len() == val.len()` and `out.len() >= cols`.
+/// `scalar::sparse_dot_cols` with AVX-512F, up to 64 columns per pass over the terms
+/// (same bits): four rows of 64 bytes per term keep a pass's slab of `ct` mostly in
+/// the L1 cache when the caller runs it over many samples. `range` must start and end
+/// on multiples of 16 within `cols`, every index be below `ct.len() / cols`,
+/// `idx.len() == val.len()` and `out.len() >= range.len()`.
 #[target_feature(enable = "avx512f,avx2,fma")]
 pub unsafe fn sparse_dot_cols_512(
     idx: &[u32],
     val: &[f32],
     ct: &[f32],
     cols: usize,
+    range: std::ops::Range<usize>,
     out: &mut [f32],
 ) {
-    let mut c = 0;
-    while c < cols {
-        let (pc, po) = (ct.as_ptr().add(c), out.as_mut_ptr().add(c));
-        let blocks = ((cols - c) / 16).min(8);
+    let mut c = range.start;
+    while c < range.end {
+        let (pc, po) = (ct.as_ptr().add(c), out.as_mut_ptr().add(c - range.start));
+        let blocks = ((range.end - c) / 16).min(4);
         match blocks {
             1 => sparse_cols_block_512::<1>(idx, val, pc, cols, po),
             2 => sparse_cols_block_512::<2>(idx, val, pc, cols, po),
             3 => sparse_cols_block_512::<3>(idx, val, pc, cols, po),
-            4 => sparse_cols_block_512::<4>(idx, val, pc, cols, po),
-            5 => sparse_cols_block_512::<5>(idx, val, pc, cols, po),
-            6 => sparse_cols_block_512::<6>(idx, val, pc, cols, po),
-            7 => sparse_cols_block_512::<7>(idx, val, pc, cols, po),
-            _ => sparse_cols_block_512::<8>(idx, val, pc, cols, po),
+            _ => sparse_cols_block_512::<4>(idx, val, pc, cols, po),
         }
         c += 16 * blocks;
     }
@@ -636,21 +682,26 @@ unsafe fn sparse_cols_block<const B: usize>(
     }
 }
 
-/// `scalar::sparse_dot_cols` with AVX2, up to 48 columns per pass over the terms
+/// `scalar::sparse_dot_cols` with AVX2, up to 32 columns per pass over the terms
 /// (same bits). Requirements as [`sparse_dot_cols_512`].
 #[target_feature(enable = "avx2,fma")]
-pub unsafe fn sparse_dot_cols(idx: &[u32], val: &[f32], ct: &[f32], cols: usize, out: &mut [f32]) {
-    let mut c = 0;
-    while c < cols {
-        let (pc, po) = (ct.as_ptr().add(c), out.as_mut_ptr().add(c));
-        let blocks = ((cols - c) / 8).min(6);
+pub unsafe fn sparse_dot_cols(
+    idx: &[u32],
+    val: &[f32],
+    ct: &[f32],
+    cols: usize,
+    range: std::ops::Range<usize>,
+    out: &mut [f32],
+) {
+    let mut c = range.start;
+    while c < range.end {
+        let (pc, po) = (ct.as_ptr().add(c), out.as_mut_ptr().add(c - range.start));
+        let blocks = ((range.end - c) / 8).min(4);
         match blocks {
             1 => sparse_cols_block::<1>(idx, val, pc, cols, po),
             2 => sparse_cols_block::<2>(idx, val, pc, cols, po),
             3 => sparse_cols_block::<3>(idx, val, pc, cols, po),
-            4 => sparse_cols_block::<4>(idx, val, pc, cols, po),
-            5 => sparse_cols_block::<5>(idx, val, pc, cols, po),
-            _ => sparse_cols_block::<6>(idx, val, pc, cols, po),
+            _ => sparse_cols_block::<4>(idx, val, pc, cols, po),
         }
         c += 8 * blocks;
     }

@@ -46,7 +46,8 @@ use super::margin::{true_dist_lower, true_dist_upper, DotMargin, OpencvMargin};
 use super::params::{CheckedKMeansParams, Init, Reseed};
 use super::KMeansError;
 use crate::kernels::{
-    add_u8, dot16_panel, fast_shortlist16, fast_sq_distances, le_mask16, sub_u8, Element, SparseU8,
+    add_u8, dot16_panel, fast_shortlist16, fast_sq_distances, le_mask16, sub_u8, AlignedF32,
+    Element, SparseU8,
 };
 use crate::CvRng;
 
@@ -68,17 +69,6 @@ const BATCH: usize = 32;
 /// more than the distance work they save.
 const DENSE_BELOW: (usize, usize) = (1, 2);
 
-/// The sparse form of `samples` when it pays: byte samples, `k ≤ 16` (one register
-/// of centers per coordinate) and at most 40% nonzero values.
-fn sparse_form<T: Element>(samples: Samples<'_, T>, k: usize) -> Option<SparseU8> {
-    let bytes = T::as_bytes(samples.data)?;
-    let nnz = bytes.iter().filter(|&&b| b != 0).count();
-    if k > 16 || u32::try_from(samples.dims).is_err() || nnz * 5 > bytes.len() * 2 {
-        return None;
-    }
-    Some(SparseU8::from_bytes(bytes, samples.dims))
-}
-
 /// Per-attempt buffers.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct AttemptWs {
@@ -95,7 +85,7 @@ pub(crate) struct AttemptWs {
     temp: Vec<f32>,
     repaired: Vec<usize>,
     cpack: Vec<f32>,
-    ct: Vec<f32>,
+    ct: AlignedF32,
     cc: Vec<f64>,
     cnorm: Vec<f64>,
     drift: Vec<f64>,
@@ -119,7 +109,9 @@ struct Ctx<'a, T> {
     groups: usize,
     group_size: usize,
     xx: Vec<f64>,
-    xnorm: Vec<f64>,
+    /// Each sample's share of the fast distances' error bound
+    /// ([`DotMargin::x_factor`]).
+    xf: Vec<f64>,
     max_iter: usize,
     epsilon_sq: f64,
     bbox: Vec<[f32; 2]>,
@@ -163,18 +155,17 @@ pub(crate) fn run<T: Element>(
         Init::Samples | Init::Centers(_) => return Err(KMeansError::InitNeedsFastMode),
     };
     let stride = dims.div_ceil(16) * 16;
-    // The sparse form (one sequential pass) is built while the rest is measured.
-    let rest = || {
+    let bbox = || {
         let mut bbox = Vec::new();
         if seeding == Reseed::RandomBox {
             init::bounding_box(samples, &mut bbox);
         }
-        (bbox, sample_norms(samples, parallel))
+        bbox
     };
-    let ((bbox, (xx, xnorm)), sparse) = if parallel {
-        rayon::join(rest, || sparse_form(samples, k))
+    let (bbox, per_sample) = if parallel {
+        rayon::join(bbox, || SampleData::new(samples, k, parallel))
     } else {
-        (rest(), sparse_form(samples, k))
+        (bbox(), SampleData::new(samples, k, parallel))
     };
     // One lower bound per center (Elkan) while that stays small, else per group of
     // consecutive centers.
@@ -189,6 +180,7 @@ pub(crate) fn run<T: Element>(
     // in parallel: every thread gets an equal share of the work whatever the number
     // of attempts. Otherwise every attempt is a team of its own; the teams run in
     // parallel, and a single one assigns in parallel.
+    let sparse = per_sample.sparse;
     let team = if sparse.is_some() {
         (TEAM_COLS / k).max(1)
     } else {
@@ -203,18 +195,15 @@ pub(crate) fn run<T: Element>(
         stride,
         groups: k.div_ceil(group_size),
         group_size,
-        xx,
-        xnorm,
+        xx: per_sample.xx,
+        xf: per_sample.xf,
         max_iter: params.max_iter().max(2),
         epsilon_sq: params.epsilon_sq(),
         bbox,
         initial_labels,
         seeding,
         cm: OpencvMargin::new(dims),
-        dm: match sparse {
-            Some(_) => DotMargin::sparse(dims),
-            None => DotMargin::new(stride),
-        },
+        dm: per_sample.dm,
         sparse,
         int_sums: T::IS_U8 && (n as u64) * 255 < (1 << 24),
         parallel: inner_parallel,
@@ -284,43 +273,86 @@ pub(crate) fn run<T: Element>(
     best.ok_or(KMeansError::DistanceOverflow)
 }
 
-/// `‖x‖²` in `f64` (exact for bytes) and `‖x‖` for every sample.
-fn sample_norms<T: Element>(samples: Samples<'_, T>, parallel: bool) -> (Vec<f64>, Vec<f64>) {
-    let mut xx = vec![0.0_f64; samples.n];
-    let dims = samples.dims;
-    lloyd::for_each_chunk(&mut xx, parallel, |start, chunk| {
-        if let Some(bytes) = T::as_bytes(samples.data) {
-            // Integer sums (vectorised): every partial sum is an integer below 2^53,
-            // so the `f64` sum is the same value. `u32` holds 66051 squares of 255.
-            for (o, v) in chunk.iter_mut().enumerate() {
-                let row = &bytes[(start + o) * dims..(start + o + 1) * dims];
-                *v = if dims <= 66_051 {
-                    f64::from(
+/// What the assignments need of each sample.
+struct SampleData {
+    /// `‖x‖²` in `f64` (exact for bytes).
+    xx: Vec<f64>,
+    /// The sample's share of `dm`'s error bound: for a sparse sample, with its own
+    /// count of nonzeros.
+    xf: Vec<f64>,
+    dm: DotMargin,
+    /// The sparse form when it pays: byte samples, `k ≤ 16` (one register of centers
+    /// per coordinate) and at most 40% nonzero values.
+    sparse: Option<SparseU8>,
+}
+
+impl SampleData {
+    fn new<T: Element>(samples: Samples<'_, T>, k: usize, parallel: bool) -> Self {
+        let (n, dims) = (samples.n, samples.dims);
+        let mut xx = vec![0.0_f64; n];
+        let mut counts = vec![0_u32; n];
+        let bytes = T::as_bytes(samples.data);
+        lloyd::for_each_chunk(&mut xx, parallel, |start, chunk| {
+            if let Some(bytes) = bytes {
+                // Integer sums (vectorised): every partial sum is an integer below
+                // 2^53, so the `f64` sum is the same value. `u32` holds 66051
+                // squares of 255.
+                for (o, v) in chunk.iter_mut().enumerate() {
+                    let row = &bytes[(start + o) * dims..(start + o + 1) * dims];
+                    *v = if dims <= 66_051 {
+                        f64::from(
+                            row.iter()
+                                .map(|&b| u32::from(b) * u32::from(b))
+                                .sum::<u32>(),
+                        )
+                    } else {
                         row.iter()
-                            .map(|&b| u32::from(b) * u32::from(b))
-                            .sum::<u32>(),
-                    )
-                } else {
-                    row.iter()
-                        .map(|&b| u64::from(b) * u64::from(b))
-                        .sum::<u64>() as f64
-                };
+                            .map(|&b| u64::from(b) * u64::from(b))
+                            .sum::<u64>() as f64
+                    };
+                }
+                return;
             }
-            return;
-        }
-        for (o, v) in chunk.iter_mut().enumerate() {
-            *v = samples
-                .row(start + o)
-                .iter()
-                .map(|&x| {
-                    let x = f64::from(x.to_f32());
-                    x * x
-                })
-                .sum();
-        }
-    });
-    let xnorm = xx.iter().map(|&v| v.sqrt()).collect();
-    (xx, xnorm)
+            for (o, v) in chunk.iter_mut().enumerate() {
+                *v = samples
+                    .row(start + o)
+                    .iter()
+                    .map(|&x| {
+                        let x = f64::from(x.to_f32());
+                        x * x
+                    })
+                    .sum();
+            }
+        });
+        let sparse = match bytes {
+            Some(bytes) if k <= 16 && u32::try_from(dims).is_ok() => {
+                lloyd::for_each_chunk(&mut counts, parallel, |start, chunk| {
+                    for (o, c) in chunk.iter_mut().enumerate() {
+                        let row = &bytes[(start + o) * dims..(start + o + 1) * dims];
+                        *c = row.iter().map(|&b| u32::from(b != 0)).sum();
+                    }
+                });
+                let nnz: usize = counts.iter().map(|&c| c as usize).sum();
+                (nnz * 5 <= bytes.len() * 2)
+                    .then(|| SparseU8::from_counts(bytes, dims, &counts, parallel))
+            }
+            _ => None,
+        };
+        let (dm, xf) = match sparse {
+            Some(_) => (
+                DotMargin::sparse(dims, dims),
+                xx.iter()
+                    .zip(&counts)
+                    .map(|(&v, &c)| DotMargin::sparse(dims, c as usize).x_factor(v.sqrt()))
+                    .collect(),
+            ),
+            None => {
+                let dm = DotMargin::new(dims.div_ceil(16) * 16);
+                (dm, xx.iter().map(|&v| dm.x_factor(v.sqrt())).collect())
+            }
+        };
+        Self { xx, xf, dm, sparse }
+    }
 }
 
 impl AttemptWs {
@@ -340,7 +372,7 @@ impl AttemptWs {
         sized(&mut self.dists, n);
         sized(&mut self.temp, dims);
         sized(&mut self.cpack, k * stride);
-        sized(&mut self.ct, dims * 16);
+        self.ct.resize_zeroed(dims * 16);
         sized(&mut self.cc, k.div_ceil(LANES) * LANES);
         sized(&mut self.cnorm, k);
         sized(&mut self.drift, k);
@@ -360,6 +392,7 @@ fn run_team<T: Element>(
     workspaces: &mut [AttemptWs],
     states: &mut [AttemptState],
 ) {
+    let mut team = TeamScratch::default();
     loop {
         let step = |(a, (ws, st)): (usize, (&mut AttemptWs, &mut AttemptState))| {
             let pending = st.out.is_none() && advance(ctx, first + a, st, ws);
@@ -394,7 +427,7 @@ fn run_team<T: Element>(
             return;
         }
         if ctx.sparse.is_some() {
-            assign_together(ctx, &mut group);
+            assign_together(ctx, &mut group, &mut team);
         } else if ctx.parallel {
             group
                 .par_iter_mut()
@@ -658,7 +691,7 @@ fn assign<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bool, dense
     let info = CenterInfo {
         centers: &ws.centers,
         cpack: &ws.cpack,
-        ct: &ws.ct,
+        ct: ws.ct.as_slice(),
         cc: &ws.cc,
         cc_max,
         cn_max,
@@ -705,9 +738,10 @@ fn prepare_centers<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bo
         cn_max = cn_max.max(ws.cnorm[j]);
     }
     if ctx.sparse.is_some() {
+        let ct = ws.ct.as_mut_slice();
         for j in 0..k {
             for (p, &v) in ws.centers[j * dims..(j + 1) * dims].iter().enumerate() {
-                ws.ct[p * 16 + j] = v;
+                ct[p * 16 + j] = v;
             }
         }
     }
@@ -739,19 +773,44 @@ struct Part<'a> {
     lower: &'a mut [f64],
 }
 
+/// Columns of centers per pass of [`SparseU8::dot_cols`] over a chunk: four rows of
+/// 64 bytes per term, which the L1 cache holds for the chunk.
+const SLAB: usize = 64;
+
+/// The buffers of a team's assignments, kept from one step to the next.
+#[derive(Default)]
+struct TeamScratch {
+    /// All attempts' centers, transposed: `ct[p · cols + s · k + j]` is coordinate `p`
+    /// of center `j` of the `s`-th pending attempt.
+    ct: AlignedF32,
+}
+
+/// One thread's buffers for the chunks of [`assign_together`].
+struct ChunkScratch {
+    /// Which attempts need each sample (`need[off · m + s]`).
+    need: Vec<bool>,
+    /// The samples that get the products of all attempts.
+    together: Vec<usize>,
+    /// Their products, `cols` per sample, plus room for the last attempt's whole lane
+    /// blocks.
+    shared: Vec<f32>,
+    sc: Scratch,
+}
+
 /// The assignment of all pending attempts on sparse samples together, chunk by
 /// chunk, each attempt bounded, keeping bounds or dense as on its own (see
 /// [`assign_alone`]). A sample that the bounds settle in every attempt costs
 /// nothing. A sample that at least as many attempts need as there are blocks of 16
-/// columns gets its dot products with all attempts' centers, one
-/// [`SparseU8::dot_t16`] per block, block after block over the chunk (a block of
-/// centers stays in the L1 cache); any other sample gets one per attempt that needs
-/// it. Then each attempt takes its shortlist as in [`assign_chunk`]. The attempts'
-/// center data are ready ([`prepare_centers`], which [`run_team`] runs for them in
-/// parallel, largest norms in `maxima`).
+/// columns gets its dot products with all attempts' centers, one [`SLAB`] of columns
+/// at a time over the chunk (a slab of the centers stays in the L1 cache); any other
+/// sample gets one [`SparseU8::dot_t16`] per attempt that needs it. Then each attempt
+/// takes its shortlist as in [`assign_chunk`]. The attempts' center data are ready
+/// ([`prepare_centers`], which [`run_team`] runs for them in parallel, largest norms
+/// in `maxima`).
 fn assign_together<T: Element>(
     ctx: &Ctx<'_, T>,
     group: &mut [(&mut AttemptWs, &mut AttemptState)],
+    team: &mut TeamScratch,
 ) {
     let Some(sp) = &ctx.sparse else {
         return;
@@ -764,8 +823,8 @@ fn assign_together<T: Element>(
     let m = group.len();
     let blocks = (m * k).div_ceil(16);
     let cols = blocks * 16;
-    // Block-major: `ct[(b · dims + p) · 16 + l]` is coordinate `p` of column `16 b + l`.
-    let mut ct = vec![0.0_f32; dims * cols];
+    team.ct.resize_zeroed(dims * cols);
+    let ct = team.ct.as_mut_slice();
     let mut bounded = Vec::with_capacity(m);
     let mut keep = Vec::with_capacity(m);
     let mut maxima = Vec::with_capacity(m);
@@ -775,13 +834,12 @@ fn assign_together<T: Element>(
         keep.push(!st.dense);
         maxima.push(st.maxima);
         for (j, c) in ws.centers.chunks_exact(dims).enumerate() {
-            let col = s * k + j;
-            let base = col / 16 * dims * 16 + col % 16;
             for (p, &v) in c.iter().enumerate() {
-                ct[base + p * 16] = v;
+                ct[p * cols + s * k + j] = v;
             }
         }
     }
+    let ct = team.ct.as_slice();
     let chunks = n.div_ceil(CHUNK);
     let mut infos = Vec::with_capacity(m);
     let mut parts: Vec<Vec<Part<'_>>> = (0..chunks).map(|_| Vec::with_capacity(m)).collect();
@@ -790,7 +848,7 @@ fn assign_together<T: Element>(
         infos.push(CenterInfo {
             centers: &ws.centers,
             cpack: &ws.cpack,
-            ct: &ws.ct,
+            ct: ws.ct.as_slice(),
             cc: &ws.cc,
             cc_max,
             cn_max,
@@ -811,42 +869,55 @@ fn assign_together<T: Element>(
             });
         }
     }
+    let scratch = || {
+        let sc = Scratch::new(k);
+        ChunkScratch {
+            need: Vec::with_capacity(CHUNK * m),
+            together: Vec::with_capacity(CHUNK),
+            shared: vec![0.0; CHUNK * cols + sc.t.len()],
+            sc,
+        }
+    };
     // Per chunk, the samples the bounds skipped in each attempt.
-    let work = |(c, parts): (usize, &mut Vec<Part<'_>>)| -> Vec<usize> {
+    let work = |cs: &mut ChunkScratch, (c, parts): (usize, &mut Vec<Part<'_>>)| -> Vec<usize> {
         let len = parts[0].labels.len();
         let mut skipped = vec![0_usize; m];
-        // Which attempts need each sample (`need[off · m + s]`), and which samples
-        // get the products of all attempts.
-        let mut need = vec![false; len * m];
-        let mut together = vec![false; len];
-        for (off, (need, together)) in need.chunks_exact_mut(m).zip(&mut together).enumerate() {
+        let ChunkScratch {
+            need,
+            together,
+            shared,
+            sc,
+        } = cs;
+        need.clear();
+        together.clear();
+        for off in 0..len {
+            let mut count = 0;
             for (s, part) in parts.iter_mut().enumerate() {
                 let lb = &mut part.lower[off * groups..(off + 1) * groups];
                 let info = &infos[s];
-                if bounded[s]
-                    && label_stays(&ctx.cm, info, part.labels[off], &mut part.upper[off], lb)
-                {
-                    skipped[s] += 1;
-                } else {
-                    need[s] = true;
-                }
+                let stays = bounded[s]
+                    && label_stays(&ctx.cm, info, part.labels[off], &mut part.upper[off], lb);
+                skipped[s] += usize::from(stays);
+                count += usize::from(!stays);
+                need.push(!stays);
             }
-            *together = need.iter().filter(|&&x| x).count() >= blocks;
+            if count >= blocks {
+                together.push(off);
+            }
         }
-        let mut sc = Scratch::new(k);
         let padded = sc.t.len();
-        // Room for the last attempt's whole lane blocks past the last column; one
-        // chunk's worth, so that it stays in the L2 cache.
-        let mut shared = vec![0.0_f32; len * cols + padded];
-        for (b, ctb) in ct.chunks_exact(dims * 16).enumerate() {
-            for off in (0..len).filter(|&off| together[off]) {
-                let out = &mut shared[off * cols + b * 16..off * cols + (b + 1) * 16];
-                sp.dot_t16(c * CHUNK + off, ctb, out.try_into().expect("16 lanes"));
+        for from in (0..cols).step_by(SLAB) {
+            let range = from..(from + SLAB).min(cols);
+            for &off in together.iter() {
+                let out = &mut shared[off * cols + from..];
+                sp.dot_cols(c * CHUNK + off, ct, cols, range.clone(), out);
             }
         }
         let mut own = [0.0_f32; 16];
+        let mut next_together = together.iter().peekable();
         for off in 0..len {
             let i = c * CHUNK + off;
+            let all = next_together.next_if_eq(&&off).is_some();
             for (s, part) in parts.iter_mut().enumerate() {
                 if !need[off * m + s] {
                     continue;
@@ -854,20 +925,20 @@ fn assign_together<T: Element>(
                 let info = &infos[s];
                 // Attempt `s` reads the shared dots in place from `s · k` on, whole
                 // lane blocks: the lanes past its `k` centers hold other attempts'
-                // values, the next sample's or the zero tail, and meet `‖c‖² = +∞`.
+                // values, the next sample's or stale values, and meet `‖c‖² = +∞`.
                 // Its own dots are one block (`k ≤ 16` on sparse data).
-                let dots = if together[off] {
+                let dots = if all {
                     let from = off * cols + s * k;
                     &shared[from..from + padded]
                 } else {
                     sp.dot_t16(i, info.ct, &mut own);
                     &own[..]
                 };
-                let best = pick(ctx, info, &ctx.dm, i, dots, &mut sc);
+                let best = pick(ctx, info, &ctx.dm, i, dots, sc);
                 part.labels[off] = best as u32;
                 if keep[s] {
                     let lb = &mut part.lower[off * groups..(off + 1) * groups];
-                    store_bounds(&ctx.cm, &sc, k, gsize, best, &mut part.upper[off], lb);
+                    store_bounds(&ctx.cm, sc, k, gsize, best, &mut part.upper[off], lb);
                 }
                 sc.forget();
             }
@@ -884,10 +955,15 @@ fn assign_together<T: Element>(
         parts
             .par_iter_mut()
             .enumerate()
-            .map(work)
+            .map_init(scratch, work)
             .reduce(|| vec![0; m], add)
     } else {
-        parts.iter_mut().enumerate().map(work).fold(vec![0; m], add)
+        let mut cs = scratch();
+        parts
+            .iter_mut()
+            .enumerate()
+            .map(|item| work(&mut cs, item))
+            .fold(vec![0; m], add)
     };
     drop(parts);
     drop(infos);
@@ -912,7 +988,7 @@ fn pick<T: Element>(
     sc: &mut Scratch,
 ) -> usize {
     let xx = ctx.xx[i];
-    let e = dm.err(ctx.xnorm[i], info.cn_max, xx, info.cc_max);
+    let e = dm.err_with(ctx.xf[i], info.cn_max, xx, info.cc_max);
     sc.e = e;
     let cm = &ctx.cm;
     match (

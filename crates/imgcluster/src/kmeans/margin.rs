@@ -122,21 +122,38 @@ impl DotMargin {
         }
     }
 
-    /// For [`sparse_dot_t16`](crate::kernels::sparse_dot_t16) on vectors of `dims`
-    /// coordinates: at most `⌈dims / 8⌉ + 3` roundings per product.
-    pub fn sparse(dims: usize) -> Self {
+    /// For the sparse kernels ([`SparseU8::dot_t16`](crate::kernels::SparseU8::dot_t16)
+    /// and [`SparseU8::dot_cols`](crate::kernels::SparseU8::dot_cols)) on vectors of
+    /// `dims` coordinates with at most `nnz` nonzeros: a product passes through at most
+    /// `⌈nnz / 8⌉ + 3` roundings in the first (eight accumulators) and `⌈nnz / 2⌉ + 1`
+    /// in the second (two accumulators).
+    pub fn sparse(dims: usize, nnz: usize) -> Self {
+        let depth = (nnz.div_ceil(crate::kernels::scalar::SPARSE_ACCS) + 3)
+            .max(nnz.div_ceil(crate::kernels::scalar::SPARSE_COLS_ACCS) + 1);
         Self {
-            two_gamma: 2.0
-                * gamma(dims.div_ceil(crate::kernels::scalar::SPARSE_ACCS) + 3)
-                * (1.0 + SLACK),
+            two_gamma: 2.0 * gamma(depth) * (1.0 + SLACK),
             eta: eta(2 * dims + 64),
         }
+    }
+
+    /// The sample's share `2 γ ‖x‖` of `E(x, c)`, for [`err_with`](Self::err_with).
+    #[inline]
+    pub fn x_factor(&self, x_norm: f64) -> f64 {
+        self.two_gamma * x_norm
+    }
+
+    /// `E(x, c)` from the sample's share `x_factor` (of this margin or of one with the
+    /// same `η` and a tighter `γ`, e.g. a sparse sample's own count of nonzeros), the
+    /// center's norm and the squared norms.
+    #[inline]
+    pub fn err_with(&self, x_factor: f64, c_norm: f64, xx: f64, cc: f64) -> f64 {
+        x_factor * c_norm + 1e-12 * (xx + cc) + self.eta
     }
 
     /// `E(x, c)` from the norms and squared norms.
     #[inline]
     pub fn err(&self, x_norm: f64, c_norm: f64, xx: f64, cc: f64) -> f64 {
-        self.two_gamma * x_norm * c_norm + 1e-12 * (xx + cc) + self.eta
+        self.err_with(self.x_factor(x_norm), c_norm, xx, cc)
     }
 }
 
@@ -229,6 +246,53 @@ mod tests {
                 let approx = xx + cc - 2.0 * f64::from(dot16(&a, &b));
                 let e = m.err(xx.sqrt(), cc.sqrt(), xx, cc);
                 assert!((approx - exact_sq(&a, &b)).abs() <= e);
+            }
+        }
+    }
+
+    /// Both sparse kernels, on byte samples with few and many nonzeros, stay within
+    /// the margin of the sample's own count of nonzeros.
+    #[test]
+    fn sparse_fast_distance_stays_within_its_margin() {
+        use crate::kernels::SparseU8;
+        for (dims, every) in [(1_usize, 1_u64), (17, 3), (400, 4), (400, 1), (784, 5)] {
+            let worst = DotMargin::sparse(dims, dims);
+            for seed in 0..20 {
+                let mut x: u64 = seed * 7 + 3;
+                let bytes: Vec<u8> = (0..dims as u64)
+                    .map(|p| {
+                        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(p);
+                        if (x >> 40).is_multiple_of(every) {
+                            (x >> 56) as u8 | 1
+                        } else {
+                            0
+                        }
+                    })
+                    .collect();
+                let sp = SparseU8::from_bytes(&bytes, dims);
+                let nnz = sp.row(0).0.len();
+                let c = pseudo(dims, seed + 7, 255.0);
+                let mut ct = vec![0.0_f32; dims * 16];
+                for (p, &v) in c.iter().enumerate() {
+                    ct[p * 16] = v;
+                }
+                let mut t16 = [0.0_f32; 16];
+                sp.dot_t16(0, &ct, &mut t16);
+                let mut cols = [0.0_f32; 16];
+                sp.dot_cols(0, &ct, 16, 0..16, &mut cols);
+                let a: Vec<f32> = bytes.iter().map(|&b| f32::from(b)).collect();
+                let xx: f64 = a.iter().map(|&v| f64::from(v).powi(2)).sum();
+                let cc: f64 = c.iter().map(|&v| f64::from(v).powi(2)).sum();
+                let own = DotMargin::sparse(dims, nnz);
+                let e = worst.err_with(own.x_factor(xx.sqrt()), cc.sqrt(), xx, cc);
+                assert!(e <= worst.err(xx.sqrt(), cc.sqrt(), xx, cc));
+                for dot in [t16[0], cols[0]] {
+                    let approx = xx + cc - 2.0 * f64::from(dot);
+                    assert!(
+                        (approx - exact_sq(&a, &c)).abs() <= e,
+                        "dims {dims} seed {seed}"
+                    );
+                }
             }
         }
     }
