@@ -54,9 +54,6 @@ use crate::CvRng;
 /// Largest number of per-sample lower bounds kept per attempt.
 const MAX_BOUNDS: usize = 1 << 24;
 
-/// One chunk of the per-sample state: index, labels, upper bounds, lower bounds.
-type ChunkItem<'a> = (usize, ((&'a mut [u32], &'a mut [f64]), &'a mut [f64]));
-
 /// Columns of centers (all attempts of a team together) on sparse data: a chunk's
 /// products with all of them stay in the L2 cache.
 const TEAM_COLS: usize = 128;
@@ -68,6 +65,15 @@ const BATCH: usize = 32;
 /// fraction (numerator, denominator) of the samples: keeping the bounds then costs
 /// more than the distance work they save.
 const DENSE_BELOW: (usize, usize) = (1, 2);
+
+/// An attempt starts keeping bounds after an assignment that changed at most this
+/// fraction of the labels (numerator, denominator): before the labels settle, the
+/// centers move too far for the bounds to prune much.
+const SETTLED: (usize, usize) = (1, 32);
+
+/// ... and only when at least this many assignments remain: one to store the bounds
+/// and enough to use them.
+const MIN_LEFT: usize = 4;
 
 /// Per-attempt buffers.
 #[derive(Debug, Clone, Default)]
@@ -99,6 +105,10 @@ pub(crate) struct AttemptWs {
 pub(crate) struct AttemptOut {
     pub compactness: f64,
     pub iterations: usize,
+    /// Samples the bounds spared over all assignments (work, not results; read by
+    /// the tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub skipped: usize,
 }
 
 /// Read-only context shared by the attempts.
@@ -226,8 +236,9 @@ pub(crate) fn run<T: Element>(
         .map(|rng| AttemptState {
             rng,
             iter: 0,
+            bounds: Bounds::Waiting,
             bounds_valid: false,
-            dense: false,
+            skipped: 0,
             maxima: (0.0, 0.0),
             out: None,
         })
@@ -367,8 +378,9 @@ impl AttemptWs {
         sized(&mut self.prev_labels, n);
         sized(&mut self.counters, k);
         sized(&mut self.sums, k * dims);
-        sized(&mut self.upper, n);
-        sized(&mut self.lower, n * groups);
+        // The bounds are sized when the attempt starts keeping them.
+        self.upper.clear();
+        self.lower.clear();
         sized(&mut self.dists, n);
         sized(&mut self.temp, dims);
         sized(&mut self.cpack, k * stride);
@@ -398,7 +410,7 @@ fn run_team<T: Element>(
             let pending = st.out.is_none() && advance(ctx, first + a, st, ws);
             if pending && ctx.sparse.is_some() {
                 // The centers' data of `assign_together`, here in parallel.
-                st.maxima = prepare_centers(ctx, ws, st.bounds_valid && !st.dense);
+                st.maxima = prepare_centers(ctx, ws, st.bounds_valid);
             }
             pending
         };
@@ -440,14 +452,26 @@ fn run_team<T: Element>(
     }
 }
 
+/// Whether an attempt keeps per-sample bounds (the labels are the same either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bounds {
+    /// Not yet: the labels still move too much for bounds to pay ([`SETTLED`]).
+    Waiting,
+    /// Every assignment stores them.
+    Keeping,
+    /// They pruned too little ([`DENSE_BELOW`]): never again in this attempt.
+    Dropped,
+}
+
 /// Where one attempt stands between two assignments.
 struct AttemptState {
     rng: CvRng,
     iter: usize,
+    bounds: Bounds,
+    /// The last assignment stored bounds, moved since by the centers' drifts.
     bounds_valid: bool,
-    /// Once the bounds prune too little, the attempt stops keeping them (dense
-    /// assignment; the labels are the same either way).
-    dense: bool,
+    /// Samples the bounds spared so far.
+    skipped: usize,
     /// The largest `‖c‖²` and `‖c‖` of the centers prepared for the next assignment
     /// on sparse data.
     maxima: (f64, f64),
@@ -534,6 +558,7 @@ fn advance_inner<T: Element>(
         st.out = Some(Ok(AttemptOut {
             compactness: lloyd::opencv_sum(&ws.dists),
             iterations: st.iter,
+            skipped: st.skipped,
         }));
         return Ok(false);
     }
@@ -542,12 +567,54 @@ fn advance_inner<T: Element>(
 
 /// The assignment of one attempt on its own (bounded while the bounds pay).
 fn assign_alone<T: Element>(ctx: &Ctx<'_, T>, st: &mut AttemptState, ws: &mut AttemptWs) {
-    let n = ctx.samples.n;
-    let skipped = assign(ctx, ws, st.bounds_valid, st.dense);
-    if st.bounds_valid && skipped * DENSE_BELOW.1 < n * DENSE_BELOW.0 {
-        st.dense = true;
+    let keep = st.bounds == Bounds::Keeping;
+    let counts = assign(ctx, ws, st.bounds_valid, keep);
+    after_assign(ctx, st, ws, counts);
+}
+
+/// What one assignment did: samples the bounds skipped, labels it changed.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counts {
+    skipped: usize,
+    changed: usize,
+}
+
+impl std::ops::Add for Counts {
+    type Output = Self;
+    fn add(self, o: Self) -> Self {
+        Self {
+            skipped: self.skipped + o.skipped,
+            changed: self.changed + o.changed,
+        }
     }
-    st.bounds_valid = !st.dense;
+}
+
+/// Whether the attempt keeps bounds from now on, after an assignment that did
+/// `counts` (see [`Bounds`]); sizes the bounds when it starts keeping them.
+fn after_assign<T: Element>(
+    ctx: &Ctx<'_, T>,
+    st: &mut AttemptState,
+    ws: &mut AttemptWs,
+    counts: Counts,
+) {
+    let n = ctx.samples.n;
+    st.skipped += counts.skipped;
+    let left = ctx.max_iter.saturating_sub(st.iter + 1);
+    match st.bounds {
+        Bounds::Keeping
+            if st.bounds_valid && counts.skipped * DENSE_BELOW.1 < n * DENSE_BELOW.0 =>
+        {
+            st.bounds = Bounds::Dropped;
+            st.bounds_valid = false;
+        }
+        Bounds::Keeping => st.bounds_valid = true,
+        Bounds::Waiting if counts.changed * SETTLED.1 <= n * SETTLED.0 && left >= MIN_LEFT => {
+            st.bounds = Bounds::Keeping;
+            ws.upper.resize(n, 0.0);
+            ws.lower.resize(n * ctx.groups, 0.0);
+        }
+        Bounds::Waiting | Bounds::Dropped => {}
+    }
 }
 
 /// OpenCV's center update on exact integer sums (see the module documentation),
@@ -682,10 +749,8 @@ struct CenterInfo<'a> {
 }
 
 /// OpenCV's assignment step (`KMeansDistanceComputer<false>`), pruned by the bounds
-/// when `bounded`; `dense` neither reads nor writes bounds. Returns the number of
-/// samples the bounds skipped.
-fn assign<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bool, dense: bool) -> usize {
-    let bounded = bounded && !dense;
+/// when `bounded`, storing new bounds when `keep`.
+fn assign<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bool, keep: bool) -> Counts {
     let groups = ctx.groups;
     let (cc_max, cn_max) = prepare_centers(ctx, ws, bounded);
     let info = CenterInfo {
@@ -699,26 +764,42 @@ fn assign<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bool, dense
         gdrift: &ws.gdrift,
         gsep: &ws.gsep,
     };
-    let work = |(c, ((labels, upper), lower)): ChunkItem<'_>| {
-        assign_chunk(ctx, &info, c * CHUNK, labels, upper, lower, bounded, dense)
-    };
+    let parts = chunk_parts(&mut ws.labels, &mut ws.upper, &mut ws.lower, groups);
+    let work =
+        |(c, part): (usize, Part<'_>)| assign_chunk(ctx, &info, c * CHUNK, part, bounded, keep);
     if ctx.parallel {
-        ws.labels
-            .par_chunks_mut(CHUNK)
-            .zip(ws.upper.par_chunks_mut(CHUNK))
-            .zip(ws.lower.par_chunks_mut(CHUNK * groups))
+        parts
+            .into_par_iter()
             .enumerate()
             .map(work)
-            .sum()
+            .reduce(Counts::default, |a, b| a + b)
     } else {
-        ws.labels
-            .chunks_mut(CHUNK)
-            .zip(ws.upper.chunks_mut(CHUNK))
-            .zip(ws.lower.chunks_mut(CHUNK * groups))
+        parts
+            .into_iter()
             .enumerate()
             .map(work)
-            .sum()
+            .fold(Counts::default(), |a, b| a + b)
     }
+}
+
+/// An attempt's labels and bounds cut into chunks of [`CHUNK`] samples; the bounds
+/// are empty slices while the attempt keeps none.
+fn chunk_parts<'a>(
+    labels: &'a mut [u32],
+    upper: &'a mut [f64],
+    lower: &'a mut [f64],
+    groups: usize,
+) -> Vec<Part<'a>> {
+    let mut upper = upper.chunks_mut(CHUNK);
+    let mut lower = lower.chunks_mut(CHUNK * groups);
+    labels
+        .chunks_mut(CHUNK)
+        .map(|labels| Part {
+            labels,
+            upper: upper.next().unwrap_or_default(),
+            lower: lower.next().unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// The center data of an assignment in `ws` (packed and transposed copies, norms,
@@ -766,7 +847,7 @@ fn prepare_centers<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bo
     (cc_max, cn_max)
 }
 
-/// One attempt's part of a chunk in [`assign_together`]: its labels and bounds.
+/// One attempt's part of a chunk: its labels and bounds.
 struct Part<'a> {
     labels: &'a mut [u32],
     upper: &'a mut [f64],
@@ -829,9 +910,8 @@ fn assign_together<T: Element>(
     let mut keep = Vec::with_capacity(m);
     let mut maxima = Vec::with_capacity(m);
     for (s, (ws, st)) in group.iter_mut().enumerate() {
-        let b = st.bounds_valid && !st.dense;
-        bounded.push(b);
-        keep.push(!st.dense);
+        bounded.push(st.bounds_valid);
+        keep.push(st.bounds == Bounds::Keeping);
         maxima.push(st.maxima);
         for (j, c) in ws.centers.chunks_exact(dims).enumerate() {
             for (p, &v) in c.iter().enumerate() {
@@ -856,17 +936,9 @@ fn assign_together<T: Element>(
             gdrift: &ws.gdrift,
             gsep: &ws.gsep,
         });
-        let split = ws
-            .labels
-            .chunks_mut(CHUNK)
-            .zip(ws.upper.chunks_mut(CHUNK))
-            .zip(ws.lower.chunks_mut(CHUNK * groups));
-        for (chunk, ((labels, upper), lower)) in parts.iter_mut().zip(split) {
-            chunk.push(Part {
-                labels,
-                upper,
-                lower,
-            });
+        let split = chunk_parts(&mut ws.labels, &mut ws.upper, &mut ws.lower, groups);
+        for (chunk, part) in parts.iter_mut().zip(split) {
+            chunk.push(part);
         }
     }
     let scratch = || {
@@ -878,10 +950,10 @@ fn assign_together<T: Element>(
             sc,
         }
     };
-    // Per chunk, the samples the bounds skipped in each attempt.
-    let work = |cs: &mut ChunkScratch, (c, parts): (usize, &mut Vec<Part<'_>>)| -> Vec<usize> {
+    // Per chunk, what the assignment did in each attempt.
+    let work = |cs: &mut ChunkScratch, (c, parts): (usize, &mut Vec<Part<'_>>)| -> Vec<Counts> {
         let len = parts[0].labels.len();
-        let mut skipped = vec![0_usize; m];
+        let mut counts = vec![Counts::default(); m];
         let ChunkScratch {
             need,
             together,
@@ -893,11 +965,17 @@ fn assign_together<T: Element>(
         for off in 0..len {
             let mut count = 0;
             for (s, part) in parts.iter_mut().enumerate() {
-                let lb = &mut part.lower[off * groups..(off + 1) * groups];
-                let info = &infos[s];
-                let stays = bounded[s]
-                    && label_stays(&ctx.cm, info, part.labels[off], &mut part.upper[off], lb);
-                skipped[s] += usize::from(stays);
+                let stays = bounded[s] && {
+                    let lb = bounds(part.lower, off, groups);
+                    label_stays(
+                        &ctx.cm,
+                        &infos[s],
+                        part.labels[off],
+                        &mut part.upper[off],
+                        lb,
+                    )
+                };
+                counts[s].skipped += usize::from(stays);
                 count += usize::from(!stays);
                 need.push(!stays);
             }
@@ -935,43 +1013,41 @@ fn assign_together<T: Element>(
                     &own[..]
                 };
                 let best = pick(ctx, info, &ctx.dm, i, dots, sc);
+                counts[s].changed += usize::from(part.labels[off] != best as u32);
                 part.labels[off] = best as u32;
                 if keep[s] {
-                    let lb = &mut part.lower[off * groups..(off + 1) * groups];
+                    let lb = bounds(part.lower, off, groups);
                     store_bounds(&ctx.cm, sc, k, gsize, best, &mut part.upper[off], lb);
                 }
                 sc.forget();
             }
         }
-        skipped
+        counts
     };
-    let add = |mut a: Vec<usize>, b: Vec<usize>| {
+    let add = |mut a: Vec<Counts>, b: Vec<Counts>| {
         for (x, y) in a.iter_mut().zip(b) {
-            *x += y;
+            *x = *x + y;
         }
         a
     };
-    let skipped = if ctx.parallel {
+    let counts = if ctx.parallel {
         parts
             .par_iter_mut()
             .enumerate()
             .map_init(scratch, work)
-            .reduce(|| vec![0; m], add)
+            .reduce(|| vec![Counts::default(); m], add)
     } else {
         let mut cs = scratch();
         parts
             .iter_mut()
             .enumerate()
             .map(|item| work(&mut cs, item))
-            .fold(vec![0; m], add)
+            .fold(vec![Counts::default(); m], add)
     };
     drop(parts);
     drop(infos);
-    for ((_, st), skipped) in group.iter_mut().zip(skipped) {
-        if st.bounds_valid && skipped * DENSE_BELOW.1 < n * DENSE_BELOW.0 {
-            st.dense = true;
-        }
-        st.bounds_valid = !st.dense;
+    for ((ws, st), counts) in group.iter_mut().zip(counts) {
+        after_assign(ctx, st, ws, counts);
     }
 }
 
@@ -1242,40 +1318,60 @@ fn resolve<T: Element>(centers: &[f32], dims: usize, x: &[T], sc: &mut Scratch) 
     best
 }
 
-#[allow(clippy::too_many_arguments)]
 fn assign_chunk<T: Element>(
     ctx: &Ctx<'_, T>,
     info: &CenterInfo<'_>,
     start: usize,
-    labels: &mut [u32],
-    upper: &mut [f64],
-    lower: &mut [f64],
+    part: Part<'_>,
     bounded: bool,
-    dense: bool,
-) -> usize {
+    keep: bool,
+) -> Counts {
     let samples = ctx.samples;
     let (k, stride, groups, gsize) = (ctx.k, ctx.stride, ctx.groups, ctx.group_size);
     let cm = &ctx.cm;
+    let Part {
+        labels,
+        upper,
+        lower,
+    } = part;
     let mut sc = Scratch::new(k);
     let mut todo = Vec::new();
     for off in 0..labels.len() {
-        let lb = &mut lower[off * groups..(off + 1) * groups];
-        if !(bounded && label_stays(cm, info, labels[off], &mut upper[off], lb)) {
+        if !(bounded
+            && label_stays(
+                cm,
+                info,
+                labels[off],
+                &mut upper[off],
+                bounds(lower, off, groups),
+            ))
+        {
             todo.push(off);
         }
     }
-    let skipped = labels.len() - todo.len();
+    let mut counts = Counts {
+        skipped: labels.len() - todo.len(),
+        changed: 0,
+    };
     if todo.is_empty() {
-        return skipped;
+        return counts;
     }
 
     // `dots`: the sample's fast dot products, padded to whole lane blocks.
     let mut finish = |off: usize, dots: &[f32], sc: &mut Scratch| {
         let best = pick(ctx, info, &ctx.dm, start + off, dots, sc);
+        counts.changed += usize::from(labels[off] != best as u32);
         labels[off] = best as u32;
-        if !dense {
-            let lb = &mut lower[off * groups..(off + 1) * groups];
-            store_bounds(cm, sc, k, gsize, best, &mut upper[off], lb);
+        if keep {
+            store_bounds(
+                cm,
+                sc,
+                k,
+                gsize,
+                best,
+                &mut upper[off],
+                bounds(lower, off, groups),
+            );
         }
         sc.forget();
     };
@@ -1292,5 +1388,63 @@ fn assign_chunk<T: Element>(
             finish(off, &padded, &mut sc);
         }
     }
-    skipped
+    counts
+}
+
+/// Sample `off`'s lower bounds, one per group of centers.
+#[inline]
+fn bounds(lower: &mut [f64], off: usize, groups: usize) -> &mut [f64] {
+    &mut lower[off * groups..(off + 1) * groups]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kmeans::{fit_reference, KMeansParams, TermCriteria};
+
+    /// Uniform data, which Lloyd's algorithm settles slowly: `n` samples of `dims`
+    /// bytes, `zeros` in ten of them zero.
+    fn uniform(n: usize, dims: usize, zeros: u64, seed: u64) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..n * dims)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                if x % 10 < zeros {
+                    0
+                } else {
+                    (x >> 32) as u8
+                }
+            })
+            .collect()
+    }
+
+    /// Once the labels settle, the bounds spare samples, on dense and on sparse
+    /// data, alone and in teams, and the result is still the reference's.
+    #[test]
+    fn bounds_engage_once_the_labels_settle_and_change_nothing() {
+        for (dims, zeros, k) in [(3, 0, 8), (40, 7, 10)] {
+            let bytes = uniform(3000, dims, zeros, dims as u64);
+            let floats: Vec<f32> = bytes.iter().map(|&b| f32::from(b)).collect();
+            for parallel in [false, true] {
+                let params = KMeansParams::new(k)
+                    .attempts(3)
+                    .term(TermCriteria::new().max_iter(60).epsilon(0.0))
+                    .check()
+                    .unwrap();
+                let samples = Samples::new(&bytes, dims, k).unwrap();
+                let mut rng = CvRng::from_set_rng_seed(7);
+                let mut ws = Vec::new();
+                let (best, out) = run(&params, samples, &mut rng, &mut ws, parallel).unwrap();
+                assert!(out.skipped > 0, "dims {dims}: the bounds never pruned");
+                let reference =
+                    fit_reference(&params, &floats, dims, &mut CvRng::from_set_rng_seed(7))
+                        .unwrap();
+                assert_eq!(ws[best].labels, reference.labels, "dims {dims}");
+                assert_eq!(ws[best].centers, reference.centers, "dims {dims}");
+                assert_eq!(out.compactness, reference.compactness, "dims {dims}");
+            }
+        }
+    }
 }
