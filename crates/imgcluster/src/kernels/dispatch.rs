@@ -291,6 +291,64 @@ pub fn sub_u8(sums: &mut [u32], x: &[u8]) {
     accumulate::<true>(sums, x);
 }
 
+/// `sums[p] += Σ_r bytes[r · dims + p]` over the rows `r` in `rows`, for every
+/// `p < dims` (bytes widened to `u32`, wrapping): the rows of one cluster summed in
+/// registers, strip by strip, and added once; the same results on every ISA and in
+/// any order of the rows.
+///
+/// # Panics
+///
+/// Panics if `sums` holds fewer than `dims` values or a row is not a whole row of
+/// `bytes`.
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kernels::add_rows_u8;
+///
+/// let bytes = [1_u8, 2, 10, 20, 100, 200];
+/// let mut sums = [0_u32; 2];
+/// add_rows_u8(&mut sums, &bytes, 2, &[0, 2]);
+/// assert_eq!(sums, [101, 202]);
+/// ```
+#[inline]
+pub fn add_rows_u8(sums: &mut [u32], bytes: &[u8], dims: usize, rows: &[u32]) {
+    accumulate_rows::<false>(sums, bytes, dims, rows);
+}
+
+/// `sums[p] -= Σ_r bytes[r · dims + p]` (wrapping); the inverse of [`add_rows_u8`].
+///
+/// # Panics
+///
+/// As [`add_rows_u8`].
+#[inline]
+pub fn sub_rows_u8(sums: &mut [u32], bytes: &[u8], dims: usize, rows: &[u32]) {
+    accumulate_rows::<true>(sums, bytes, dims, rows);
+}
+
+fn accumulate_rows<const SUB: bool>(sums: &mut [u32], bytes: &[u8], dims: usize, rows: &[u32]) {
+    if dims == 0 {
+        return;
+    }
+    let whole = bytes.len() / dims;
+    assert!(
+        sums.len() >= dims && rows.iter().all(|&r| (r as usize) < whole),
+        "add_rows_u8/sub_rows_u8: bad shapes"
+    );
+    match isa() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX-512F, AVX2 and FMA were detected; `sums` holds `dims` values and
+        // every row is a whole row of `bytes`.
+        Isa::Avx2Fma if avx512() => unsafe {
+            super::x86::accumulate_rows_u8_512::<SUB>(sums, bytes, dims, rows)
+        },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above, with AVX2 and FMA.
+        Isa::Avx2Fma => unsafe { super::x86::accumulate_rows_u8::<SUB>(sums, bytes, dims, rows) },
+        _ => scalar::accumulate_rows_u8::<SUB>(sums, bytes, dims, rows),
+    }
+}
+
 fn accumulate<const SUB: bool>(sums: &mut [u32], x: &[u8]) {
     assert!(sums.len() >= x.len(), "add_u8/sub_u8: sums shorter than x");
     match isa() {
@@ -842,6 +900,42 @@ mod tests {
             let mut got = [0.0_f32; 16];
             sp.dot_t16(0, &ct, &mut got);
             assert_eq!(got, want_row, "dispatch nnz {nnz}");
+        }
+    }
+
+    /// Rows accumulated in registers against the scalar reference, on awkward widths
+    /// (every strip and tail length of both ISAs), with repeated rows and none.
+    #[test]
+    fn rows_accumulation_matches_the_scalar_reference() {
+        let mut state = 0x1234_5678_9abc_def1_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for dims in [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 127, 128, 129, 200, 400, 785] {
+            let n = 37;
+            let bytes: Vec<u8> = (0..n * dims).map(|_| next() as u8).collect();
+            for count in [0, 1, 2, 5, 37, 300] {
+                let rows: Vec<u32> = (0..count).map(|_| (next() % n as u64) as u32).collect();
+                let start: Vec<u32> = (0..dims).map(|_| next() as u32).collect();
+                let mut want = start.clone();
+                scalar::accumulate_rows_u8::<false>(&mut want, &bytes, dims, &rows);
+                let mut got = start.clone();
+                add_rows_u8(&mut got, &bytes, dims, &rows);
+                assert_eq!(got, want, "add dims {dims} rows {count}");
+                sub_rows_u8(&mut got, &bytes, dims, &rows);
+                assert_eq!(got, start, "sub dims {dims} rows {count}");
+                if isa() == Isa::Avx2Fma {
+                    let mut got = start.clone();
+                    // SAFETY: AVX2 and FMA were detected; rows are in range.
+                    unsafe {
+                        super::super::x86::accumulate_rows_u8::<false>(&mut got, &bytes, dims, &rows);
+                    }
+                    assert_eq!(got, want, "avx2 dims {dims} rows {count}");
+                }
+            }
         }
     }
 

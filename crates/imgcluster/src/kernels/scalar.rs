@@ -297,6 +297,32 @@ pub fn sparse_dot_t16(idx: &[u32], val: &[f32], ct: &[f32], out: &mut [f32; 16])
     }
 }
 
+/// `sums[p] += Σ_r bytes[r · dims + p]` over the rows `r` in `rows` (or `-=` when
+/// `SUB`), for every `p < dims`; bytes widened to `u32`, wrapping, so the result is
+/// the same in any order.
+///
+/// # Panics
+///
+/// Panics if `sums` holds fewer than `dims` values or a row is out of range.
+pub fn accumulate_rows_u8<const SUB: bool>(
+    sums: &mut [u32],
+    bytes: &[u8],
+    dims: usize,
+    rows: &[u32],
+) {
+    let sums = &mut sums[..dims];
+    for &r in rows {
+        let row = &bytes[r as usize * dims..(r as usize + 1) * dims];
+        for (s, &b) in sums.iter_mut().zip(row) {
+            *s = if SUB {
+                s.wrapping_sub(u32::from(b))
+            } else {
+                s.wrapping_add(u32::from(b))
+            };
+        }
+    }
+}
+
 /// The nonzeros of `row` in order: coordinate `idx[t]`, value `val[t]`.
 ///
 /// # Panics

@@ -837,6 +837,140 @@ pub unsafe fn sparse_dot_t16(idx: &[u32], val: &[f32], ct: &[f32], out: &mut [f3
     }
 }
 
+/// `scalar::accumulate_rows_u8` with AVX-512F: strips of up to 128 coordinates,
+/// summed over all the rows in registers and added to `sums` once (same results).
+/// `sums` must hold at least `dims` values and every row be inside `bytes`.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub unsafe fn accumulate_rows_u8_512<const SUB: bool>(
+    sums: &mut [u32],
+    bytes: &[u8],
+    dims: usize,
+    rows: &[u32],
+) {
+    let (ps, pb) = (sums.as_mut_ptr(), bytes.as_ptr());
+    let mut p = 0;
+    while p + 16 <= dims {
+        let blocks = ((dims - p) / 16).min(8);
+        match blocks {
+            1 => rows_strip_512::<1, SUB>(ps.add(p), pb.add(p), dims, rows),
+            2 => rows_strip_512::<2, SUB>(ps.add(p), pb.add(p), dims, rows),
+            3 => rows_strip_512::<3, SUB>(ps.add(p), pb.add(p), dims, rows),
+            4 => rows_strip_512::<4, SUB>(ps.add(p), pb.add(p), dims, rows),
+            5 => rows_strip_512::<5, SUB>(ps.add(p), pb.add(p), dims, rows),
+            6 => rows_strip_512::<6, SUB>(ps.add(p), pb.add(p), dims, rows),
+            7 => rows_strip_512::<7, SUB>(ps.add(p), pb.add(p), dims, rows),
+            _ => rows_strip_512::<8, SUB>(ps.add(p), pb.add(p), dims, rows),
+        }
+        p += 16 * blocks;
+    }
+    rows_tail::<SUB>(ps, pb, dims, rows, p);
+}
+
+/// `16 · B` coordinates of [`accumulate_rows_u8_512`] starting at `ps` and `pb`.
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn rows_strip_512<const B: usize, const SUB: bool>(
+    ps: *mut u32,
+    pb: *const u8,
+    dims: usize,
+    rows: &[u32],
+) {
+    let mut acc = [_mm512_setzero_si512(); B];
+    for &r in rows {
+        let at = pb.add(r as usize * dims);
+        for (b, a) in acc.iter_mut().enumerate() {
+            let v = _mm512_cvtepu8_epi32(_mm_loadu_si128(at.add(16 * b) as *const __m128i));
+            *a = _mm512_add_epi32(*a, v);
+        }
+    }
+    for (b, a) in acc.iter().enumerate() {
+        let s = _mm512_loadu_si512(ps.add(16 * b) as *const __m512i);
+        let r = if SUB {
+            _mm512_sub_epi32(s, *a)
+        } else {
+            _mm512_add_epi32(s, *a)
+        };
+        _mm512_storeu_si512(ps.add(16 * b) as *mut __m512i, r);
+    }
+}
+
+/// The coordinates from `p` on of a rows accumulation, one at a time.
+#[inline(always)]
+unsafe fn rows_tail<const SUB: bool>(
+    ps: *mut u32,
+    pb: *const u8,
+    dims: usize,
+    rows: &[u32],
+    p: usize,
+) {
+    for q in p..dims {
+        let mut acc = 0_u32;
+        for &r in rows {
+            acc = acc.wrapping_add(u32::from(*pb.add(r as usize * dims + q)));
+        }
+        let s = &mut *ps.add(q);
+        *s = if SUB {
+            s.wrapping_sub(acc)
+        } else {
+            s.wrapping_add(acc)
+        };
+    }
+}
+
+/// `scalar::accumulate_rows_u8` with AVX2: strips of up to 64 coordinates (same
+/// results). Requirements as [`accumulate_rows_u8_512`].
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn accumulate_rows_u8<const SUB: bool>(
+    sums: &mut [u32],
+    bytes: &[u8],
+    dims: usize,
+    rows: &[u32],
+) {
+    let (ps, pb) = (sums.as_mut_ptr(), bytes.as_ptr());
+    let mut p = 0;
+    while p + 8 <= dims {
+        let blocks = ((dims - p) / 8).min(8);
+        match blocks {
+            1 => rows_strip::<1, SUB>(ps.add(p), pb.add(p), dims, rows),
+            2 => rows_strip::<2, SUB>(ps.add(p), pb.add(p), dims, rows),
+            3 => rows_strip::<3, SUB>(ps.add(p), pb.add(p), dims, rows),
+            4 => rows_strip::<4, SUB>(ps.add(p), pb.add(p), dims, rows),
+            5 => rows_strip::<5, SUB>(ps.add(p), pb.add(p), dims, rows),
+            6 => rows_strip::<6, SUB>(ps.add(p), pb.add(p), dims, rows),
+            7 => rows_strip::<7, SUB>(ps.add(p), pb.add(p), dims, rows),
+            _ => rows_strip::<8, SUB>(ps.add(p), pb.add(p), dims, rows),
+        }
+        p += 8 * blocks;
+    }
+    rows_tail::<SUB>(ps, pb, dims, rows, p);
+}
+
+/// `8 · B` coordinates of [`accumulate_rows_u8`] starting at `ps` and `pb`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn rows_strip<const B: usize, const SUB: bool>(
+    ps: *mut u32,
+    pb: *const u8,
+    dims: usize,
+    rows: &[u32],
+) {
+    let mut acc = [_mm256_setzero_si256(); B];
+    for &r in rows {
+        let at = pb.add(r as usize * dims);
+        for (b, a) in acc.iter_mut().enumerate() {
+            let v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(at.add(8 * b) as *const __m128i));
+            *a = _mm256_add_epi32(*a, v);
+        }
+    }
+    for (b, a) in acc.iter().enumerate() {
+        let s = _mm256_loadu_si256(ps.add(8 * b) as *const __m256i);
+        let r = if SUB {
+            _mm256_sub_epi32(s, *a)
+        } else {
+            _mm256_add_epi32(s, *a)
+        };
+        _mm256_storeu_si256(ps.add(8 * b) as *mut __m256i, r);
+    }
+}
+
 /// `accumulate_u8` with 512-bit registers (same results).
 /// `sums` must hold at least `x.len()` values.
 #[target_feature(enable = "avx512f,avx2,fma")]

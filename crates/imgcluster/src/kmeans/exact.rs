@@ -44,9 +44,10 @@ use super::init::{self, PlusPlusScratch, SPP_TRIALS};
 use super::lloyd::{self, Samples, CHUNK};
 use super::margin::{true_dist_lower, true_dist_upper, DotMargin, OpencvMargin};
 use super::params::{CheckedKMeansParams, Init, Reseed};
+use super::sums::ByteSums;
 use super::KMeansError;
 use crate::kernels::{
-    add_u8, dot16_panel, fast_shortlist16, fast_sq_distances, le_mask16, sub_u8, AlignedF32,
+    dot16_panel, fast_shortlist16, fast_sq_distances, le_mask16, AlignedF32,
     Element, SparseU8,
 };
 use crate::CvRng;
@@ -81,10 +82,8 @@ pub(crate) struct AttemptWs {
     pub centers: Vec<f32>,
     old_centers: Vec<f32>,
     pub labels: Vec<u32>,
-    prev_labels: Vec<u32>,
     counters: Vec<usize>,
-    sums: Vec<u32>,
-    sums_ready: bool,
+    sums: ByteSums,
     upper: Vec<f64>,
     lower: Vec<f64>,
     dists: Vec<f64>,
@@ -375,9 +374,7 @@ impl AttemptWs {
         sized(&mut self.centers, k * dims);
         sized(&mut self.old_centers, k * dims);
         sized(&mut self.labels, n);
-        sized(&mut self.prev_labels, n);
         sized(&mut self.counters, k);
-        sized(&mut self.sums, k * dims);
         // The bounds are sized when the attempt starts keeping them.
         self.upper.clear();
         self.lower.clear();
@@ -390,7 +387,7 @@ impl AttemptWs {
         sized(&mut self.drift, k);
         sized(&mut self.gdrift, groups);
         sized(&mut self.gsep, k * groups);
-        self.sums_ready = false;
+        self.sums.reset();
     }
 }
 
@@ -622,34 +619,12 @@ fn after_assign<T: Element>(
 fn update_int<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs) -> Result<(), KMeansError> {
     let samples = ctx.samples;
     let (dims, k) = (samples.dims, ctx.k);
-    let sums = &mut ws.sums;
-    let counters = &mut ws.counters;
-    let labels = &mut ws.labels;
     // Only called for byte samples (`ctx.int_sums`).
     let bytes = T::as_bytes(samples.data).ok_or(KMeansError::DistanceOverflow)?;
-    let row = |i: usize| &bytes[i * dims..(i + 1) * dims];
-    let add =
-        |sums: &mut [u32], c: usize, i: usize| add_u8(&mut sums[c * dims..(c + 1) * dims], row(i));
-    let sub =
-        |sums: &mut [u32], c: usize, i: usize| sub_u8(&mut sums[c * dims..(c + 1) * dims], row(i));
-    if ws.sums_ready {
-        for (i, (&l, &p)) in labels.iter().zip(ws.prev_labels.iter()).enumerate() {
-            if l != p {
-                sub(sums, p as usize, i);
-                add(sums, l as usize, i);
-                counters[p as usize] -= 1;
-                counters[l as usize] += 1;
-            }
-        }
-    } else {
-        sums.fill(0);
-        counters.fill(0);
-        for (i, &l) in labels.iter().enumerate() {
-            add(sums, l as usize, i);
-            counters[l as usize] += 1;
-        }
-        ws.sums_ready = true;
-    }
+    let counters = &mut ws.counters;
+    let labels = &mut ws.labels;
+    let sums = &mut ws.sums;
+    sums.update(bytes, dims, k, labels, counters);
 
     // Empty clusters, exactly as `lloyd::update_centers` repairs them.
     for kk in 0..k {
@@ -663,11 +638,7 @@ fn update_int<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs) -> Result<(), KM
             }
         }
         let scale = 1.0_f32 / counters[max_k] as f32;
-        for (t, &s) in ws
-            .temp
-            .iter_mut()
-            .zip(&sums[max_k * dims..(max_k + 1) * dims])
-        {
+        for (t, &s) in ws.temp.iter_mut().zip(sums.cluster(max_k, dims)) {
             *t = s as f32 * scale;
         }
         let mut max_dist = 0.0_f64;
@@ -683,26 +654,23 @@ fn update_int<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs) -> Result<(), KM
             }
         }
         let farthest = farthest.ok_or(KMeansError::DistanceOverflow)?;
-        counters[max_k] -= 1;
-        counters[kk] += 1;
         labels[farthest] = kk as u32;
         ws.repaired.push(farthest);
-        sub(sums, max_k, farthest);
-        add(sums, kk, farthest);
+        let row = &bytes[farthest * dims..(farthest + 1) * dims];
+        sums.move_sample(row, farthest, max_k, kk, counters);
     }
 
-    for ((center, sum), &count) in ws
+    for (c, (center, &count)) in ws
         .centers
         .chunks_exact_mut(dims)
-        .zip(sums.chunks_exact(dims))
         .zip(counters.iter())
+        .enumerate()
     {
         let scale = 1.0_f32 / count as f32;
-        for (v, &s) in center.iter_mut().zip(sum) {
+        for (v, &s) in center.iter_mut().zip(sums.cluster(c, dims)) {
             *v = s as f32 * scale;
         }
     }
-    ws.prev_labels.copy_from_slice(labels);
     Ok(())
 }
 

@@ -28,7 +28,8 @@ use super::lloyd::{Samples, CHUNK};
 use super::margin::{true_dist_upper, DotMargin};
 use super::params::{CheckedKMeansParams, Init};
 use super::{init, KMeansError, KMeansFit};
-use crate::kernels::{add_u8, dot16, dot16_panel, dot16_select, sub_u8, Element};
+use super::sums::ByteSums;
+use crate::kernels::{dot16, dot16_panel, dot16_select, Element};
 use crate::CvRng;
 
 /// One chunk of the per-sample state: index, labels, upper bounds, lower bounds.
@@ -230,11 +231,9 @@ struct State {
     labels: Vec<u32>,
     upper: Vec<f64>,
     lower: Vec<f64>,
-    int_sums: Vec<u32>,
+    int_sums: ByteSums,
     f_sums: Vec<f64>,
     counts: Vec<usize>,
-    prev_labels: Vec<u32>,
-    sums_ready: bool,
 }
 
 /// Centers prepared for one assignment pass.
@@ -293,11 +292,9 @@ impl<'a, T: Element> Engine<'a, T> {
             labels: vec![0; n],
             upper: vec![f64::INFINITY; n],
             lower: vec![0.0; n * self.groups],
-            int_sums: Vec::new(),
+            int_sums: ByteSums::default(),
             f_sums: Vec::new(),
             counts: vec![0; self.k],
-            prev_labels: vec![0; n],
-            sums_ready: false,
         }
     }
 
@@ -363,29 +360,9 @@ impl<'a, T: Element> Engine<'a, T> {
         let (dims, k) = (self.samples.dims, self.k);
         match T::as_bytes(self.samples.data) {
             Some(bytes) if self.int_sums => {
-                let row = |i: usize| &bytes[i * dims..(i + 1) * dims];
-                if !st.sums_ready {
-                    st.int_sums = vec![0; k * dims];
-                    st.counts.fill(0);
-                    for (i, &l) in st.labels.iter().enumerate() {
-                        let l = l as usize;
-                        st.counts[l] += 1;
-                        add_u8(&mut st.int_sums[l * dims..(l + 1) * dims], row(i));
-                    }
-                    st.sums_ready = true;
-                } else {
-                    for (i, (&l, &p)) in st.labels.iter().zip(&st.prev_labels).enumerate() {
-                        if l != p {
-                            let (l, p) = (l as usize, p as usize);
-                            st.counts[l] += 1;
-                            st.counts[p] -= 1;
-                            sub_u8(&mut st.int_sums[p * dims..(p + 1) * dims], row(i));
-                            add_u8(&mut st.int_sums[l * dims..(l + 1) * dims], row(i));
-                        }
-                    }
-                }
-                st.prev_labels.copy_from_slice(&st.labels);
-                means_from_sums(&mut st.centers, &st.int_sums, &st.counts, dims);
+                st.int_sums
+                    .update(bytes, dims, k, &st.labels, &mut st.counts);
+                means_from_sums(&mut st.centers, &st.int_sums.sums, &st.counts, dims);
             }
             _ => {
                 st.f_sums.clear();
@@ -436,21 +413,21 @@ impl<'a, T: Element> Engine<'a, T> {
                 break;
             };
             let old = st.labels[i] as usize;
-            st.counts[old] -= 1;
-            st.counts[j] += 1;
             st.labels[i] = j as u32;
             let row = self.samples.row(i);
             if let Some(bytes) = bytes {
-                st.prev_labels[i] = j as u32;
                 let x = &bytes[i * dims..(i + 1) * dims];
-                sub_u8(&mut st.int_sums[old * dims..(old + 1) * dims], x);
-                add_u8(&mut st.int_sums[j * dims..(j + 1) * dims], x);
+                st.int_sums.move_sample(x, i, old, j, &mut st.counts);
                 let n = st.counts[old] as f64;
-                for d in 0..dims {
-                    st.centers[old * dims + d] =
-                        (f64::from(st.int_sums[old * dims + d]) / n) as f32;
+                for (c, &s) in st.centers[old * dims..(old + 1) * dims]
+                    .iter_mut()
+                    .zip(st.int_sums.cluster(old, dims))
+                {
+                    *c = (f64::from(s) / n) as f32;
                 }
             } else {
+                st.counts[old] -= 1;
+                st.counts[j] += 1;
                 for (d, x) in row.iter().enumerate() {
                     let x = f64::from(x.to_f32());
                     st.f_sums[old * dims + d] -= x;

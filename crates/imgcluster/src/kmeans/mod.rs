@@ -41,6 +41,7 @@ mod lloyd;
 mod margin;
 mod minibatch;
 mod params;
+mod sums;
 
 pub use error::KMeansError;
 pub(crate) use fast::state_bytes;

@@ -1,0 +1,180 @@
+//! Exact cluster sums of byte samples, kept up to date from the labels that change.
+
+use crate::kernels::{add_rows_u8, add_u8, sub_rows_u8, sub_u8};
+
+/// Per-cluster sums of byte samples in `u32` (exact while `n · 255` fits), kept up
+/// to date from the labels that changed since the last update: integer sums give the
+/// same values in any order. The rows of one cluster are summed in registers
+/// ([`add_rows_u8`]), so each update groups the samples it moves by cluster first.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ByteSums {
+    /// `sums[c · dims + p]`: coordinate `p` summed over cluster `c`.
+    pub sums: Vec<u32>,
+    /// The labels the sums stand for.
+    prev: Vec<u32>,
+    ready: bool,
+    /// Sample indices grouped by cluster, and where each group starts.
+    order: Vec<u32>,
+    starts: Vec<usize>,
+}
+
+impl ByteSums {
+    /// Forgets the sums: the next update sums every sample.
+    pub fn reset(&mut self) {
+        self.ready = false;
+    }
+
+    /// Brings the sums and `counts` (samples per cluster) to `labels`: every sample
+    /// on the first update or when more than half of the labels changed, otherwise
+    /// only the samples that changed cluster.
+    pub fn update(
+        &mut self,
+        bytes: &[u8],
+        dims: usize,
+        k: usize,
+        labels: &[u32],
+        counts: &mut [usize],
+    ) {
+        let n = labels.len();
+        let changed = if self.ready {
+            labels.iter().zip(&self.prev).filter(|(l, p)| l != p).count()
+        } else {
+            n
+        };
+        if !self.ready || changed * 2 > n {
+            self.sums.clear();
+            self.sums.resize(k * dims, 0);
+            self.group(k, labels.iter().copied().enumerate());
+            for (c, count) in counts.iter_mut().enumerate().take(k) {
+                let rows = &self.order[self.starts[c]..self.starts[c + 1]];
+                *count = rows.len();
+                add_rows_u8(&mut self.sums[c * dims..], bytes, dims, rows);
+            }
+            self.prev.clear();
+            self.prev.extend_from_slice(labels);
+            self.ready = true;
+            return;
+        }
+        // Into their new clusters, then out of their old ones.
+        let moved = || labels.iter().zip(&self.prev).enumerate().filter(|(_, (l, p))| l != p);
+        let into: Vec<(usize, u32)> = moved().map(|(i, (&l, _))| (i, l)).collect();
+        let out_of: Vec<(usize, u32)> = moved().map(|(i, (_, &p))| (i, p)).collect();
+        self.group(k, into.iter().copied());
+        for c in 0..k {
+            let rows = &self.order[self.starts[c]..self.starts[c + 1]];
+            counts[c] += rows.len();
+            add_rows_u8(&mut self.sums[c * dims..], bytes, dims, rows);
+        }
+        self.group(k, out_of.iter().copied());
+        for c in 0..k {
+            let rows = &self.order[self.starts[c]..self.starts[c + 1]];
+            counts[c] -= rows.len();
+            sub_rows_u8(&mut self.sums[c * dims..], bytes, dims, rows);
+        }
+        for (i, l) in into {
+            self.prev[i] = l;
+        }
+    }
+
+    /// Moves sample `i` (row `x`) from cluster `from` to cluster `to` after an update
+    /// (an empty-cluster repair): its sums, `counts` and the labels they stand for.
+    pub fn move_sample(
+        &mut self,
+        x: &[u8],
+        i: usize,
+        from: usize,
+        to: usize,
+        counts: &mut [usize],
+    ) {
+        let dims = x.len();
+        sub_u8(&mut self.sums[from * dims..(from + 1) * dims], x);
+        add_u8(&mut self.sums[to * dims..(to + 1) * dims], x);
+        counts[from] -= 1;
+        counts[to] += 1;
+        self.prev[i] = to as u32;
+    }
+
+    /// Cluster `c`'s sums.
+    pub fn cluster(&self, c: usize, dims: usize) -> &[u32] {
+        &self.sums[c * dims..(c + 1) * dims]
+    }
+
+    /// Groups the samples of `items` (sample, cluster) by cluster, in sample order
+    /// within a cluster (a counting sort into `order` and `starts`).
+    fn group(&mut self, k: usize, items: impl Iterator<Item = (usize, u32)> + Clone) {
+        self.starts.clear();
+        self.starts.resize(k + 2, 0);
+        for (_, c) in items.clone() {
+            self.starts[c as usize + 2] += 1;
+        }
+        for c in 2..k + 2 {
+            self.starts[c] += self.starts[c - 1];
+        }
+        // `starts[c + 1]` is now where cluster `c` starts; it ends up where it ends.
+        let len = self.starts[k + 1];
+        self.order.clear();
+        self.order.resize(len, 0);
+        for (i, c) in items {
+            let at = &mut self.starts[c as usize + 1];
+            self.order[*at] = i as u32;
+            *at += 1;
+        }
+        self.starts.truncate(k + 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sums of every cluster, summed directly.
+    fn direct(bytes: &[u8], dims: usize, k: usize, labels: &[u32]) -> (Vec<u32>, Vec<usize>) {
+        let mut sums = vec![0_u32; k * dims];
+        let mut counts = vec![0; k];
+        for (i, &l) in labels.iter().enumerate() {
+            counts[l as usize] += 1;
+            for p in 0..dims {
+                sums[l as usize * dims + p] += u32::from(bytes[i * dims + p]);
+            }
+        }
+        (sums, counts)
+    }
+
+    #[test]
+    fn updates_and_moves_agree_with_direct_sums() {
+        let (n, dims, k) = (300, 37, 5);
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let bytes: Vec<u8> = (0..n * dims).map(|_| next() as u8).collect();
+        let mut labels: Vec<u32> = (0..n).map(|_| (next() % k as u64) as u32).collect();
+        let mut bs = ByteSums::default();
+        let mut counts = vec![0; k];
+        // A full update, then fewer and fewer changes (incremental), then many (full).
+        for changes in [0, 100, 10, 1, 0, 250] {
+            for _ in 0..changes {
+                let i = (next() % n as u64) as usize;
+                labels[i] = (next() % k as u64) as u32;
+            }
+            bs.update(&bytes, dims, k, &labels, &mut counts);
+            let (sums, want_counts) = direct(&bytes, dims, k, &labels);
+            assert_eq!(bs.sums, sums, "{changes} changes");
+            assert_eq!(counts, want_counts, "{changes} changes");
+            // A repair moves one sample; the next update starts from there.
+            let i = (next() % n as u64) as usize;
+            let to = (labels[i] as usize + 1) % k;
+            bs.move_sample(&bytes[i * dims..(i + 1) * dims], i, labels[i] as usize, to, &mut counts);
+            labels[i] = to as u32;
+            let (sums, want_counts) = direct(&bytes, dims, k, &labels);
+            assert_eq!(bs.sums, sums);
+            assert_eq!(counts, want_counts);
+        }
+        bs.reset();
+        bs.update(&bytes, dims, k, &labels, &mut counts);
+        assert_eq!((bs.sums.clone(), counts), direct(&bytes, dims, k, &labels));
+    }
+}
