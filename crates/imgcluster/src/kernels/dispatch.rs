@@ -711,6 +711,30 @@ pub fn fast_shortlist16(
     }
 }
 
+/// [`scalar::near_min_mask16`]: the lanes whose `cc[l] − 2·dots[l]` (in `f32`) is
+/// within `width` of the smallest; the same mask on every ISA.
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kernels::near_min_mask16;
+///
+/// let mut dots = [0.0_f32; 16];
+/// dots[3] = 10.0; // u = 50 − 20 = 30, the smallest; the others are 50
+/// let cc = [50.0_f32; 16];
+/// assert_eq!(near_min_mask16(&dots, &cc, 5.0), 1 << 3);
+/// assert_eq!(near_min_mask16(&dots, &cc, 20.0), 0xffff);
+/// ```
+#[inline]
+pub fn near_min_mask16(dots: &[f32; 16], cc: &[f32; 16], width: f32) -> u32 {
+    match isa() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX-512F, AVX2 and FMA were detected.
+        Isa::Avx2Fma if avx512() => unsafe { super::x86::near_min_mask16_512(dots, cc, width) },
+        _ => scalar::near_min_mask16(dots, cc, width),
+    }
+}
+
 /// Sealed element types of samples: `f32`, and `u8` (pixels, widened exactly).
 pub trait Element:
     Copy + Send + Sync + PartialEq + std::fmt::Debug + 'static + sealed::Sealed
@@ -914,7 +938,9 @@ mod tests {
             state ^= state << 17;
             state
         };
-        for dims in [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 127, 128, 129, 200, 400, 785] {
+        for dims in [
+            0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 127, 128, 129, 200, 400, 785,
+        ] {
             let n = 37;
             let bytes: Vec<u8> = (0..n * dims).map(|_| next() as u8).collect();
             for count in [0, 1, 2, 5, 37, 300] {
@@ -931,12 +957,57 @@ mod tests {
                     let mut got = start.clone();
                     // SAFETY: AVX2 and FMA were detected; rows are in range.
                     unsafe {
-                        super::super::x86::accumulate_rows_u8::<false>(&mut got, &bytes, dims, &rows);
+                        super::super::x86::accumulate_rows_u8::<false>(
+                            &mut got, &bytes, dims, &rows,
+                        );
                     }
                     assert_eq!(got, want, "avx2 dims {dims} rows {count}");
                 }
             }
         }
+    }
+
+    /// The near-minimum mask against the scalar reference on ties, NaN, infinite and
+    /// huge lanes, and random values.
+    #[test]
+    fn near_min_mask_matches_the_scalar_reference() {
+        let mut state = 0x0bad_5eed_dead_beef_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let specials = [
+            0.0,
+            -0.0,
+            1.0,
+            1e30,
+            -1e30,
+            f32::INFINITY,
+            f32::NAN,
+            3.5,
+            3.5,
+        ];
+        for case in 0..2000 {
+            let mut dots = [0.0_f32; 16];
+            let mut cc = [0.0_f32; 16];
+            for l in 0..16 {
+                dots[l] = (next() % 100_000) as f32 / 7.0;
+                cc[l] = (next() % 1_000_000) as f32 / 3.0;
+                if case % 3 == 0 && next() % 4 == 0 {
+                    dots[l] = specials[(next() % specials.len() as u64) as usize];
+                }
+                if case % 5 == 0 && next() % 4 == 0 {
+                    cc[l] = specials[(next() % specials.len() as u64) as usize];
+                }
+            }
+            let width = [0.0, 1.0, 1e3, f32::INFINITY][case % 4];
+            let want = scalar::near_min_mask16(&dots, &cc, width);
+            assert_eq!(near_min_mask16(&dots, &cc, width), want, "case {case}");
+        }
+        let all_nan = [f32::NAN; 16];
+        assert_eq!(near_min_mask16(&all_nan, &[1.0; 16], 1.0), 0);
     }
 
     /// The sparse form on awkward row lengths and densities: the same rows as the

@@ -24,6 +24,7 @@ mod x86;
 
 pub use aligned::AlignedF32;
 pub use dispatch::{
-    add_rows_u8, add_u8, dot16, dot16_gather, dot16_panel, dot16_select, fast_shortlist16, fast_sq_distances,
-    isa, l2sq_opencv, l2sq_opencv_u8, le_mask16, sub_rows_u8, sub_u8, Element, Isa, SparseU8,
+    add_rows_u8, add_u8, dot16, dot16_gather, dot16_panel, dot16_select, fast_shortlist16,
+    fast_sq_distances, isa, l2sq_opencv, l2sq_opencv_u8, le_mask16, near_min_mask16, sub_rows_u8,
+    sub_u8, Element, Isa, SparseU8,
 };

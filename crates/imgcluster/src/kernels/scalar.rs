@@ -437,6 +437,26 @@ pub fn fast_sq_distances(
     m[0]
 }
 
+/// The lanes near the smallest of `u[l] = cc[l] − 2·dots[l]` (one fused
+/// multiply-add in `f32` per lane): bit `l` is set when `u[l] <= umin + width`, with
+/// `umin` the smallest `u[l]` and the sum rounded in `f32`. NaN lanes are never the
+/// minimum and never set; with no number at all the mask is empty. Every step is one
+/// IEEE `f32` operation, so any vectorisation gives the same mask.
+pub fn near_min_mask16(dots: &[f32; 16], cc: &[f32; 16], width: f32) -> u32 {
+    let mut u = [0.0_f32; 16];
+    let mut umin = f32::INFINITY;
+    for l in 0..16 {
+        u[l] = (-2.0_f32).mul_add(dots[l], cc[l]);
+        umin = if u[l] < umin { u[l] } else { umin };
+    }
+    let cut = umin + width;
+    let mut mask = 0;
+    for (l, &v) in u.iter().enumerate() {
+        mask |= u32::from(v <= cut) << l;
+    }
+    mask
+}
+
 /// Bit `l` set when `v[l] <= cut` (never for NaN).
 #[inline(always)]
 pub fn le_mask16(v: &[f64; FAST_LANES], cut: f64) -> u32 {

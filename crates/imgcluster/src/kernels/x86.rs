@@ -734,6 +734,23 @@ pub unsafe fn fast_sq_distances(
     super::scalar::fast_sq_distances(xx, e, dots, cc, t, lo)
 }
 
+/// `scalar::near_min_mask16` with AVX-512F (the same `f32` operations, so the same
+/// mask).
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub unsafe fn near_min_mask16_512(dots: &[f32; 16], cc: &[f32; 16], width: f32) -> u32 {
+    let u = _mm512_fmadd_ps(
+        _mm512_set1_ps(-2.0),
+        _mm512_loadu_ps(dots.as_ptr()),
+        _mm512_loadu_ps(cc.as_ptr()),
+    );
+    // NaN lanes become +∞ for the minimum (`min_ps` would pass them on).
+    let finite = _mm512_cmp_ps_mask::<_CMP_ORD_Q>(u, u);
+    let m = _mm512_mask_blend_ps(finite, _mm512_set1_ps(f32::INFINITY), u);
+    let umin = _mm512_reduce_min_ps(m);
+    let cut = _mm512_set1_ps(umin + width);
+    u32::from(_mm512_cmp_ps_mask::<_CMP_LE_OQ>(u, cut))
+}
+
 /// `scalar::fast_shortlist16` with AVX-512F: the same `f64` operations (`2·dot` is
 /// exact, the minimum keeps the earlier lane unless the later one is smaller, NaN
 /// lanes never count), so the same bits; the mask is taken from the registers, not

@@ -47,7 +47,7 @@ use super::params::{CheckedKMeansParams, Init, Reseed};
 use super::sums::ByteSums;
 use super::KMeansError;
 use crate::kernels::{
-    dot16_panel, fast_shortlist16, fast_sq_distances, le_mask16, AlignedF32,
+    dot16_panel, fast_shortlist16, fast_sq_distances, le_mask16, near_min_mask16, AlignedF32,
     Element, SparseU8,
 };
 use crate::CvRng;
@@ -92,6 +92,7 @@ pub(crate) struct AttemptWs {
     cpack: Vec<f32>,
     ct: AlignedF32,
     cc: Vec<f64>,
+    cc32: Vec<f32>,
     cnorm: Vec<f64>,
     drift: Vec<f64>,
     gdrift: Vec<f64>,
@@ -383,6 +384,7 @@ impl AttemptWs {
         sized(&mut self.cpack, k * stride);
         self.ct.resize_zeroed(dims * 16);
         sized(&mut self.cc, k.div_ceil(LANES) * LANES);
+        sized(&mut self.cc32, k.div_ceil(LANES) * LANES);
         sized(&mut self.cnorm, k);
         sized(&mut self.drift, k);
         sized(&mut self.gdrift, groups);
@@ -709,6 +711,8 @@ struct CenterInfo<'a> {
     /// `‖c‖²`, padded with `+∞` to whole [`LANES`] blocks, and the largest `‖c‖²`
     /// and `‖c‖`.
     cc: &'a [f64],
+    /// `‖c‖²` rounded to `f32`, padded the same way (for [`near_min_mask16`]).
+    cc32: &'a [f32],
     cc_max: f64,
     cn_max: f64,
     drift: &'a [f64],
@@ -726,6 +730,7 @@ fn assign<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bool, keep:
         cpack: &ws.cpack,
         ct: ws.ct.as_slice(),
         cc: &ws.cc,
+        cc32: &ws.cc32,
         cc_max,
         cn_max,
         drift: &ws.drift,
@@ -777,12 +782,14 @@ fn prepare_centers<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bo
     let dims = ctx.samples.dims;
     let (k, stride, groups, gsize) = (ctx.k, ctx.stride, ctx.groups, ctx.group_size);
     ws.cc.fill(f64::INFINITY);
+    ws.cc32.fill(f32::INFINITY);
     let (mut cc_max, mut cn_max) = (0.0_f64, 0.0_f64);
     for j in 0..k {
         let c = &ws.centers[j * dims..(j + 1) * dims];
         ws.cpack[j * stride..j * stride + dims].copy_from_slice(c);
         ws.cc[j] = c.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
         ws.cnorm[j] = ws.cc[j].sqrt();
+        ws.cc32[j] = ws.cc[j] as f32;
         cc_max = cc_max.max(ws.cc[j]);
         cn_max = cn_max.max(ws.cnorm[j]);
     }
@@ -898,6 +905,7 @@ fn assign_together<T: Element>(
             cpack: &ws.cpack,
             ct: ws.ct.as_slice(),
             cc: &ws.cc,
+            cc32: &ws.cc32,
             cc_max,
             cn_max,
             drift: &ws.drift,
@@ -909,6 +917,10 @@ fn assign_together<T: Element>(
             chunk.push(part);
         }
     }
+    // The largest `‖c‖²` and `‖c‖` of all attempts, for the near-minimum width.
+    let team_max = maxima
+        .iter()
+        .fold((0.0_f64, 0.0_f64), |(a, b), &(c, d)| (a.max(c), b.max(d)));
     let scratch = || {
         let sc = Scratch::new(k);
         ChunkScratch {
@@ -964,11 +976,27 @@ fn assign_together<T: Element>(
         for off in 0..len {
             let i = c * CHUNK + off;
             let all = next_together.next_if_eq(&&off).is_some();
+            let mut width = None;
             for (s, part) in parts.iter_mut().enumerate() {
                 if !need[off * m + s] {
                     continue;
                 }
                 let info = &infos[s];
+                // Without bounds to store, a clear winner needs no more than the
+                // `f32` near-minimum test; anything closer takes the full shortlist.
+                if all && !keep[s] {
+                    let w = *width.get_or_insert_with(|| near_min_width(ctx, i, team_max));
+                    let from = off * cols + s * k;
+                    let dots = shared[from..from + 16].try_into().expect("16 lanes");
+                    let cc = info.cc32.try_into().expect("k ≤ 16 on sparse data");
+                    let mask = near_min_mask16(dots, cc, w);
+                    let best = mask.trailing_zeros();
+                    if mask.is_power_of_two() && (best as usize) < k {
+                        counts[s].changed += usize::from(part.labels[off] != best);
+                        part.labels[off] = best;
+                        continue;
+                    }
+                }
                 // Attempt `s` reads the shared dots in place from `s · k` on, whole
                 // lane blocks: the lanes past its `k` centers hold other attempts'
                 // values, the next sample's or stale values, and meet `‖c‖² = +∞`.
@@ -1018,6 +1046,34 @@ fn assign_together<T: Element>(
         after_assign(ctx, st, ws, counts);
     }
 }
+
+/// The width for [`near_min_mask16`] on sample `i` against centers whose squared
+/// norms and norms are at most `maxima`: any center whose `f32` value
+/// `fl(‖c‖²) − 2·dot` exceeds the smallest by more is surely not OpenCV's argmin.
+///
+/// With `E` the fast dot products' error bound ([`DotMargin`]) and
+/// `B = ‖c‖²_max + 2‖x‖‖c‖_max` (bounding every `|‖c‖² − 2·dot|`), rounding `‖c‖²`
+/// to `f32` and the fused multiply-add each add at most `2^-24 B`, so
+/// `xx + u_j` is within `e = E + 2^-23 B` of the true `d*²(x, c_j)`;
+/// [`OpencvMargin::separation`] turns that into a gap, widened for the `f32` sum
+/// `umin + width` of the mask and rounded up.
+fn near_min_width<T: Element>(ctx: &Ctx<'_, T>, i: usize, maxima: (f64, f64)) -> f32 {
+    let (cc_max, cn_max) = maxima;
+    let xx = ctx.xx[i];
+    let b = (cc_max + 2.0 * xx.sqrt() * cn_max) * (1.0 + 1e-6);
+    let e = ctx.dm.err_with(ctx.xf[i], cn_max, xx, cc_max) + b * F32_EPS + 1e-30;
+    let w = ctx.cm.separation(e, xx + 1.001 * b + e);
+    let w = w + (b + w) * 2.0 * F32_EPS;
+    let w32 = w as f32;
+    if f64::from(w32) < w {
+        w32.next_up()
+    } else {
+        w32
+    }
+}
+
+/// `2^-23`: twice the unit roundoff of `f32`.
+const F32_EPS: f64 = 1.0 / 8_388_608.0;
 
 /// OpenCV's label for sample `i` from its fast dot products `dots` (finite values,
 /// padded to whole [`LANES`] blocks), with the error bound `dm` of the kernel that

@@ -27,8 +27,8 @@ use rayon::prelude::*;
 use super::lloyd::{Samples, CHUNK};
 use super::margin::{true_dist_upper, DotMargin};
 use super::params::{CheckedKMeansParams, Init};
-use super::{init, KMeansError, KMeansFit};
 use super::sums::ByteSums;
+use super::{init, KMeansError, KMeansFit};
 use crate::kernels::{dot16, dot16_panel, dot16_select, Element};
 use crate::CvRng;
 

@@ -86,6 +86,18 @@ impl OpencvMargin {
         ((dcv - self.eta) / (1.0 + self.gamma)).max(0.0).sqrt() * (1.0 - SLACK)
     }
 
+    /// A gap `w` such that, for squared distances known within `±e` (`a` and `b`
+    /// with `|a − d*²(x, c_a)| ≤ e`, the same for `b` and `c_j`) and all at most
+    /// `d_max`, `b > a + w` proves `D_cv(x, c_j) > D_cv(x, c_a)`: the test of
+    /// [`cv_lower`](Self::cv_lower) against [`cv_upper`](Self::cv_upper), solved for the
+    /// gap once for every distance up to `d_max` (`d_max ≥ a + e`).
+    pub fn separation(&self, e: f64, d_max: f64) -> f64 {
+        // (a + e)(1 + γ)(1 + S) + η(1 + S) < (b − e)(1 − γ)(1 − S) − η(1 − S) holds
+        // when (b − a − 2e)(1 − γ)(1 − S) > (a + e)(2γ + 2S) + 2η.
+        let spread = d_max * (2.0 * self.gamma + 2.0 * SLACK) + 2.0 * self.eta;
+        (2.0 * e + spread / ((1.0 - self.gamma) * (1.0 - SLACK))) * (1.0 + 1e-6) + f64::MIN_POSITIVE
+    }
+
     /// A threshold `t` such that any lower bound `lo > t` on `d*(x, c_j)` proves
     /// `D_cv(x, c_j) > D_cv(x, c_a)` when `d*(x, c_a) ≤ hi`; the same test as
     /// [`surely_farther`](Self::surely_farther), solved for `lo` once per sample.
@@ -312,6 +324,31 @@ mod tests {
                 // The cutoff is tight: values just above it fail the full test.
                 let v = c * (1.0 + 1e-11) + 1e-300;
                 assert!(m.cv_lower(v) > h, "dims {dims} h {h}");
+            }
+        }
+    }
+
+    /// Distances further apart than the separation are ranked by the bounds: the
+    /// lowest OpenCV value the farther one can have exceeds the highest of the nearer.
+    #[test]
+    fn separation_proves_the_order() {
+        for dims in [1, 17, 400, 784] {
+            let m = OpencvMargin::new(dims);
+            for (a, e, d_max) in [
+                (0.0, 0.0, 0.0),
+                (0.0, 1e-3, 1.0),
+                (4.0e6, 30.0, 2.0e7),
+                (1.0, 1e-9, 1e12),
+                (-5.0, 10.0, 100.0),
+            ] {
+                let w = m.separation(e, d_max);
+                assert!(w >= 2.0 * e);
+                let b = a + w * (1.0 + 1e-12) + 1e-300;
+                let (near_hi, far_lo) = ((a + e).max(0.0), (b - e).max(0.0));
+                assert!(
+                    m.cv_lower(far_lo) > m.cv_upper(near_hi),
+                    "dims {dims} a {a} e {e} d_max {d_max}"
+                );
             }
         }
     }

@@ -37,7 +37,11 @@ impl ByteSums {
     ) {
         let n = labels.len();
         let changed = if self.ready {
-            labels.iter().zip(&self.prev).filter(|(l, p)| l != p).count()
+            labels
+                .iter()
+                .zip(&self.prev)
+                .filter(|(l, p)| l != p)
+                .count()
         } else {
             n
         };
@@ -56,19 +60,25 @@ impl ByteSums {
             return;
         }
         // Into their new clusters, then out of their old ones.
-        let moved = || labels.iter().zip(&self.prev).enumerate().filter(|(_, (l, p))| l != p);
+        let moved = || {
+            labels
+                .iter()
+                .zip(&self.prev)
+                .enumerate()
+                .filter(|(_, (l, p))| l != p)
+        };
         let into: Vec<(usize, u32)> = moved().map(|(i, (&l, _))| (i, l)).collect();
         let out_of: Vec<(usize, u32)> = moved().map(|(i, (_, &p))| (i, p)).collect();
         self.group(k, into.iter().copied());
-        for c in 0..k {
+        for (c, count) in counts.iter_mut().enumerate().take(k) {
             let rows = &self.order[self.starts[c]..self.starts[c + 1]];
-            counts[c] += rows.len();
+            *count += rows.len();
             add_rows_u8(&mut self.sums[c * dims..], bytes, dims, rows);
         }
         self.group(k, out_of.iter().copied());
-        for c in 0..k {
+        for (c, count) in counts.iter_mut().enumerate().take(k) {
             let rows = &self.order[self.starts[c]..self.starts[c + 1]];
-            counts[c] -= rows.len();
+            *count -= rows.len();
             sub_rows_u8(&mut self.sums[c * dims..], bytes, dims, rows);
         }
         for (i, l) in into {
@@ -167,7 +177,13 @@ mod tests {
             // A repair moves one sample; the next update starts from there.
             let i = (next() % n as u64) as usize;
             let to = (labels[i] as usize + 1) % k;
-            bs.move_sample(&bytes[i * dims..(i + 1) * dims], i, labels[i] as usize, to, &mut counts);
+            bs.move_sample(
+                &bytes[i * dims..(i + 1) * dims],
+                i,
+                labels[i] as usize,
+                to,
+                &mut counts,
+            );
             labels[i] = to as u32;
             let (sums, want_counts) = direct(&bytes, dims, k, &labels);
             assert_eq!(bs.sums, sums);
