@@ -272,6 +272,21 @@ class Imgcluster:
         return res
 
 
+def merge_runs(runs: list[dict]) -> dict:
+    """One row from single-repeat runs of Imgcluster.run: the first error, or the times,
+    iterations, compactness and peak memory of all, with the first run's labels and command."""
+    for r in runs:
+        if "error" in r:
+            return r
+    row = dict(runs[0])
+    for key in ("times_ms", "iterations", "cli_peak_rss_mb", "compactness"):
+        row[key] = [v for r in runs for v in r[key]]
+    peaks = [r["peak_rss_mb"] for r in runs]
+    row["peak_rss_mb"] = max(peaks) if None not in peaks else None
+    row["labels_stable"] = all(np.array_equal(r["labels"], runs[0]["labels"]) for r in runs)
+    return row
+
+
 def summarize(row: dict) -> dict:
     """Median time and per-iteration time of one tool's repeats."""
     if "error" in row:
@@ -370,7 +385,12 @@ def bench_workload(w: wl.Workload, a, work: Path, img: Imgcluster | None, estima
 
     if w.kind == "tutorial":
         # Each repeat in a fresh process: OpenCV's default RNG state only holds for the first call.
-        runs = []
+        # OpenCV and imgcluster alternate, one run each per repeat, so that both see the same
+        # machine: a shared host's speed drifts by tens of percent within a minute.
+        runs, img_runs = [], []
+        args = ["--data", str(x_path), "--labels", str(wl.labels_path(work, w.data)),
+                "-k", str(w.k), "--max-iter", str(w.iters), "--epsilon", str(wl.TUTORIAL_EPS),
+                "--attempts", str(wl.TUTORIAL_ATTEMPTS)]
         for r in range(repeats):
             res = run_worker("opencv_tutorial", x_path, w.k, w.iters, 1, a.threads, scratch)
             if "error" in res:
@@ -378,6 +398,8 @@ def bench_workload(w: wl.Workload, a, work: Path, img: Imgcluster | None, estima
                 break
             res["labels"] = np.load(res["labels_file"])
             runs.append(res)
+            if img is not None:
+                img_runs.append(img.run(args, 1, scratch, want_labels=True))
         if isinstance(runs, dict):
             row = runs
         else:
@@ -392,11 +414,8 @@ def bench_workload(w: wl.Workload, a, work: Path, img: Imgcluster | None, estima
                 row["same_as_opencv48_fixture"] = bool(
                     np.array_equal(np.load(fixture).reshape(-1), row["labels"]))
         out["rows"]["opencv"] = summarize(row)
-        if img is not None:
-            args = ["--data", str(x_path), "--labels", str(wl.labels_path(work, w.data)),
-                    "-k", str(w.k), "--max-iter", str(w.iters), "--epsilon", str(wl.TUTORIAL_EPS),
-                    "--attempts", str(wl.TUTORIAL_ATTEMPTS)]
-            out["rows"]["imgcluster"] = summarize(img.run(args, repeats, scratch, want_labels=True))
+        if img_runs:
+            out["rows"]["imgcluster"] = summarize(merge_runs(img_runs))
         for name, row in out["rows"].items():
             if "error" not in row:
                 row["inertia"] = row["compactness"][0] if isinstance(row["compactness"], list) \
