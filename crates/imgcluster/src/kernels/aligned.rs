@@ -35,6 +35,18 @@ impl AlignedF32 {
         self.len = len;
     }
 
+    /// Makes the buffer `len` values long, keeping the values it had and zeroing
+    /// any new ones.
+    pub fn resize(&mut self, len: usize) {
+        let old = self.len;
+        self.lines.resize(len.div_ceil(16), Line::default());
+        self.len = len;
+        if len > old {
+            // The tail of the last old line may hold values from a longer past.
+            self.as_mut_slice()[old..].fill(0.0);
+        }
+    }
+
     /// The values.
     pub fn as_slice(&self) -> &[f32] {
         // SAFETY: `Line` is `repr(C)` around `[f32; 16]`, so the lines are
@@ -63,5 +75,14 @@ mod tests {
             assert_eq!(buf.as_slice().as_ptr() as usize % 64, 0);
             buf.as_mut_slice().fill(2.0);
         }
+        // Growing keeps the values and zeroes the new ones, even where a longer past
+        // left values in the last line.
+        buf.resize_zeroed(40);
+        buf.as_mut_slice().fill(3.0);
+        buf.resize(17);
+        buf.resize(33);
+        assert_eq!(&buf.as_slice()[..17], &[3.0; 17]);
+        assert_eq!(&buf.as_slice()[17..], &[0.0; 16]);
+        assert_eq!(buf.as_slice().as_ptr() as usize % 64, 0);
     }
 }

@@ -300,17 +300,18 @@ struct SampleData {
 impl SampleData {
     fn new<T: Element>(samples: Samples<'_, T>, k: usize, parallel: bool) -> Self {
         let (n, dims) = (samples.n, samples.dims);
-        let mut xx = vec![0.0_f64; n];
-        let mut counts = vec![0_u32; n];
         let bytes = T::as_bytes(samples.data);
-        lloyd::for_each_chunk(&mut xx, parallel, |start, chunk| {
+        // `‖x‖²` and, for bytes, the count of nonzeros of every sample, in one pass.
+        let mut per = vec![(0.0_f64, 0_u32); n];
+        lloyd::for_each_chunk(&mut per, parallel, |start, chunk| {
             if let Some(bytes) = bytes {
                 // Integer sums (vectorised): every partial sum is an integer below
                 // 2^53, so the `f64` sum is the same value. `u32` holds 66051
                 // squares of 255.
                 for (o, v) in chunk.iter_mut().enumerate() {
                     let row = &bytes[(start + o) * dims..(start + o + 1) * dims];
-                    *v = if dims <= 66_051 {
+                    let nnz = row.iter().map(|&b| u32::from(b != 0)).sum();
+                    let xx = if dims <= 66_051 {
                         f64::from(
                             row.iter()
                                 .map(|&b| u32::from(b) * u32::from(b))
@@ -321,11 +322,12 @@ impl SampleData {
                             .map(|&b| u64::from(b) * u64::from(b))
                             .sum::<u64>() as f64
                     };
+                    *v = (xx, nnz);
                 }
                 return;
             }
             for (o, v) in chunk.iter_mut().enumerate() {
-                *v = samples
+                v.0 = samples
                     .row(start + o)
                     .iter()
                     .map(|&x| {
@@ -335,14 +337,9 @@ impl SampleData {
                     .sum();
             }
         });
+        let (xx, counts): (Vec<f64>, Vec<u32>) = per.into_iter().unzip();
         let sparse = match bytes {
             Some(bytes) if k <= 16 && u32::try_from(dims).is_ok() => {
-                lloyd::for_each_chunk(&mut counts, parallel, |start, chunk| {
-                    for (o, c) in chunk.iter_mut().enumerate() {
-                        let row = &bytes[(start + o) * dims..(start + o + 1) * dims];
-                        *c = row.iter().map(|&b| u32::from(b != 0)).sum();
-                    }
-                });
                 let nnz: usize = counts.iter().map(|&c| c as usize).sum();
                 (nnz * 5 <= bytes.len() * 2)
                     .then(|| SparseU8::from_counts(bytes, dims, &counts, parallel))
@@ -879,21 +876,38 @@ fn assign_together<T: Element>(
     let m = group.len();
     let blocks = (m * k).div_ceil(16);
     let cols = blocks * 16;
-    team.ct.resize_zeroed(dims * cols);
-    let ct = team.ct.as_mut_slice();
-    let mut bounded = Vec::with_capacity(m);
-    let mut keep = Vec::with_capacity(m);
-    let mut maxima = Vec::with_capacity(m);
-    for (s, (ws, st)) in group.iter_mut().enumerate() {
-        bounded.push(st.bounds_valid);
-        keep.push(st.bounds == Bounds::Keeping);
-        maxima.push(st.maxima);
-        for (j, c) in ws.centers.chunks_exact(dims).enumerate() {
-            for (p, &v) in c.iter().enumerate() {
-                ct[p * cols + s * k + j] = v;
+    let bounded: Vec<bool> = group.iter().map(|(_, st)| st.bounds_valid).collect();
+    let keep: Vec<bool> = group
+        .iter()
+        .map(|(_, st)| st.bounds == Bounds::Keeping)
+        .collect();
+    let maxima: Vec<(f64, f64)> = group.iter().map(|(_, st)| st.maxima).collect();
+    // Row `p` of `ct`: coordinate `p` of every center, attempt after attempt, then
+    // zeros; rows in parallel.
+    team.ct.resize(dims * cols);
+    let centers: Vec<&[f32]> = group.iter().map(|(ws, _)| &ws.centers[..]).collect();
+    let transpose = |(p, row): (usize, &mut [f32])| {
+        for (s, c) in centers.iter().enumerate() {
+            for (j, v) in row[s * k..(s + 1) * k].iter_mut().enumerate() {
+                *v = c[j * dims + p];
             }
         }
+        row[m * k..].fill(0.0);
+    };
+    if ctx.parallel {
+        team.ct
+            .as_mut_slice()
+            .par_chunks_mut(cols)
+            .enumerate()
+            .for_each(transpose);
+    } else {
+        team.ct
+            .as_mut_slice()
+            .chunks_mut(cols)
+            .enumerate()
+            .for_each(transpose);
     }
+    drop(centers);
     let ct = team.ct.as_slice();
     let chunks = n.div_ceil(CHUNK);
     let mut infos = Vec::with_capacity(m);
