@@ -276,7 +276,7 @@ pub struct KnnGraph {
 
 impl KnnGraph {
     /// The self-tuning kNN graph of `points` (N × `dims`, row-major) by cosine similarity;
-    /// see the [module documentation](self) for the weights.
+    /// see the module documentation for the weights.
     ///
     /// # Errors
     /// As [`cosine_neighbours`], and [`FeaturesError::InvalidParam`] for

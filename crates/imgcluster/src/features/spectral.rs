@@ -127,7 +127,7 @@ pub struct SpectralEmbedding {
 }
 
 impl SpectralEmbedding {
-    /// The embedding of `graph` in `k` dimensions; see the [module documentation](self).
+    /// The embedding of `graph` in `k` dimensions; see the module documentation.
     ///
     /// # Errors
     /// [`FeaturesError::TooFewSamples`] when `k` exceeds the number of nodes,

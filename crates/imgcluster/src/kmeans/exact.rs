@@ -10,11 +10,16 @@
 //!   fill 128 columns of centers, e.g. ten attempts with `k = 10`), each team in
 //!   lock step (one assignment at a time, its samples shared among the threads),
 //!   one team after the other.
-//! * **Hamerly bounds with rigorous margins.** Each sample keeps an upper bound on the
-//!   true distance to its center and a lower bound on the true distance to every
-//!   other center, moved by the centers' drifts each iteration. A sample is skipped
-//!   only when [`OpencvMargin::surely_farther`] proves that OpenCV's `f32` kernel
-//!   would rank its center strictly first.
+//! * **Elkan bounds with rigorous margins, once the labels settle.** Each sample can
+//!   keep an upper bound on the true distance to its center and a lower bound on the
+//!   true distance to every other center (or group of centers), moved by the
+//!   centers' drifts each iteration. A sample is skipped only when
+//!   [`OpencvMargin::surely_farther`] proves that OpenCV's `f32` kernel would rank its
+//!   center strictly first. Bounds cost memory and a pass of bookkeeping, and prune
+//!   little while the centers still move far, so an attempt starts keeping them only
+//!   after an assignment that changed at most 1/32 of the labels with at least four
+//!   assignments left, and drops them for good when a bounded assignment skips fewer
+//!   than half of the samples.
 //! * **Shortlist, then the exact kernel.** Samples that are not skipped get all `k`
 //!   fast distances `‖x‖² + ‖c‖² − 2·x·c` from a blocked kernel; with the
 //!   [`DotMargin`] error bound these exclude every center that cannot be OpenCV's
@@ -22,21 +27,24 @@
 //!   the shortlist when it holds more than one center; ties go to the lowest index,
 //!   as in OpenCV. One error bound (the largest over the centers) serves all of a
 //!   sample's distances, so the shortlist is a few fixed-width (vectorised) passes
-//!   and one comparison per center against a precomputed cutoff.
-//! * **Sparse byte images, dense assignment.** Byte data with at most 40% nonzero
-//!   values and `k ≤ 16` gets its fast distances from a sparse dot product against
-//!   the transposed centers ([`SparseU8`](crate::kernels::SparseU8), with its own
-//!   [`DotMargin::sparse`] bound). An attempt whose bounded assignment skips fewer
-//!   than half of the samples drops its bounds for the rest of the attempt: every
-//!   sample then gets the shortlist directly, without the per-center bookkeeping.
-//!   On sparse data all attempts of a step are assigned together, chunk by chunk
-//!   of samples, each with its own bounds: the samples that enough attempts need get
-//!   their products with all attempts' centers one block of 16 centers at a time
-//!   over the chunk, so that the block stays in the L1 cache.
+//!   and one comparison per center against a precomputed cutoff. Without bounds to
+//!   store, a first test in `f32` ([`near_min_mask16`]) settles most samples with
+//!   one register: when a single center lies within a rigorous width of the smallest
+//!   value, it is the label; anything closer takes the full shortlist.
+//! * **Sparse byte images, all attempts together.** Byte data with at most 40%
+//!   nonzero values and `k ≤ 16` gets its fast distances from sparse dot products
+//!   ([`SparseU8`](crate::kernels::SparseU8), with its own [`DotMargin::sparse`]
+//!   bound, per sample from its count of nonzeros). All attempts of a step are
+//!   assigned together, chunk by chunk of samples, each with its own bounds: the
+//!   samples that enough attempts need get their products with all attempts'
+//!   centers, transposed into one 64-byte-aligned matrix and taken 64 columns at a
+//!   time over the chunk ([`SparseU8::dot_cols`](crate::kernels::SparseU8::dot_cols)),
+//!   so that the slab of centers stays in the L1 cache.
 //! * **Exact center sums.** For byte samples with `n · 255 < 2^24` every partial
 //!   `f32` sum OpenCV forms is an integer below `2^24`, hence exact: integer sums give
 //!   the same bits in any order, so they are updated incrementally from the samples
-//!   that changed cluster. Otherwise the sums are recomputed in sample order.
+//!   that changed cluster, a cluster's rows summed in registers
+//!   ([`ByteSums`]). Otherwise the sums are recomputed in sample order.
 
 use rayon::prelude::*;
 
