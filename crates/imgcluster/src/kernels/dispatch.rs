@@ -837,18 +837,26 @@ mod tests {
     use super::*;
     use crate::kernels::AlignedF32;
 
+    /// A xorshift64 stream from a nonzero `state`: test data without a dependency.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     /// Both SIMD panels (AVX2 and, where present, AVX-512) against the scalar one.
     #[test]
     fn every_panel_path_matches_the_scalar_reference() {
         if isa() != Isa::Avx2Fma {
             return;
         }
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut bits = xorshift(0x9e37_79b9_7f4a_7c15_u64);
         let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            ((state >> 40) as f32 / (1u64 << 20) as f32) - 7.0
+            let x = bits();
+            ((x >> 40) as f32 / (1u64 << 20) as f32) - 7.0
         };
         for (n_rows, n_cols, stride) in [
             (1, 1, 16),
@@ -887,13 +895,7 @@ mod tests {
         if isa() != Isa::Avx2Fma {
             return;
         }
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d_u64);
         let dims = 400;
         let ct: Vec<f32> = (0..dims * 16)
             .map(|_| (next() % 100_000) as f32 / 391.0)
@@ -931,13 +933,7 @@ mod tests {
     /// (every strip and tail length of both ISAs), with repeated rows and none.
     #[test]
     fn rows_accumulation_matches_the_scalar_reference() {
-        let mut state = 0x1234_5678_9abc_def1_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x1234_5678_9abc_def1_u64);
         for dims in [
             0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 127, 128, 129, 200, 400, 785,
         ] {
@@ -971,13 +967,7 @@ mod tests {
     /// huge lanes, and random values.
     #[test]
     fn near_min_mask_matches_the_scalar_reference() {
-        let mut state = 0x0bad_5eed_dead_beef_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x0bad_5eed_dead_beef_u64);
         let specials = [
             0.0,
             -0.0,
@@ -995,10 +985,10 @@ mod tests {
             for l in 0..16 {
                 dots[l] = (next() % 100_000) as f32 / 7.0;
                 cc[l] = (next() % 1_000_000) as f32 / 3.0;
-                if case % 3 == 0 && next() % 4 == 0 {
+                if case % 3 == 0 && next().is_multiple_of(4) {
                     dots[l] = specials[(next() % specials.len() as u64) as usize];
                 }
-                if case % 5 == 0 && next() % 4 == 0 {
+                if case % 5 == 0 && next().is_multiple_of(4) {
                     cc[l] = specials[(next() % specials.len() as u64) as usize];
                 }
             }
@@ -1014,19 +1004,13 @@ mod tests {
     /// scalar fill, in parallel or not, and a wrong count is refused.
     #[test]
     fn sparse_form_matches_the_scalar_fill_on_awkward_rows() {
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d_u64);
         for dims in [1, 2, 15, 16, 17, 31, 63, 64, 65, 400, 785] {
             for every in [1, 2, 5, 1000] {
                 let rows = 300;
                 let bytes: Vec<u8> = (0..rows * dims)
                     .map(|_| {
-                        if next() % every == 0 {
+                        if next().is_multiple_of(every) {
                             (next() % 255 + 1) as u8
                         } else {
                             0
@@ -1060,14 +1044,13 @@ mod tests {
         if isa() != Isa::Avx2Fma {
             return;
         }
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15_u64);
         let dims = 67;
+        type Kernel = unsafe fn(&[u32], &[f32], &[f32], usize, std::ops::Range<usize>, &mut [f32]);
+        let mut kernels: Vec<(&str, Kernel)> = vec![("avx2", super::super::x86::sparse_dot_cols)];
+        if avx512() {
+            kernels.push(("avx512", super::super::x86::sparse_dot_cols_512));
+        }
         for cols in [16, 32, 48, 64, 112, 128, 144, 256] {
             let ct: Vec<f32> = (0..dims * cols)
                 .map(|_| (next() % 100_000) as f32 / 391.0 - 100.0)
@@ -1081,40 +1064,18 @@ mod tests {
                     let val: Vec<f32> = (0..nnz).map(|_| (next() % 255 + 1) as f32).collect();
                     let mut want = vec![0.0_f32; range.len()];
                     scalar::sparse_dot_cols(&idx, &val, &ct, cols, range.clone(), &mut want);
-                    let mut got = vec![0.0_f32; range.len()];
-                    // SAFETY: AVX2 and FMA were detected; indices are in range.
-                    unsafe {
-                        super::super::x86::sparse_dot_cols(
-                            &idx,
-                            &val,
-                            &ct,
-                            cols,
-                            range.clone(),
-                            &mut got,
-                        );
-                    };
-                    assert_eq!(got, want, "avx2 cols {cols} {range:?} nnz {nnz}");
-                    if avx512() {
+                    for (name, kernel) in &kernels {
                         let mut got = vec![0.0_f32; range.len()];
-                        // SAFETY: AVX-512F was detected; indices are in range.
-                        unsafe {
-                            super::super::x86::sparse_dot_cols_512(
-                                &idx,
-                                &val,
-                                &ct,
-                                cols,
-                                range.clone(),
-                                &mut got,
-                            );
-                        };
-                        assert_eq!(got, want, "avx512 cols {cols} {range:?} nnz {nnz}");
+                        // SAFETY: each kernel's ISA was detected; indices are in range.
+                        unsafe { kernel(&idx, &val, &ct, cols, range.clone(), &mut got) };
+                        assert_eq!(got, want, "{name} cols {cols} {range:?} nnz {nnz}");
                     }
                 }
             }
             // Through the dispatch, on real rows, into an aligned buffer.
             let bytes: Vec<u8> = (0..3 * dims)
                 .map(|_| {
-                    if next() % 3 == 0 {
+                    if next().is_multiple_of(3) {
                         (next() % 256) as u8
                     } else {
                         0
@@ -1143,12 +1104,10 @@ mod tests {
         if isa() != Isa::Avx2Fma {
             return;
         }
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut bits = xorshift(0x9e37_79b9_7f4a_7c15_u64);
         let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
+            let x = bits();
+            (x >> 11) as f64 / (1u64 << 53) as f64
         };
         let bits = |v: &[f64; 16]| v.map(f64::to_bits);
         for round in 0..200 {
@@ -1218,12 +1177,10 @@ mod tests {
         if isa() != Isa::Avx2Fma {
             return;
         }
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut bits = xorshift(0x2545_f491_4f6c_dd1d_u64);
         let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
+            let x = bits();
+            (x >> 11) as f64 / (1u64 << 53) as f64
         };
         for blocks in 1..=4 {
             let n = blocks * 16;
@@ -1358,13 +1315,7 @@ mod tests {
         if isa() != Isa::Avx2Fma {
             return;
         }
-        let mut state = 0x1234_5678_9abc_def1_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x1234_5678_9abc_def1_u64);
         for stride in [16_usize, 48, 784] {
             let x: Vec<f32> = (0..stride).map(|_| (next() % 256) as f32).collect();
             let cols: Vec<f32> = (0..11 * stride)

@@ -854,61 +854,94 @@ pub unsafe fn sparse_dot_t16(idx: &[u32], val: &[f32], ct: &[f32], out: &mut [f3
     }
 }
 
-/// `scalar::accumulate_rows_u8` with AVX-512F: strips of up to 128 coordinates,
-/// summed over all the rows in registers and added to `sums` once (same results).
-/// `sums` must hold at least `dims` values and every row be inside `bytes`.
-#[target_feature(enable = "avx512f,avx2,fma")]
-pub unsafe fn accumulate_rows_u8_512<const SUB: bool>(
-    sums: &mut [u32],
-    bytes: &[u8],
-    dims: usize,
-    rows: &[u32],
-) {
-    let (ps, pb) = (sums.as_mut_ptr(), bytes.as_ptr());
-    let mut p = 0;
-    while p + 16 <= dims {
-        let blocks = ((dims - p) / 16).min(8);
-        match blocks {
-            1 => rows_strip_512::<1, SUB>(ps.add(p), pb.add(p), dims, rows),
-            2 => rows_strip_512::<2, SUB>(ps.add(p), pb.add(p), dims, rows),
-            3 => rows_strip_512::<3, SUB>(ps.add(p), pb.add(p), dims, rows),
-            4 => rows_strip_512::<4, SUB>(ps.add(p), pb.add(p), dims, rows),
-            5 => rows_strip_512::<5, SUB>(ps.add(p), pb.add(p), dims, rows),
-            6 => rows_strip_512::<6, SUB>(ps.add(p), pb.add(p), dims, rows),
-            7 => rows_strip_512::<7, SUB>(ps.add(p), pb.add(p), dims, rows),
-            _ => rows_strip_512::<8, SUB>(ps.add(p), pb.add(p), dims, rows),
+/// `scalar::accumulate_rows_u8` on one instruction set: strips of up to eight
+/// registers of coordinates, summed over all the rows in registers and added to
+/// `sums` once (same results). `sums` must hold at least `dims` values and every row
+/// be inside `bytes`.
+macro_rules! rows_kernel {
+    ($(#[$doc:meta])* $name:ident, $strip:ident, $feature:literal, $lanes:literal,
+     $vec:ty, $zero:ident, $widen:expr, $add:ident, $sub:ident, $load:ident, $store:ident) => {
+        $(#[$doc])*
+        #[target_feature(enable = $feature)]
+        pub unsafe fn $name<const SUB: bool>(
+            sums: &mut [u32],
+            bytes: &[u8],
+            dims: usize,
+            rows: &[u32],
+        ) {
+            let (ps, pb) = (sums.as_mut_ptr(), bytes.as_ptr());
+            let mut p = 0;
+            while p + $lanes <= dims {
+                let blocks = ((dims - p) / $lanes).min(8);
+                let (ps, pb) = (ps.add(p), pb.add(p));
+                match blocks {
+                    1 => $strip::<1, SUB>(ps, pb, dims, rows),
+                    2 => $strip::<2, SUB>(ps, pb, dims, rows),
+                    3 => $strip::<3, SUB>(ps, pb, dims, rows),
+                    4 => $strip::<4, SUB>(ps, pb, dims, rows),
+                    5 => $strip::<5, SUB>(ps, pb, dims, rows),
+                    6 => $strip::<6, SUB>(ps, pb, dims, rows),
+                    7 => $strip::<7, SUB>(ps, pb, dims, rows),
+                    _ => $strip::<8, SUB>(ps, pb, dims, rows),
+                }
+                p += $lanes * blocks;
+            }
+            rows_tail::<SUB>(ps, pb, dims, rows, p);
         }
-        p += 16 * blocks;
-    }
-    rows_tail::<SUB>(ps, pb, dims, rows, p);
+
+        /// `B` registers of coordinates of the kernel above, from `ps` and `pb` on.
+        #[target_feature(enable = $feature)]
+        unsafe fn $strip<const B: usize, const SUB: bool>(
+            ps: *mut u32,
+            pb: *const u8,
+            dims: usize,
+            rows: &[u32],
+        ) {
+            let mut acc = [$zero(); B];
+            for &r in rows {
+                let at = pb.add(r as usize * dims);
+                for (b, a) in acc.iter_mut().enumerate() {
+                    *a = $add(*a, $widen(at.add($lanes * b)));
+                }
+            }
+            for (b, a) in acc.iter().enumerate() {
+                let at = ps.add($lanes * b) as *mut $vec;
+                let s = $load(at);
+                $store(at, if SUB { $sub(s, *a) } else { $add(s, *a) });
+            }
+        }
+    };
 }
 
-/// `16 · B` coordinates of [`accumulate_rows_u8_512`] starting at `ps` and `pb`.
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn rows_strip_512<const B: usize, const SUB: bool>(
-    ps: *mut u32,
-    pb: *const u8,
-    dims: usize,
-    rows: &[u32],
-) {
-    let mut acc = [_mm512_setzero_si512(); B];
-    for &r in rows {
-        let at = pb.add(r as usize * dims);
-        for (b, a) in acc.iter_mut().enumerate() {
-            let v = _mm512_cvtepu8_epi32(_mm_loadu_si128(at.add(16 * b) as *const __m128i));
-            *a = _mm512_add_epi32(*a, v);
-        }
-    }
-    for (b, a) in acc.iter().enumerate() {
-        let s = _mm512_loadu_si512(ps.add(16 * b) as *const __m512i);
-        let r = if SUB {
-            _mm512_sub_epi32(s, *a)
-        } else {
-            _mm512_add_epi32(s, *a)
-        };
-        _mm512_storeu_si512(ps.add(16 * b) as *mut __m512i, r);
-    }
-}
+rows_kernel!(
+    /// `scalar::accumulate_rows_u8` with AVX-512F: strips of up to 128 coordinates.
+    accumulate_rows_u8_512,
+    rows_strip_512,
+    "avx512f,avx2,fma",
+    16,
+    __m512i,
+    _mm512_setzero_si512,
+    |at: *const u8| _mm512_cvtepu8_epi32(_mm_loadu_si128(at as *const __m128i)),
+    _mm512_add_epi32,
+    _mm512_sub_epi32,
+    _mm512_loadu_si512,
+    _mm512_storeu_si512
+);
+
+rows_kernel!(
+    /// `scalar::accumulate_rows_u8` with AVX2: strips of up to 64 coordinates.
+    accumulate_rows_u8,
+    rows_strip,
+    "avx2,fma",
+    8,
+    __m256i,
+    _mm256_setzero_si256,
+    |at: *const u8| _mm256_cvtepu8_epi32(_mm_loadl_epi64(at as *const __m128i)),
+    _mm256_add_epi32,
+    _mm256_sub_epi32,
+    _mm256_loadu_si256,
+    _mm256_storeu_si256
+);
 
 /// The coordinates from `p` on of a rows accumulation, one at a time.
 #[inline(always)]
@@ -930,61 +963,6 @@ unsafe fn rows_tail<const SUB: bool>(
         } else {
             s.wrapping_add(acc)
         };
-    }
-}
-
-/// `scalar::accumulate_rows_u8` with AVX2: strips of up to 64 coordinates (same
-/// results). Requirements as [`accumulate_rows_u8_512`].
-#[target_feature(enable = "avx2,fma")]
-pub unsafe fn accumulate_rows_u8<const SUB: bool>(
-    sums: &mut [u32],
-    bytes: &[u8],
-    dims: usize,
-    rows: &[u32],
-) {
-    let (ps, pb) = (sums.as_mut_ptr(), bytes.as_ptr());
-    let mut p = 0;
-    while p + 8 <= dims {
-        let blocks = ((dims - p) / 8).min(8);
-        match blocks {
-            1 => rows_strip::<1, SUB>(ps.add(p), pb.add(p), dims, rows),
-            2 => rows_strip::<2, SUB>(ps.add(p), pb.add(p), dims, rows),
-            3 => rows_strip::<3, SUB>(ps.add(p), pb.add(p), dims, rows),
-            4 => rows_strip::<4, SUB>(ps.add(p), pb.add(p), dims, rows),
-            5 => rows_strip::<5, SUB>(ps.add(p), pb.add(p), dims, rows),
-            6 => rows_strip::<6, SUB>(ps.add(p), pb.add(p), dims, rows),
-            7 => rows_strip::<7, SUB>(ps.add(p), pb.add(p), dims, rows),
-            _ => rows_strip::<8, SUB>(ps.add(p), pb.add(p), dims, rows),
-        }
-        p += 8 * blocks;
-    }
-    rows_tail::<SUB>(ps, pb, dims, rows, p);
-}
-
-/// `8 · B` coordinates of [`accumulate_rows_u8`] starting at `ps` and `pb`.
-#[target_feature(enable = "avx2,fma")]
-unsafe fn rows_strip<const B: usize, const SUB: bool>(
-    ps: *mut u32,
-    pb: *const u8,
-    dims: usize,
-    rows: &[u32],
-) {
-    let mut acc = [_mm256_setzero_si256(); B];
-    for &r in rows {
-        let at = pb.add(r as usize * dims);
-        for (b, a) in acc.iter_mut().enumerate() {
-            let v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(at.add(8 * b) as *const __m128i));
-            *a = _mm256_add_epi32(*a, v);
-        }
-    }
-    for (b, a) in acc.iter().enumerate() {
-        let s = _mm256_loadu_si256(ps.add(8 * b) as *const __m256i);
-        let r = if SUB {
-            _mm256_sub_epi32(s, *a)
-        } else {
-            _mm256_add_epi32(s, *a)
-        };
-        _mm256_storeu_si256(ps.add(8 * b) as *mut __m256i, r);
     }
 }
 
