@@ -5,11 +5,14 @@
 
 use std::borrow::Cow;
 use std::io::{self, IsTerminal, Write};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use imgcluster::dataset::Dataset;
 use imgcluster::features::{preprocess, FeatureKind};
+use imgcluster::kmeans::FitProgress;
 use imgcluster::Threads;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
@@ -45,6 +48,11 @@ impl Progress {
             ProgressArg::Always => Target::Forced,
         };
         Self { target }
+    }
+
+    /// Whether anything is shown.
+    pub fn shown(&self) -> bool {
+        self.target != Target::Hidden
     }
 
     fn draw_target(&self) -> ProgressDrawTarget {
@@ -91,6 +99,44 @@ impl Phase {
     pub fn inc(&self, n: u64) {
         self.0.inc(n);
     }
+
+    /// Sets a bar's length and position.
+    pub fn set(&self, pos: u64, len: u64) {
+        self.0.set_length(len);
+        self.0.set_position(pos);
+    }
+}
+
+/// Runs `fit` (which counts its passes in the [`FitProgress`] it is given) under a bar
+/// of those passes, `planned` until the fit announces its own total, redrawn from
+/// another thread ten times a second; without a bar shown, just runs it.
+pub fn with_fit_bar<R: Send>(
+    progress: &Progress,
+    message: String,
+    planned: u64,
+    fit: impl FnOnce(Option<Arc<FitProgress>>) -> R + Send,
+) -> R {
+    if !progress.shown() {
+        return fit(None);
+    }
+    let counter = Arc::new(FitProgress::default());
+    let bar = progress.bar(planned, message);
+    // The redrawing thread stops as soon as the fit ends and drops `stop`.
+    let (stop, stopped) = mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        let (counter, bar) = (&counter, &bar);
+        s.spawn(move || loop {
+            if counter.total() > 0 {
+                bar.set(counter.done(), counter.total());
+            }
+            if stopped.recv_timeout(Duration::from_millis(100)) != Err(RecvTimeoutError::Timeout) {
+                break;
+            }
+        });
+        let out = fit(Some(Arc::clone(counter)));
+        drop(stop);
+        out
+    })
 }
 
 impl Drop for Phase {

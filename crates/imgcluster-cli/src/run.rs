@@ -11,7 +11,7 @@ use imgcluster::kmeans::{
 use imgcluster::metrics::{ClusterMapping, ConfusionMatrix, Contingency, Evaluation, Mapping};
 use imgcluster::{CvRng, Threads};
 
-use crate::progress::{preprocess_with_progress, Progress};
+use crate::progress::{preprocess_with_progress, with_fit_bar, Progress};
 
 /// What to run.
 pub struct RunSpec {
@@ -98,7 +98,7 @@ pub enum Values<'a> {
     F32(&'a [f32]),
 }
 
-/// Fits `spec` to `values` (`dims` per sample) with a spinner; returns the fit, the steps of
+/// Fits `spec` to `values` (`dims` per sample) with a bar of its passes; returns the fit, the steps of
 /// a mini-batch fit and the time. Byte data goes in as bytes: no f32 copy (the results are
 /// the same).
 pub fn fit_values(
@@ -115,18 +115,44 @@ pub fn fit_values(
         Values::U8(x) => x.len(),
         Values::F32(x) => x.len(),
     } / dims.max(1);
-    let _phase = progress.spinner(format!(
-        "k-means: K={}, {} attempts on {n} × {dims}…",
+    let message = format!(
+        "k-means: K={}, {} attempts on {n} × {dims}",
         spec.params.k(),
         spec.params.attempts(),
-    ));
-    let p = &spec.params;
-    let fit = match (&spec.minibatch, values) {
-        (None, Values::U8(x)) => kmeans::fit_u8(p, x, dims, &mut rng).map(|f| (f, None)),
-        (None, Values::F32(x)) => kmeans::fit(p, x, dims, &mut rng).map(|f| (f, None)),
+    );
+    let planned = (spec.params.attempts() * spec.params.max_iter()) as u64;
+    let fit = with_fit_bar(progress, message, planned, |counter| {
+        let p = match counter {
+            Some(c) => &spec.params.clone().with_progress(c),
+            None => &spec.params,
+        };
+        fit_engine(p, spec, values, dims, &mut rng)
+    });
+    let (fit, minibatch) = fit.map_err(|e| match e {
+        KMeansError::TooFewSamples { n, k } => {
+            anyhow::anyhow!("-k {k}: more clusters than the {n} samples to cluster")
+        }
+        e => anyhow::Error::new(e).context("k-means"),
+    })?;
+    Ok((fit, minibatch, ms(t)))
+}
+
+/// The fit of `values` with `params` (those of `spec`, perhaps counting progress): Lloyd
+/// or mini-batch, bytes or floats.
+fn fit_engine(
+    params: &CheckedKMeansParams,
+    spec: &RunSpec,
+    values: Values<'_>,
+    dims: usize,
+    rng: &mut CvRng,
+) -> Result<(KMeansFit, Option<MiniBatchRun>), KMeansError> {
+    let p = params;
+    match (&spec.minibatch, values) {
+        (None, Values::U8(x)) => kmeans::fit_u8(p, x, dims, rng).map(|f| (f, None)),
+        (None, Values::F32(x)) => kmeans::fit(p, x, dims, rng).map(|f| (f, None)),
         (Some(mb), values) => match values {
-            Values::U8(x) => kmeans::fit_minibatch_u8(p, mb, x, dims, &mut rng),
-            Values::F32(x) => kmeans::fit_minibatch(p, mb, x, dims, &mut rng),
+            Values::U8(x) => kmeans::fit_minibatch_u8(p, mb, x, dims, rng),
+            Values::F32(x) => kmeans::fit_minibatch(p, mb, x, dims, rng),
         }
         .map(|r| {
             let run = MiniBatchRun {
@@ -137,14 +163,7 @@ pub fn fit_values(
             };
             (r.fit, Some(run))
         }),
-    };
-    let (fit, minibatch) = fit.map_err(|e| match e {
-        KMeansError::TooFewSamples { n, k } => {
-            anyhow::anyhow!("-k {k}: more clusters than the {n} samples to cluster")
-        }
-        e => anyhow::Error::new(e).context("k-means"),
-    })?;
-    Ok((fit, minibatch, ms(t)))
+    }
 }
 
 /// Scores `clusters` against the true classes `truth`.

@@ -121,6 +121,7 @@ pub(crate) struct AttemptOut {
 
 /// Read-only context shared by the attempts.
 struct Ctx<'a, T> {
+    params: &'a CheckedKMeansParams,
     samples: Samples<'a, T>,
     k: usize,
     stride: usize,
@@ -208,6 +209,7 @@ pub(crate) fn run<T: Element>(
     let inner_parallel = parallel && (sparse.is_some() || teams == 1);
     let sparse_off = sparse.is_none();
     let ctx = Ctx {
+        params,
         samples,
         k,
         stride,
@@ -410,6 +412,8 @@ fn run_team<T: Element>(
 ) {
     let mut team = TeamScratch::default();
     loop {
+        let stepping = states.iter().filter(|st| st.out.is_none()).count();
+        ctx.params.sink().add(stepping);
         let step = |(a, (ws, st)): (usize, (&mut AttemptWs, &mut AttemptState))| {
             let pending = st.out.is_none() && advance(ctx, first + a, st, ws);
             if pending && ctx.sparse.is_some() {
@@ -558,6 +562,8 @@ fn advance_inner<T: Element>(
 
     st.iter += 1;
     if st.iter == ctx.max_iter || max_center_shift <= ctx.epsilon_sq {
+        // The iterations an early stop spares count as done.
+        ctx.params.sink().add(ctx.max_iter - st.iter);
         final_distances(ctx, ws);
         st.out = Some(Ok(AttemptOut {
             compactness: lloyd::opencv_sum(&ws.dists),

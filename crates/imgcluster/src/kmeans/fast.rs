@@ -128,7 +128,7 @@ pub(crate) fn fit<T: Element>(
     for attempt in 0..params.attempts() {
         let centers = initial_centers(params, samples, attempt, rng, &engine)?;
         let mut st = engine.state(centers);
-        let iterations = engine.lloyd(&mut st, params.max_iter(), params.epsilon_sq());
+        let iterations = engine.lloyd(&mut st, params);
         let inertia = engine.inertia(&st);
         if best.as_ref().is_none_or(|b| inertia < b.compactness) {
             best = Some(KMeansFit {
@@ -325,8 +325,11 @@ impl<'a, T: Element> Engine<'a, T> {
         }
     }
 
-    /// Lloyd iterations; returns the number of center updates.
-    fn lloyd(&self, st: &mut State, max_iter: usize, epsilon_sq: f64) -> usize {
+    /// Lloyd iterations (at most `max_iter`, counted in the parameters' progress, the
+    /// ones an early stop spares included); returns the number of center updates.
+    fn lloyd(&self, st: &mut State, params: &CheckedKMeansParams) -> usize {
+        let (max_iter, epsilon_sq) = (params.max_iter(), params.epsilon_sq());
+        let sink = params.sink();
         let k = self.k;
         let mut prep = self.prepare(&st.centers, vec![0.0; k]);
         self.assign(st, &prep, false);
@@ -336,6 +339,7 @@ impl<'a, T: Element> Engine<'a, T> {
             self.update(st);
             self.relocate_empty(st);
             iter += 1;
+            sink.add(1);
             let dims = self.samples.dims;
             let drift: Vec<f64> = (0..k)
                 .map(|j| {
@@ -352,6 +356,7 @@ impl<'a, T: Element> Engine<'a, T> {
                 break;
             }
         }
+        sink.add(max_iter - iter);
         iter
     }
 

@@ -299,7 +299,11 @@ pub fn fit_reference(
     let threads = params.threads();
     let parallel = threads.count() > 1;
     let mut ws = Workspace::new();
-    threads.install(|| run(params, samples, rng, &mut ws, parallel))
+    let sink = params.sink();
+    sink.start(params.attempts() * params.max_iter());
+    let fit = threads.install(|| run(params, samples, rng, &mut ws, parallel));
+    sink.finish();
+    fit
 }
 
 /// Whether every value is an integer in `0..=255` (and not `-0.0`); if so, `bytes`
@@ -323,6 +327,22 @@ fn as_bytes(data: &[f32], bytes: &mut Vec<u8>) -> bool {
 /// OpenCV mode: the pruned parallel engine when its error analysis covers the data,
 /// else (or to reproduce an error exactly) the reference loop.
 fn run_opencv<T: Element>(
+    params: &CheckedKMeansParams,
+    samples: Samples<'_, T>,
+    rng: &mut CvRng,
+    ws: &mut Workspace,
+    parallel: bool,
+) -> Result<KMeansFit, KMeansError> {
+    let sink = params.sink();
+    sink.start(params.attempts() * params.max_iter());
+    let fit = run_engine(params, samples, rng, ws, parallel);
+    sink.finish();
+    fit
+}
+
+/// The engine of the mode: fast mode, OpenCV mode's pruned engine, or the reference
+/// loop when the pruned engine cannot run.
+fn run_engine<T: Element>(
     params: &CheckedKMeansParams,
     samples: Samples<'_, T>,
     rng: &mut CvRng,
@@ -438,6 +458,8 @@ fn run<T: Element>(
 
             iter += 1;
             if iter == max_iter || max_center_shift <= epsilon_sq {
+                // The iterations an early stop spares count as done.
+                params.sink().add(max_iter - iter + 1);
                 // The last pass keeps the labels (no new empty clusters) and only
                 // measures the distances.
                 lloyd::distances_to_labels(
@@ -449,6 +471,7 @@ fn run<T: Element>(
                 );
                 break lloyd::opencv_sum(&ws.dists);
             }
+            params.sink().add(1);
             lloyd::assign(samples, &ws.centers, k, &mut ws.labels, parallel);
         };
 

@@ -526,6 +526,7 @@ fn steps<T: Element>(
 ) -> MiniBatchFit {
     let (n, dims, k) = (ctx.samples.n, ctx.samples.dims, ctx.k);
     let n_steps = (params.max_iter().saturating_mul(n) / batch).max(1);
+    params.sink().start(n_steps);
     let mut conv = Convergence {
         alpha: (batch as f64 * 2.0 / (n as f64 + 1.0)).min(1.0),
         tol: if mb.tol() > 0.0 {
@@ -604,6 +605,7 @@ fn steps<T: Element>(
         };
         let verdict = conv.stop(step, inertia / batch as f64, change);
         step += 1;
+        params.sink().add(1);
         if let Some(s) = verdict {
             stop = s;
             break;
@@ -612,6 +614,7 @@ fn steps<T: Element>(
     let packed = ctx.pack(&centers);
     let mut all = vec![0_u32; n];
     let compactness = ctx.label(&|i| i, &packed, &mut all);
+    params.sink().finish();
     let centers: Vec<f32> = packed
         .cpack
         .chunks_exact(ctx.stride)

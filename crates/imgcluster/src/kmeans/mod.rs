@@ -41,6 +41,7 @@ mod lloyd;
 mod margin;
 mod minibatch;
 mod params;
+mod progress;
 mod sums;
 
 pub use error::KMeansError;
@@ -52,3 +53,4 @@ pub use minibatch::{
     MiniBatchStop,
 };
 pub use params::{CheckedKMeansParams, Init, KMeansParams, Mode, Reseed, TermCriteria};
+pub use progress::FitProgress;

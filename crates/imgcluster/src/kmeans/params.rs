@@ -1,6 +1,9 @@
 //! k-means parameters: the unchecked builder [`KMeansParams`] and the validated
 //! [`CheckedKMeansParams`] that fitting accepts.
 
+use std::sync::Arc;
+
+use super::progress::{FitProgress, ProgressSink};
 use super::KMeansError;
 use crate::Threads;
 
@@ -178,6 +181,7 @@ pub struct KMeansParams {
     init: Init,
     threads: Threads,
     mode: Mode,
+    progress: ProgressSink,
 }
 
 impl KMeansParams {
@@ -193,6 +197,7 @@ impl KMeansParams {
             init: Init::RandomBox,
             threads: Threads::Auto,
             mode: Mode::OpenCv,
+            progress: ProgressSink::default(),
         }
     }
 
@@ -230,6 +235,13 @@ impl KMeansParams {
     /// Sets the threads used for the distance computations (results never depend on it).
     pub fn threads(mut self, threads: Threads) -> Self {
         self.threads = threads;
+        self
+    }
+
+    /// Counts the fit's passes in `progress`, for a progress bar (results never depend
+    /// on it); see [`FitProgress`].
+    pub fn progress(mut self, progress: Arc<FitProgress>) -> Self {
+        self.progress = ProgressSink::new(progress);
         self
     }
 
@@ -327,6 +339,7 @@ impl KMeansParams {
             init: self.init,
             threads: self.threads,
             mode: self.mode,
+            progress: self.progress,
         })
     }
 }
@@ -344,6 +357,7 @@ pub struct CheckedKMeansParams {
     init: Init,
     threads: Threads,
     mode: Mode,
+    progress: ProgressSink,
 }
 
 impl CheckedKMeansParams {
@@ -388,6 +402,18 @@ impl CheckedKMeansParams {
     /// The threads used for distance computations.
     pub fn threads(&self) -> Threads {
         self.threads
+    }
+
+    /// The same parameters, counting the fit's passes in `progress` (see
+    /// [`KMeansParams::progress`]).
+    pub fn with_progress(mut self, progress: Arc<FitProgress>) -> Self {
+        self.progress = ProgressSink::new(progress);
+        self
+    }
+
+    /// Where the fit counts its passes.
+    pub(crate) fn sink(&self) -> &ProgressSink {
+        &self.progress
     }
 }
 

@@ -992,3 +992,52 @@ proptest! {
         prop_assert_eq!(rng_one, rng);
     }
 }
+
+/// Every engine counts its passes up to the total it announced, and counting changes
+/// no result.
+#[test]
+fn progress_counts_every_pass_and_changes_nothing() {
+    use imgcluster::kmeans::{FitProgress, MiniBatchParams, Mode};
+    use std::sync::Arc;
+    let dense = random_data(400, 9, 3, false);
+    let sparse = sparse_bytes(500, 40, 5);
+    for (data, dims, mode, max_iter, attempts) in [
+        (&dense, 9, Mode::OpenCv, 10, 3),
+        (&sparse, 40, Mode::OpenCv, 30, 4),
+        (&dense, 9, Mode::Fast, 50, 2),
+    ] {
+        let base = KMeansParams::new(6)
+            .mode(mode)
+            .attempts(attempts)
+            .term(TermCriteria::new().max_iter(max_iter).epsilon(0.01));
+        let progress = Arc::new(FitProgress::default());
+        let counted = base
+            .clone()
+            .progress(Arc::clone(&progress))
+            .check()
+            .unwrap();
+        let plain = base.check().unwrap();
+        let a = kmeans::fit(&counted, data, dims, &mut CvRng::from_set_rng_seed(4)).unwrap();
+        let b = kmeans::fit(&plain, data, dims, &mut CvRng::from_set_rng_seed(4)).unwrap();
+        assert_eq!(a, b, "{mode:?}");
+        assert_eq!(progress.total(), (attempts * max_iter) as u64, "{mode:?}");
+        assert_eq!(progress.done(), progress.total(), "{mode:?}");
+        if mode == Mode::OpenCv {
+            let r = kmeans::fit_reference(&counted, data, dims, &mut CvRng::from_set_rng_seed(4))
+                .unwrap();
+            assert_eq!(r, b);
+            assert_eq!(progress.done(), progress.total());
+        }
+    }
+    let progress = Arc::new(FitProgress::default());
+    let params = KMeansParams::new(4)
+        .mode(Mode::Fast)
+        .term(TermCriteria::new().max_iter(3))
+        .progress(Arc::clone(&progress))
+        .check()
+        .unwrap();
+    let mb = MiniBatchParams::new().batch_size(64).check().unwrap();
+    kmeans::fit_minibatch(&params, &mb, &dense, 9, &mut CvRng::from_set_rng_seed(2)).unwrap();
+    assert_eq!(progress.total(), (3 * 400 / 64) as u64);
+    assert_eq!(progress.done(), progress.total());
+}
