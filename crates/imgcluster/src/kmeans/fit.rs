@@ -238,9 +238,13 @@ pub fn fit_with(
                 n: samples.n,
                 dims,
             };
-            run_opencv(params, byte_samples, rng, workspace, parallel)
+            counted(params, || {
+                run_opencv(params, byte_samples, rng, workspace, parallel)
+            })
         } else {
-            run_opencv(params, samples, rng, workspace, parallel)
+            counted(params, || {
+                run_opencv(params, samples, rng, workspace, parallel)
+            })
         };
         workspace.bytes = bytes;
         fit
@@ -278,7 +282,11 @@ pub fn fit_u8(
     let threads = params.threads();
     let parallel = threads.count() > 1;
     let mut ws = Workspace::new();
-    threads.install(|| run_opencv(params, samples, rng, &mut ws, parallel))
+    threads.install(|| {
+        counted(params, || {
+            run_opencv(params, samples, rng, &mut ws, parallel)
+        })
+    })
 }
 
 /// The straightforward implementation of [`fit`] in [`Mode::OpenCv`]: every distance
@@ -299,11 +307,7 @@ pub fn fit_reference(
     let threads = params.threads();
     let parallel = threads.count() > 1;
     let mut ws = Workspace::new();
-    let sink = params.sink();
-    sink.start(params.attempts() * params.max_iter());
-    let fit = threads.install(|| run(params, samples, rng, &mut ws, parallel));
-    sink.finish();
-    fit
+    threads.install(|| counted(params, || run(params, samples, rng, &mut ws, parallel)))
 }
 
 /// Whether every value is an integer in `0..=255` (and not `-0.0`); if so, `bytes`
@@ -324,25 +328,19 @@ fn as_bytes(data: &[f32], bytes: &mut Vec<u8>) -> bool {
     true
 }
 
-/// OpenCV mode: the pruned parallel engine when its error analysis covers the data,
-/// else (or to reproduce an error exactly) the reference loop.
-fn run_opencv<T: Element>(
-    params: &CheckedKMeansParams,
-    samples: Samples<'_, T>,
-    rng: &mut CvRng,
-    ws: &mut Workspace,
-    parallel: bool,
-) -> Result<KMeansFit, KMeansError> {
+/// Runs `fit` between the start and the end of the parameters' progress count.
+fn counted<R>(params: &CheckedKMeansParams, fit: impl FnOnce() -> R) -> R {
     let sink = params.sink();
     sink.start(params.attempts() * params.max_iter());
-    let fit = run_engine(params, samples, rng, ws, parallel);
+    let out = fit();
     sink.finish();
-    fit
+    out
 }
 
-/// The engine of the mode: fast mode, OpenCV mode's pruned engine, or the reference
-/// loop when the pruned engine cannot run.
-fn run_engine<T: Element>(
+/// The engine of the mode: fast mode; in OpenCV mode the pruned parallel engine when
+/// its error analysis covers the data, else (or to reproduce an error exactly) the
+/// reference loop.
+fn run_opencv<T: Element>(
     params: &CheckedKMeansParams,
     samples: Samples<'_, T>,
     rng: &mut CvRng,
