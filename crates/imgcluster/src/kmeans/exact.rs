@@ -101,7 +101,6 @@ pub(crate) struct AttemptWs {
     ct: AlignedF32,
     cc: Vec<f64>,
     cc32: Vec<f32>,
-    cnorm: Vec<f64>,
     drift: Vec<f64>,
     gdrift: Vec<f64>,
     gsep: Vec<f64>,
@@ -131,8 +130,6 @@ struct Ctx<'a, T> {
     /// Each sample's share of the fast distances' error bound
     /// ([`DotMargin::x_factor`]).
     xf: Vec<f64>,
-    max_iter: usize,
-    epsilon_sq: f64,
     bbox: Vec<[f32; 2]>,
     initial_labels: Option<&'a [u32]>,
     seeding: Reseed,
@@ -217,8 +214,6 @@ pub(crate) fn run<T: Element>(
         group_size,
         xx: per_sample.xx,
         xf: per_sample.xf,
-        max_iter: params.max_iter().max(2),
-        epsilon_sq: params.epsilon_sq(),
         bbox,
         initial_labels,
         seeding,
@@ -310,46 +305,17 @@ struct SampleData {
 impl SampleData {
     fn new<T: Element>(samples: Samples<'_, T>, k: usize, parallel: bool) -> Self {
         let (n, dims) = (samples.n, samples.dims);
-        let bytes = T::as_bytes(samples.data);
-        // `‖x‖²` and, for bytes, the count of nonzeros of every sample, in one pass.
-        let mut per = vec![(0.0_f64, 0_u32); n];
-        lloyd::for_each_chunk(&mut per, parallel, |start, chunk| {
-            if let Some(bytes) = bytes {
-                // Integer sums (vectorised): every partial sum is an integer below
-                // 2^53, so the `f64` sum is the same value. `u32` holds 66051
-                // squares of 255.
-                for (o, v) in chunk.iter_mut().enumerate() {
-                    let row = &bytes[(start + o) * dims..(start + o + 1) * dims];
-                    let nnz = row.iter().map(|&b| u32::from(b != 0)).sum();
-                    let xx = if dims <= 66_051 {
-                        f64::from(
-                            row.iter()
-                                .map(|&b| u32::from(b) * u32::from(b))
-                                .sum::<u32>(),
-                        )
-                    } else {
-                        row.iter()
-                            .map(|&b| u64::from(b) * u64::from(b))
-                            .sum::<u64>() as f64
-                    };
-                    *v = (xx, nnz);
-                }
-                return;
-            }
-            for (o, v) in chunk.iter_mut().enumerate() {
-                v.0 = samples
-                    .row(start + o)
-                    .iter()
-                    .map(|&x| {
-                        let x = f64::from(x.to_f32());
-                        x * x
-                    })
-                    .sum();
-            }
-        });
-        let (xx, counts): (Vec<f64>, Vec<u32>) = per.into_iter().unzip();
-        let sparse = match bytes {
+        let xx = samples.squared_norms(parallel);
+        let mut counts = Vec::new();
+        let sparse = match T::as_bytes(samples.data) {
             Some(bytes) if k <= 16 && u32::try_from(dims).is_ok() => {
+                counts = vec![0_u32; n];
+                lloyd::for_each_chunk(&mut counts, parallel, |start, chunk| {
+                    for (o, c) in chunk.iter_mut().enumerate() {
+                        let row = &bytes[(start + o) * dims..(start + o + 1) * dims];
+                        *c = row.iter().map(|&b| u32::from(b != 0)).sum();
+                    }
+                });
                 let nnz: usize = counts.iter().map(|&c| c as usize).sum();
                 (nnz * 5 <= bytes.len() * 2)
                     .then(|| SparseU8::from_counts(bytes, dims, &counts, parallel))
@@ -392,7 +358,6 @@ impl AttemptWs {
         self.ct.resize_zeroed(dims * 16);
         sized(&mut self.cc, k.div_ceil(LANES) * LANES);
         sized(&mut self.cc32, k.div_ceil(LANES) * LANES);
-        sized(&mut self.cnorm, k);
         sized(&mut self.drift, k);
         sized(&mut self.gdrift, groups);
         sized(&mut self.gsep, k * groups);
@@ -561,9 +526,10 @@ fn advance_inner<T: Element>(
     }
 
     st.iter += 1;
-    if st.iter == ctx.max_iter || max_center_shift <= ctx.epsilon_sq {
+    let max_iter = ctx.params.max_iter();
+    if st.iter == max_iter || max_center_shift <= ctx.params.epsilon_sq() {
         // The iterations an early stop spares count as done.
-        ctx.params.sink().add(ctx.max_iter - st.iter);
+        ctx.params.sink().add(max_iter - st.iter);
         final_distances(ctx, ws);
         st.out = Some(Ok(AttemptOut {
             compactness: lloyd::opencv_sum(&ws.dists),
@@ -609,7 +575,7 @@ fn after_assign<T: Element>(
 ) {
     let n = ctx.samples.n;
     st.skipped += counts.skipped;
-    let left = ctx.max_iter.saturating_sub(st.iter + 1);
+    let left = ctx.params.max_iter().saturating_sub(st.iter + 1);
     match st.bounds {
         Bounds::Keeping
             if st.bounds_valid && counts.skipped * DENSE_BELOW.1 < n * DENSE_BELOW.0 =>
@@ -735,20 +701,8 @@ struct CenterInfo<'a> {
 /// when `bounded`, storing new bounds when `keep`.
 fn assign<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bool, keep: bool) -> Counts {
     let groups = ctx.groups;
-    let (cc_max, cn_max) = prepare_centers(ctx, ws, bounded);
-    let info = CenterInfo {
-        centers: &ws.centers,
-        cpack: &ws.cpack,
-        ct: ws.ct.as_slice(),
-        cc: &ws.cc,
-        cc32: &ws.cc32,
-        cc_max,
-        cn_max,
-        drift: &ws.drift,
-        gdrift: &ws.gdrift,
-        gsep: &ws.gsep,
-    };
-    let parts = chunk_parts(&mut ws.labels, &mut ws.upper, &mut ws.lower, groups);
+    let maxima = prepare_centers(ctx, ws, bounded);
+    let (info, parts) = ws.split(maxima, groups);
     let work =
         |(c, part): (usize, Part<'_>)| assign_chunk(ctx, &info, c * CHUNK, part, bounded, keep);
     if ctx.parallel {
@@ -766,24 +720,36 @@ fn assign<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bool, keep:
     }
 }
 
-/// An attempt's labels and bounds cut into chunks of [`CHUNK`] samples; the bounds
-/// are empty slices while the attempt keeps none.
-fn chunk_parts<'a>(
-    labels: &'a mut [u32],
-    upper: &'a mut [f64],
-    lower: &'a mut [f64],
-    groups: usize,
-) -> Vec<Part<'a>> {
-    let mut upper = upper.chunks_mut(CHUNK);
-    let mut lower = lower.chunks_mut(CHUNK * groups);
-    labels
-        .chunks_mut(CHUNK)
-        .map(|labels| Part {
-            labels,
-            upper: upper.next().unwrap_or_default(),
-            lower: lower.next().unwrap_or_default(),
-        })
-        .collect()
+impl AttemptWs {
+    /// The attempt's center data as prepared for an assignment ([`prepare_centers`],
+    /// which returned `maxima`), and its labels and bounds cut into chunks of
+    /// [`CHUNK`] samples (empty bounds while the attempt keeps none).
+    fn split(&mut self, maxima: (f64, f64), groups: usize) -> (CenterInfo<'_>, Vec<Part<'_>>) {
+        let info = CenterInfo {
+            centers: &self.centers,
+            cpack: &self.cpack,
+            ct: self.ct.as_slice(),
+            cc: &self.cc,
+            cc32: &self.cc32,
+            cc_max: maxima.0,
+            cn_max: maxima.1,
+            drift: &self.drift,
+            gdrift: &self.gdrift,
+            gsep: &self.gsep,
+        };
+        let mut upper = self.upper.chunks_mut(CHUNK);
+        let mut lower = self.lower.chunks_mut(CHUNK * groups);
+        let parts = self
+            .labels
+            .chunks_mut(CHUNK)
+            .map(|labels| Part {
+                labels,
+                upper: upper.next().unwrap_or_default(),
+                lower: lower.next().unwrap_or_default(),
+            })
+            .collect();
+        (info, parts)
+    }
 }
 
 /// The center data of an assignment in `ws` (packed and transposed copies, norms,
@@ -794,22 +760,24 @@ fn prepare_centers<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bo
     let (k, stride, groups, gsize) = (ctx.k, ctx.stride, ctx.groups, ctx.group_size);
     ws.cc.fill(f64::INFINITY);
     ws.cc32.fill(f32::INFINITY);
-    let (mut cc_max, mut cn_max) = (0.0_f64, 0.0_f64);
-    for j in 0..k {
-        let c = &ws.centers[j * dims..(j + 1) * dims];
-        ws.cpack[j * stride..j * stride + dims].copy_from_slice(c);
+    let mut cc_max = 0.0_f64;
+    for (j, c) in ws.centers.chunks_exact(dims).enumerate() {
         ws.cc[j] = c.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
-        ws.cnorm[j] = ws.cc[j].sqrt();
         ws.cc32[j] = ws.cc[j] as f32;
         cc_max = cc_max.max(ws.cc[j]);
-        cn_max = cn_max.max(ws.cnorm[j]);
     }
+    // The copy the assignment's kernel reads: transposed for the sparse products,
+    // packed rows for the dense panel.
     if ctx.sparse.is_some() {
         let ct = ws.ct.as_mut_slice();
-        for j in 0..k {
-            for (p, &v) in ws.centers[j * dims..(j + 1) * dims].iter().enumerate() {
+        for (j, c) in ws.centers.chunks_exact(dims).enumerate() {
+            for (p, &v) in c.iter().enumerate() {
                 ct[p * 16 + j] = v;
             }
+        }
+    } else {
+        for (j, c) in ws.centers.chunks_exact(dims).enumerate() {
+            ws.cpack[j * stride..j * stride + dims].copy_from_slice(c);
         }
     }
     if bounded {
@@ -830,7 +798,9 @@ fn prepare_centers<T: Element>(ctx: &Ctx<'_, T>, ws: &mut AttemptWs, bounded: bo
             }
         }
     }
-    (cc_max, cn_max)
+    // `sqrt` is monotone and correctly rounded: the largest norm is the root of the
+    // largest squared norm.
+    (cc_max, cc_max.sqrt())
 }
 
 /// One attempt's part of a chunk: its labels and bounds.
@@ -926,21 +896,9 @@ fn assign_together<T: Element>(
     let chunks = n.div_ceil(CHUNK);
     let mut infos = Vec::with_capacity(m);
     let mut parts: Vec<Vec<Part<'_>>> = (0..chunks).map(|_| Vec::with_capacity(m)).collect();
-    for ((ws, _), &(cc_max, cn_max)) in group.iter_mut().zip(&maxima) {
-        let ws: &mut AttemptWs = ws;
-        infos.push(CenterInfo {
-            centers: &ws.centers,
-            cpack: &ws.cpack,
-            ct: ws.ct.as_slice(),
-            cc: &ws.cc,
-            cc32: &ws.cc32,
-            cc_max,
-            cn_max,
-            drift: &ws.drift,
-            gdrift: &ws.gdrift,
-            gsep: &ws.gsep,
-        });
-        let split = chunk_parts(&mut ws.labels, &mut ws.upper, &mut ws.lower, groups);
+    for ((ws, _), &m) in group.iter_mut().zip(&maxima) {
+        let (info, split) = ws.split(m, groups);
+        infos.push(info);
         for (chunk, part) in parts.iter_mut().zip(split) {
             chunk.push(part);
         }

@@ -249,26 +249,7 @@ struct Prepared {
 impl<'a, T: Element> Engine<'a, T> {
     fn new(samples: Samples<'a, T>, k: usize, parallel: bool) -> Self {
         let stride = samples.dims.div_ceil(16) * 16;
-        let mut xx = vec![0.0_f64; samples.n];
-        // For bytes the squares are summed as integers: the same value as the `f64`
-        // sum (every partial sum is an integer below 2^53), computed much faster.
-        let work = |(c, chunk): (usize, &mut [f64])| {
-            for (o, v) in chunk.iter_mut().enumerate() {
-                let row = samples.row(c * CHUNK + o);
-                *v = match T::as_bytes(row) {
-                    Some(b) => b.iter().map(|&x| u64::from(x) * u64::from(x)).sum::<u64>() as f64,
-                    None => row
-                        .iter()
-                        .map(|&x| f64::from(x.to_f32()) * f64::from(x.to_f32()))
-                        .sum(),
-                };
-            }
-        };
-        if parallel {
-            xx.par_chunks_mut(CHUNK).enumerate().for_each(work);
-        } else {
-            xx.chunks_mut(CHUNK).enumerate().for_each(work);
-        }
+        let xx = samples.squared_norms(parallel);
         let xnorm = xx.iter().map(|v| v.sqrt()).collect();
         let gsize = group_size(samples.n, k);
         Self {

@@ -50,6 +50,31 @@ impl<'a, T: Element> Samples<'a, T> {
         (self.dims as f64) * (4.0 * m) * (4.0 * m) < 1e36
     }
 
+    /// `‖x‖²` of every sample in `f64`, summing in sample order. Bytes are summed as
+    /// integers (vectorised): every partial sum is an integer below 2^53, so the value
+    /// is that of the `f64` sum.
+    pub fn squared_norms(&self, parallel: bool) -> Vec<f64> {
+        let dims = self.dims;
+        let mut xx = vec![0.0_f64; self.n];
+        for_each_chunk(&mut xx, parallel, |start, chunk| {
+            for (o, v) in chunk.iter_mut().enumerate() {
+                let row = self.row(start + o);
+                *v = match T::as_bytes(row) {
+                    // `u32` holds 66051 squares of 255.
+                    Some(b) if dims <= 66_051 => {
+                        f64::from(b.iter().map(|&x| u32::from(x) * u32::from(x)).sum::<u32>())
+                    }
+                    Some(b) => b.iter().map(|&x| u64::from(x) * u64::from(x)).sum::<u64>() as f64,
+                    None => row
+                        .iter()
+                        .map(|&x| f64::from(x.to_f32()) * f64::from(x.to_f32()))
+                        .sum(),
+                };
+            }
+        });
+        xx
+    }
+
     /// Validates `data` as `n × dims` finite samples with at least `k` samples.
     ///
     /// # Errors

@@ -36,53 +36,56 @@ impl ByteSums {
         counts: &mut [usize],
     ) {
         let n = labels.len();
-        let changed = if self.ready {
-            labels
-                .iter()
-                .zip(&self.prev)
-                .filter(|(l, p)| l != p)
-                .count()
-        } else {
-            n
-        };
-        if !self.ready || changed * 2 > n {
+        // The samples that changed cluster: (sample, new cluster) and (sample, old).
+        let (mut into, mut out_of) = (Vec::new(), Vec::new());
+        if self.ready {
+            for (i, (&l, &p)) in labels.iter().zip(&self.prev).enumerate() {
+                if l != p {
+                    into.push((i, l));
+                    out_of.push((i, p));
+                }
+            }
+        }
+        if !self.ready || into.len() * 2 > n {
             self.sums.clear();
             self.sums.resize(k * dims, 0);
-            self.group(k, labels.iter().copied().enumerate());
-            for (c, count) in counts.iter_mut().enumerate().take(k) {
-                let rows = &self.order[self.starts[c]..self.starts[c + 1]];
-                *count = rows.len();
-                add_rows_u8(&mut self.sums[c * dims..], bytes, dims, rows);
-            }
+            counts[..k].fill(0);
+            self.accumulate::<false>(bytes, dims, k, labels.iter().copied().enumerate(), counts);
             self.prev.clear();
             self.prev.extend_from_slice(labels);
             self.ready = true;
             return;
         }
         // Into their new clusters, then out of their old ones.
-        let moved = || {
-            labels
-                .iter()
-                .zip(&self.prev)
-                .enumerate()
-                .filter(|(_, (l, p))| l != p)
-        };
-        let into: Vec<(usize, u32)> = moved().map(|(i, (&l, _))| (i, l)).collect();
-        let out_of: Vec<(usize, u32)> = moved().map(|(i, (_, &p))| (i, p)).collect();
-        self.group(k, into.iter().copied());
-        for (c, count) in counts.iter_mut().enumerate().take(k) {
-            let rows = &self.order[self.starts[c]..self.starts[c + 1]];
-            *count += rows.len();
-            add_rows_u8(&mut self.sums[c * dims..], bytes, dims, rows);
-        }
-        self.group(k, out_of.iter().copied());
-        for (c, count) in counts.iter_mut().enumerate().take(k) {
-            let rows = &self.order[self.starts[c]..self.starts[c + 1]];
-            *count -= rows.len();
-            sub_rows_u8(&mut self.sums[c * dims..], bytes, dims, rows);
-        }
+        self.accumulate::<false>(bytes, dims, k, into.iter().copied(), counts);
+        self.accumulate::<true>(bytes, dims, k, out_of.iter().copied(), counts);
         for (i, l) in into {
             self.prev[i] = l;
+        }
+    }
+
+    /// Adds the rows of `items` (sample, cluster) to their clusters' sums and
+    /// `counts`, or takes them away with `SUB`: grouped by cluster, each cluster's rows
+    /// summed in registers.
+    fn accumulate<const SUB: bool>(
+        &mut self,
+        bytes: &[u8],
+        dims: usize,
+        k: usize,
+        items: impl Iterator<Item = (usize, u32)> + Clone,
+        counts: &mut [usize],
+    ) {
+        self.group(k, items);
+        for (c, count) in counts.iter_mut().enumerate().take(k) {
+            let rows = &self.order[self.starts[c]..self.starts[c + 1]];
+            let sums = &mut self.sums[c * dims..];
+            if SUB {
+                *count -= rows.len();
+                sub_rows_u8(sums, bytes, dims, rows);
+            } else {
+                *count += rows.len();
+                add_rows_u8(sums, bytes, dims, rows);
+            }
         }
     }
 
