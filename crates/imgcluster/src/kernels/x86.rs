@@ -573,139 +573,103 @@ pub unsafe fn sparse_fill_512(row: &[u8], idx: &mut [u32], val: &mut [f32]) -> u
     w
 }
 
-/// `scalar::sparse_dot_cols` on the `16 · B` columns starting at `ct` (row stride
-/// `stride`), written to `out`, with two 512-bit accumulators per 16 columns (same
-/// bits). Every index must be below the number of rows of `ct`, `idx.len() ==
-/// val.len()`, and `out` must hold `16 · B` values.
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn sparse_cols_block_512<const B: usize>(
-    idx: &[u32],
-    val: &[f32],
-    ct: *const f32,
-    stride: usize,
-    out: *mut f32,
-) {
-    let n = idx.len();
-    let (pi, pv) = (idx.as_ptr(), val.as_ptr());
-    let mut a0 = [_mm512_setzero_ps(); B];
-    let mut a1 = [_mm512_setzero_ps(); B];
-    let mut t = 0;
-    while t + 2 <= n {
-        let v = _mm512_set1_ps(*pv.add(t));
-        let col = ct.add(*pi.add(t) as usize * stride);
-        for (b, a) in a0.iter_mut().enumerate() {
-            *a = _mm512_fmadd_ps(v, _mm512_loadu_ps(col.add(16 * b)), *a);
+/// `scalar::sparse_dot_cols` on one instruction set (same bits): passes of up to four
+/// registers of columns over the terms, two accumulators per register (even and odd
+/// terms). `range` must start and end on multiples of 16 within `cols`, every index be
+/// below `ct.len() / cols`, `idx.len() == val.len()` and `out.len() >= range.len()`.
+macro_rules! sparse_cols_kernel {
+    ($(#[$doc:meta])* $name:ident, $block:ident, $feature:literal, $lanes:literal,
+     $zero:ident, $set1:ident, $load:ident, $fmadd:ident, $add:ident, $store:ident) => {
+        $(#[$doc])*
+        #[target_feature(enable = $feature)]
+        pub unsafe fn $name(
+            idx: &[u32],
+            val: &[f32],
+            ct: &[f32],
+            cols: usize,
+            range: std::ops::Range<usize>,
+            out: &mut [f32],
+        ) {
+            let mut c = range.start;
+            while c < range.end {
+                let (pc, po) = (ct.as_ptr().add(c), out.as_mut_ptr().add(c - range.start));
+                let blocks = ((range.end - c) / $lanes).min(4);
+                match blocks {
+                    1 => $block::<1>(idx, val, pc, cols, po),
+                    2 => $block::<2>(idx, val, pc, cols, po),
+                    3 => $block::<3>(idx, val, pc, cols, po),
+                    _ => $block::<4>(idx, val, pc, cols, po),
+                }
+                c += $lanes * blocks;
+            }
         }
-        let v = _mm512_set1_ps(*pv.add(t + 1));
-        let col = ct.add(*pi.add(t + 1) as usize * stride);
-        for (b, a) in a1.iter_mut().enumerate() {
-            *a = _mm512_fmadd_ps(v, _mm512_loadu_ps(col.add(16 * b)), *a);
+
+        /// `B` registers of columns of the kernel above, starting at `ct` (row stride
+        /// `stride`), written to `out`.
+        #[target_feature(enable = $feature)]
+        unsafe fn $block<const B: usize>(
+            idx: &[u32],
+            val: &[f32],
+            ct: *const f32,
+            stride: usize,
+            out: *mut f32,
+        ) {
+            let n = idx.len();
+            let (pi, pv) = (idx.as_ptr(), val.as_ptr());
+            // Term `t` into accumulator set `a`.
+            let term = |t: usize, a: &mut [_; B]| {
+                let v = $set1(*pv.add(t));
+                let col = ct.add(*pi.add(t) as usize * stride);
+                for (b, a) in a.iter_mut().enumerate() {
+                    *a = $fmadd(v, $load(col.add($lanes * b)), *a);
+                }
+            };
+            let (mut a0, mut a1) = ([$zero(); B], [$zero(); B]);
+            let mut t = 0;
+            while t + 2 <= n {
+                term(t, &mut a0);
+                term(t + 1, &mut a1);
+                t += 2;
+            }
+            if t < n {
+                term(t, &mut a0);
+            }
+            for b in 0..B {
+                $store(out.add($lanes * b), $add(a0[b], a1[b]));
+            }
         }
-        t += 2;
-    }
-    if t < n {
-        let v = _mm512_set1_ps(*pv.add(t));
-        let col = ct.add(*pi.add(t) as usize * stride);
-        for (b, a) in a0.iter_mut().enumerate() {
-            *a = _mm512_fmadd_ps(v, _mm512_loadu_ps(col.add(16 * b)), *a);
-        }
-    }
-    for b in 0..B {
-        _mm512_storeu_ps(out.add(16 * b), _mm512_add_ps(a0[b], a1[b]));
-    }
+    };
 }
 
-/// `scalar::sparse_dot_cols` with AVX-512F, up to 64 columns per pass over the terms
-/// (same bits): four rows of 64 bytes per term keep a pass's slab of `ct` mostly in
-/// the L1 cache when the caller runs it over many samples. `range` must start and end
-/// on multiples of 16 within `cols`, every index be below `ct.len() / cols`,
-/// `idx.len() == val.len()` and `out.len() >= range.len()`.
-#[target_feature(enable = "avx512f,avx2,fma")]
-pub unsafe fn sparse_dot_cols_512(
-    idx: &[u32],
-    val: &[f32],
-    ct: &[f32],
-    cols: usize,
-    range: std::ops::Range<usize>,
-    out: &mut [f32],
-) {
-    let mut c = range.start;
-    while c < range.end {
-        let (pc, po) = (ct.as_ptr().add(c), out.as_mut_ptr().add(c - range.start));
-        let blocks = ((range.end - c) / 16).min(4);
-        match blocks {
-            1 => sparse_cols_block_512::<1>(idx, val, pc, cols, po),
-            2 => sparse_cols_block_512::<2>(idx, val, pc, cols, po),
-            3 => sparse_cols_block_512::<3>(idx, val, pc, cols, po),
-            _ => sparse_cols_block_512::<4>(idx, val, pc, cols, po),
-        }
-        c += 16 * blocks;
-    }
-}
+sparse_cols_kernel!(
+    /// `scalar::sparse_dot_cols` with AVX-512F, up to 64 columns per pass over the
+    /// terms: four rows of 64 bytes per term keep a pass's slab of `ct` mostly in the
+    /// L1 cache when the caller runs it over many samples.
+    sparse_dot_cols_512,
+    sparse_cols_block_512,
+    "avx512f,avx2,fma",
+    16,
+    _mm512_setzero_ps,
+    _mm512_set1_ps,
+    _mm512_loadu_ps,
+    _mm512_fmadd_ps,
+    _mm512_add_ps,
+    _mm512_storeu_ps
+);
 
-/// [`sparse_cols_block_512`] with 256-bit registers: `8 · B` columns.
-#[target_feature(enable = "avx2,fma")]
-unsafe fn sparse_cols_block<const B: usize>(
-    idx: &[u32],
-    val: &[f32],
-    ct: *const f32,
-    stride: usize,
-    out: *mut f32,
-) {
-    let n = idx.len();
-    let (pi, pv) = (idx.as_ptr(), val.as_ptr());
-    let mut a0 = [_mm256_setzero_ps(); B];
-    let mut a1 = [_mm256_setzero_ps(); B];
-    let mut t = 0;
-    while t + 2 <= n {
-        let v = _mm256_set1_ps(*pv.add(t));
-        let col = ct.add(*pi.add(t) as usize * stride);
-        for (b, a) in a0.iter_mut().enumerate() {
-            *a = _mm256_fmadd_ps(v, _mm256_loadu_ps(col.add(8 * b)), *a);
-        }
-        let v = _mm256_set1_ps(*pv.add(t + 1));
-        let col = ct.add(*pi.add(t + 1) as usize * stride);
-        for (b, a) in a1.iter_mut().enumerate() {
-            *a = _mm256_fmadd_ps(v, _mm256_loadu_ps(col.add(8 * b)), *a);
-        }
-        t += 2;
-    }
-    if t < n {
-        let v = _mm256_set1_ps(*pv.add(t));
-        let col = ct.add(*pi.add(t) as usize * stride);
-        for (b, a) in a0.iter_mut().enumerate() {
-            *a = _mm256_fmadd_ps(v, _mm256_loadu_ps(col.add(8 * b)), *a);
-        }
-    }
-    for b in 0..B {
-        _mm256_storeu_ps(out.add(8 * b), _mm256_add_ps(a0[b], a1[b]));
-    }
-}
-
-/// `scalar::sparse_dot_cols` with AVX2, up to 32 columns per pass over the terms
-/// (same bits). Requirements as [`sparse_dot_cols_512`].
-#[target_feature(enable = "avx2,fma")]
-pub unsafe fn sparse_dot_cols(
-    idx: &[u32],
-    val: &[f32],
-    ct: &[f32],
-    cols: usize,
-    range: std::ops::Range<usize>,
-    out: &mut [f32],
-) {
-    let mut c = range.start;
-    while c < range.end {
-        let (pc, po) = (ct.as_ptr().add(c), out.as_mut_ptr().add(c - range.start));
-        let blocks = ((range.end - c) / 8).min(4);
-        match blocks {
-            1 => sparse_cols_block::<1>(idx, val, pc, cols, po),
-            2 => sparse_cols_block::<2>(idx, val, pc, cols, po),
-            3 => sparse_cols_block::<3>(idx, val, pc, cols, po),
-            _ => sparse_cols_block::<4>(idx, val, pc, cols, po),
-        }
-        c += 8 * blocks;
-    }
-}
+sparse_cols_kernel!(
+    /// `scalar::sparse_dot_cols` with AVX2, up to 32 columns per pass over the terms.
+    sparse_dot_cols,
+    sparse_cols_block,
+    "avx2,fma",
+    8,
+    _mm256_setzero_ps,
+    _mm256_set1_ps,
+    _mm256_loadu_ps,
+    _mm256_fmadd_ps,
+    _mm256_add_ps,
+    _mm256_storeu_ps
+);
 
 /// `scalar::fast_sq_distances` compiled for AVX-512F (the same `f64` operations,
 /// so the same bits). Requirements as the scalar function.
