@@ -137,16 +137,15 @@ pub fn fit_values(
     Ok((fit, minibatch, ms(t)))
 }
 
-/// The fit of `values` with `params` (those of `spec`, perhaps counting progress): Lloyd
+/// The fit of `values` with `p` (those of `spec`, perhaps counting progress): Lloyd
 /// or mini-batch, bytes or floats.
 fn fit_engine(
-    params: &CheckedKMeansParams,
+    p: &CheckedKMeansParams,
     spec: &RunSpec,
     values: Values<'_>,
     dims: usize,
     rng: &mut CvRng,
 ) -> Result<(KMeansFit, Option<MiniBatchRun>), KMeansError> {
-    let p = params;
     match (&spec.minibatch, values) {
         (None, Values::U8(x)) => kmeans::fit_u8(p, x, dims, rng).map(|f| (f, None)),
         (None, Values::F32(x)) => kmeans::fit(p, x, dims, rng).map(|f| (f, None)),

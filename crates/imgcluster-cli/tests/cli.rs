@@ -2085,56 +2085,46 @@ fn bad_input_minibatch_options() {
     let (pixels, _) = clustered_images(100, 2);
     let data = dir.path().join("x.npy");
     std::fs::write(&data, npy::encode_u8(&[100, 16], &pixels)).unwrap();
-    let d = data.as_os_str();
-    let e = fails_naming(
-        &[
-            os("classify"),
-            os("--data"),
-            d,
-            os("--algorithm"),
-            os("minibatch"),
-        ],
-        "--algorithm minibatch needs --mode fast",
-    );
-    assert!(e.starts_with("imgcluster: error:"), "{e}");
-    fails_naming(
-        &[
-            os("classify"),
-            os("--data"),
-            d,
-            os("--mode"),
-            os("fast"),
-            os("--algorithm"),
-            os("minibatch"),
-            os("--batch-size"),
-            os("0"),
-        ],
-        "--batch-size",
-    );
-    fails_naming(
-        &[
-            os("classify"),
-            os("--data"),
-            d,
-            os("--mode"),
-            os("fast"),
-            os("--batch-size"),
-            os("64"),
-        ],
-        "--batch-size applies to --algorithm minibatch",
-    );
-    fails_naming(
-        &[
-            os("classify"),
-            os("--data"),
-            d,
-            os("--mode"),
-            os("fast"),
-            os("--algorithm"),
-            os("minibatch"),
-            os("--pipeline"),
-            os("hog"),
-        ],
-        "--algorithm minibatch works with the tutorial pipelines",
-    );
+    // Each case: the flags after `classify --data x.npy`, and what the error names.
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--algorithm", "minibatch"],
+            "--algorithm minibatch needs --mode fast",
+        ),
+        (
+            &[
+                "--mode",
+                "fast",
+                "--algorithm",
+                "minibatch",
+                "--batch-size",
+                "0",
+            ],
+            "--batch-size",
+        ),
+        (
+            &["--mode", "fast", "--batch-size", "64"],
+            "--batch-size applies to --algorithm minibatch",
+        ),
+        (
+            &[
+                "--mode",
+                "fast",
+                "--algorithm",
+                "minibatch",
+                "--pipeline",
+                "hog",
+            ],
+            "--algorithm minibatch works with the tutorial pipelines",
+        ),
+    ];
+    for (i, (flags, names)) in cases.into_iter().enumerate() {
+        let mut args = vec![os("classify"), os("--data"), data.as_os_str()];
+        args.extend(flags.iter().map(|f| os(f)));
+        let e = fails_naming(&args, names);
+        // The checks after parsing carry the program's own prefix.
+        if i == 0 {
+            assert!(e.starts_with("imgcluster: error:"), "{e}");
+        }
+    }
 }
