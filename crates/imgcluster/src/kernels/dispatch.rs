@@ -349,26 +349,10 @@ fn accumulate_rows<const SUB: bool>(sums: &mut [u32], bytes: &[u8], dims: usize,
     }
 }
 
+/// [`add_u8`] or [`sub_u8`]: the one-row case of the row accumulation.
 fn accumulate<const SUB: bool>(sums: &mut [u32], x: &[u8]) {
     assert!(sums.len() >= x.len(), "add_u8/sub_u8: sums shorter than x");
-    match isa() {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: AVX-512F, AVX2 and FMA were detected; `sums` holds at least
-        // `x.len()` values.
-        Isa::Avx2Fma if avx512() => unsafe { super::x86::accumulate_u8_512::<SUB>(sums, x) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: AVX2 and FMA were detected; `sums` holds at least `x.len()` values.
-        Isa::Avx2Fma => unsafe { super::x86::accumulate_u8::<SUB>(sums, x) },
-        _ => {
-            for (s, &v) in sums.iter_mut().zip(x) {
-                *s = if SUB {
-                    s.wrapping_sub(u32::from(v))
-                } else {
-                    s.wrapping_add(u32::from(v))
-                };
-            }
-        }
-    }
+    accumulate_rows::<SUB>(sums, x, x.len(), &[0]);
 }
 
 /// Byte samples stored sparsely (only the nonzero values), for
@@ -1273,20 +1257,27 @@ mod tests {
             for (s, &v) in want.iter_mut().zip(&x) {
                 *s = s.wrapping_add(u32::from(v));
             }
+            // One row of the row kernels, as `add_u8` and `sub_u8` run them.
+            let (dims, row) = (n, [0_u32]);
             let mut got = orig.clone();
-            // SAFETY: AVX2 and FMA were detected; `got` is longer than `x`.
-            unsafe { super::super::x86::accumulate_u8::<false>(&mut got, &x) };
+            // SAFETY: AVX2 and FMA were detected; `got` holds `dims` values and row 0
+            // is `x`.
+            unsafe { super::super::x86::accumulate_rows_u8::<false>(&mut got, &x, dims, &row) };
             assert_eq!(got, want, "avx2 add {n}");
             // SAFETY: as above.
-            unsafe { super::super::x86::accumulate_u8::<true>(&mut got, &x) };
+            unsafe { super::super::x86::accumulate_rows_u8::<true>(&mut got, &x, dims, &row) };
             assert_eq!(got, orig, "avx2 sub {n}");
             if avx512() {
                 let mut got = orig.clone();
-                // SAFETY: AVX-512F was detected; `got` is longer than `x`.
-                unsafe { super::super::x86::accumulate_u8_512::<false>(&mut got, &x) };
+                // SAFETY: AVX-512F was detected; as above.
+                unsafe {
+                    super::super::x86::accumulate_rows_u8_512::<false>(&mut got, &x, dims, &row);
+                }
                 assert_eq!(got, want, "avx512 add {n}");
                 // SAFETY: as above.
-                unsafe { super::super::x86::accumulate_u8_512::<true>(&mut got, &x) };
+                unsafe {
+                    super::super::x86::accumulate_rows_u8_512::<true>(&mut got, &x, dims, &row);
+                }
                 assert_eq!(got, orig, "avx512 sub {n}");
             }
         }
