@@ -3,6 +3,13 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use imgcluster::features::Preset;
+use imgcluster::Threads;
+
+/// `--threads N` as the library takes it: all cores without it.
+pub fn threads(t: Option<u32>) -> Threads {
+    t.map_or(Threads::Auto, |n| Threads::Fixed(n as usize))
+}
 
 /// Unsupervised image classification with k-means.
 #[derive(Debug, Parser)]
@@ -74,6 +81,18 @@ pub enum PipelineArg {
     Hog,
     /// HOG, PCA, kNN graph, spectral embedding, k-means++; deskew decided by the data.
     Best,
+}
+
+impl PipelineArg {
+    /// The library preset.
+    pub fn preset(self) -> Preset {
+        match self {
+            PipelineArg::TutorialRaw => Preset::TutorialRaw,
+            PipelineArg::TutorialDeskew => Preset::TutorialDeskew,
+            PipelineArg::Hog => Preset::Hog,
+            PipelineArg::Best => Preset::Best,
+        }
+    }
 }
 
 /// Which data set to read.
@@ -246,8 +265,9 @@ pub struct ClassifyArgs {
     /// Write the centers as a .npy of float32, K x D.
     #[arg(long, value_name = "FILE.npy")]
     pub centers_out: Option<PathBuf>,
-    /// Save the model (preprocessing, centers, cluster -> class mapping) as JSON, for `predict`.
-    #[arg(long, value_name = "FILE.json")]
+    /// Save the fitted pipeline (every learned stage, the centers, the cluster -> class
+    /// mapping) for `predict`: a safetensors file, format version 2.
+    #[arg(long, value_name = "FILE")]
     pub model_out: Option<PathBuf>,
     /// Write a self-contained HTML report (scores, confusion matrix, centers, samples).
     #[arg(long, value_name = "FILE.html")]
@@ -255,6 +275,13 @@ pub struct ClassifyArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+impl ClassifyArgs {
+    /// `--threads`.
+    pub fn threads(&self) -> Threads {
+        threads(self.threads)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -274,6 +301,25 @@ pub struct FeaturesArgs {
     /// Seed as cv2.setRNGSeed(N) for the k-means that decides deskew in --features best.
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub seed: Option<i32>,
+    /// Keep one part of the data set, split as `classify --train-ratio R` splits it: the
+    /// first R of each grid row (or class) is the training part, the rest held out.
+    #[arg(long, value_name = "R", value_parser = parse_ratio, allow_negative_numbers = true)]
+    pub train_ratio: Option<f64>,
+    /// With --train-ratio: the part to write.
+    #[arg(long, value_enum, default_value_t = PartArg::HeldOut, requires = "train_ratio")]
+    pub part: PartArg,
+    /// Also write the class labels of the samples written, as a .npy of int32.
+    #[arg(long, value_name = "FILE.npy")]
+    pub labels_out: Option<PathBuf>,
+}
+
+/// A part of a split data set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PartArg {
+    /// The samples `classify --train-ratio` holds out and scores.
+    HeldOut,
+    /// The samples `classify --train-ratio` clusters.
+    Train,
 }
 
 /// What `features` writes.
@@ -295,11 +341,7 @@ pub struct PredictArgs {
     #[arg(long, value_name = "FILE")]
     pub model: PathBuf,
     /// PNG or JPEG files of any size and colour (made gray and resized to the model's size).
-    #[arg(
-        value_name = "IMAGE",
-        required_unless_present = "data",
-        conflicts_with = "data"
-    )]
+    #[arg(value_name = "IMAGE", conflicts_with = "data")]
     pub images: Vec<PathBuf>,
     #[command(flatten)]
     pub data: DataArgs,
@@ -312,6 +354,9 @@ pub struct PredictArgs {
     /// Print one JSON object (with accuracy and confusion matrix when labels are known).
     #[arg(long)]
     pub json: bool,
+    /// Write a self-contained HTML report of the predictions (scores when labels are known).
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

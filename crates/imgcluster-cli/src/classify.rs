@@ -1,4 +1,5 @@
-//! `imgcluster classify`: cluster a data set and score the clusters against its labels.
+//! `imgcluster classify`: fit a pipeline to a data set, score its clusters against the
+//! labels, and write what was asked for — one path for every pipeline.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -6,54 +7,19 @@ use std::time::Instant;
 
 use anyhow::Result;
 use imgcluster::dataset::{npy, open_labels, open_mapped, DatasetError, MappedNpy, MappedValues};
-use imgcluster::features::FeatureKind;
-use imgcluster::imgproc::DeskewValidParams;
-use imgcluster::kmeans::{
-    CheckedMiniBatchParams, Init, KMeansFit, KMeansParams, MiniBatchParams, MiniBatchStop, Mode,
-    TermCriteria,
-};
-use imgcluster::metrics::{Accuracy, Evaluation};
+use imgcluster::features::{PipelineParams, Preset};
+use imgcluster::kmeans::{Init, KMeansParams, MiniBatchParams, Mode, TermCriteria};
 use imgcluster::Threads;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use imgcluster::features::Preset;
-
-use crate::args::{
-    AlgorithmArg, ClassifyArgs, DataArgs, FeaturesArg, InitArg, MmapArg, ModeArg, PipelineArg,
-};
-use crate::data::{self, DataSource};
+use crate::args::{AlgorithmArg, ClassifyArgs, FeaturesArg, InitArg, MmapArg, ModeArg};
+use crate::data::{self, DataSource, Loaded};
 use crate::figures;
-use crate::html_report::{self, RunView, Timings};
+use crate::html_report::{self, Timings};
 use crate::output::{self, Outputs};
-use crate::pipeline_run;
 use crate::progress::Progress;
-use crate::run::{self, ms, HeldOut, MiniBatchRun, RunOutcome, RunSpec};
-
-/// `--features` as a library pipeline.
-pub fn feature_kind(f: FeaturesArg) -> FeatureKind {
-    match f {
-        FeaturesArg::Raw => FeatureKind::Raw,
-        FeaturesArg::Deskew => FeatureKind::Deskew(DeskewValidParams::default()),
-    }
-}
-
-pub fn data_source(a: &DataArgs) -> DataSource {
-    DataSource::from_args(a)
-}
-
-pub fn threads(t: Option<u32>) -> Threads {
-    t.map_or(Threads::Auto, |n| Threads::Fixed(n as usize))
-}
-
-/// `--pipeline` as a library preset.
-pub fn preset(p: PipelineArg) -> Preset {
-    match p {
-        PipelineArg::TutorialRaw => Preset::TutorialRaw,
-        PipelineArg::TutorialDeskew => Preset::TutorialDeskew,
-        PipelineArg::Hog => Preset::Hog,
-        PipelineArg::Best => Preset::Best,
-    }
-}
+use crate::run::{self, ms, RunOutcome, RunSpec};
+use crate::summary;
 
 /// The validated configuration of a `classify` run.
 struct Config {
@@ -64,7 +30,7 @@ struct Config {
     /// `-k`, if given.
     k: Option<usize>,
     /// `--algorithm minibatch`: its settings.
-    minibatch: Option<CheckedMiniBatchParams>,
+    minibatch: Option<MiniBatchParams>,
     seed: Option<i32>,
     threads: Threads,
     train_ratio: Option<f64>,
@@ -78,27 +44,24 @@ struct Config {
 }
 
 impl Config {
-    /// The run of a tutorial pipeline with `k` clusters.
-    fn spec(&self, k: usize) -> Result<RunSpec> {
-        let kind = match self.preset {
-            Preset::TutorialDeskew => feature_kind(FeaturesArg::Deskew),
-            _ => feature_kind(FeaturesArg::Raw),
-        };
-        Ok(RunSpec {
-            kind,
-            params: self.kmeans.clone().k(k).check()?,
+    /// The run of the pipeline with `k` clusters on the data set named `source`.
+    fn spec(&self, k: usize, source: &str) -> RunSpec {
+        RunSpec {
+            params: PipelineParams::preset(self.preset, k)
+                .kmeans(self.kmeans.clone().k(k))
+                .minibatch(self.minibatch.clone()),
             seed: self.seed,
             threads: self.threads,
             train_ratio: self.train_ratio,
-            minibatch: self.minibatch.clone(),
-        })
+            source: source.to_string(),
+        }
     }
 }
 
 fn config(a: &ClassifyArgs) -> Result<Config> {
-    let threads = threads(a.threads);
+    let threads = a.threads();
     let preset = match (a.pipeline, a.features) {
-        (Some(p), _) => preset(p),
+        (Some(p), _) => p.preset(),
         (None, FeaturesArg::Raw) => Preset::TutorialRaw,
         (None, FeaturesArg::Deskew) => Preset::TutorialDeskew,
     };
@@ -151,27 +114,10 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
             if let Some(b) = a.batch_size {
                 mb = mb.batch_size(b as usize);
             }
-            Some(mb.check()?)
+            mb.clone().check()?;
+            Some(mb)
         }
     };
-    if preset == Preset::Best && a.train_ratio.is_some_and(|r| r < 1.0) {
-        anyhow::bail!(
-            "--train-ratio does not apply to --pipeline best: its spectral embedding places \
-             only the samples it was built from"
-        );
-    }
-    if !tutorial {
-        for (given, flag) in [
-            (a.model_out.is_some(), "--model-out"),
-            (a.report.is_some(), "--report"),
-            (a.init_centers.is_some(), "--init-centers"),
-            (minibatch.is_some(), "--algorithm minibatch"),
-        ] {
-            if given {
-                anyhow::bail!("{flag} works with the tutorial pipelines (--pipeline tutorial-raw or tutorial-deskew), not with --pipeline {}", preset.name());
-            }
-        }
-    }
     if let Some(dir) = &a.out {
         output::prepare_dir(dir, "--out")?;
     }
@@ -188,7 +134,7 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
     Ok(Config {
         source: DataSource {
             threads,
-            ..data_source(&a.data)
+            ..DataSource::from_args(&a.data)
         },
         preset,
         kmeans,
@@ -219,14 +165,6 @@ fn read_centers(path: &std::path::Path, k: Option<usize>) -> Result<Vec<f32>> {
             k.map_or("K".to_string(), |k| k.to_string())
         ),
     }
-}
-
-/// Peak resident memory of this process in MiB (`VmHWM`), where the OS reports it.
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
 }
 
 /// The `.npy` file to memory-map, when `--mmap` and the other options call for it.
@@ -263,7 +201,6 @@ fn mapping(cfg: &Config) -> Result<Option<MappedNpy>> {
             } else {
                 [
                     (cfg.out.is_some(), "--out"),
-                    (cfg.model_out.is_some(), "--model-out"),
                     (cfg.report.is_some(), "--report"),
                 ]
                 .iter()
@@ -316,57 +253,15 @@ fn run_mapped(
         .as_ref()
         .map(|l| l.iter().max().map_or(0, |&m| m as usize + 1));
     let k = cfg.k.unwrap_or_else(|| n_classes.unwrap_or(10));
-    let spec = cfg.spec(k)?;
+    let source = path.display().to_string();
+    let spec = cfg.spec(k, &source);
     let values = match mapped.values() {
         MappedValues::U8(x) => run::Values::U8(x),
         MappedValues::F32(x) => run::Values::F32(x),
     };
-    let (fit, minibatch, kmeans_ms) = run::fit_values(values, mapped.dims(), &spec, progress)?;
-    let train = match (&truth, n_classes) {
-        (Some(truth), Some(n_classes)) => Some(run::evaluate(truth, &fit.labels, n_classes, k)?),
-        _ => None,
-    };
-    let mut outputs = Outputs::default();
-    if let Some(p) = &cfg.labels_out {
-        let labels: Vec<i32> = fit.labels.iter().map(|&c| c as i32).collect();
-        outputs.add(p, npy::encode_i32(&[labels.len()], &labels));
-    }
-    if let Some(p) = &cfg.centers_out {
-        outputs.add(p, npy::encode_f32(&[fit.k, fit.dims], &fit.centers));
-    }
-    let total_ms = ms(t0);
-    let info = RunInfo {
-        fit: &fit,
-        n_samples: mapped.len(),
-        n_train: mapped.len(),
-        dims: mapped.dims(),
-        class_names: None,
-        train: train.as_ref(),
-        held_out: None,
-        minibatch: minibatch.as_ref(),
-    };
-    if cfg.json {
-        let mut v = info_json(&info, &spec);
-        v["pipeline"] = json!(cfg.preset.name());
-        v["source"] = json!(path.display().to_string());
-        v["mmap"] = json!(true);
-        v["timings_ms"] = json!({
-            "load": load_ms,
-            "features": 0.0,
-            "kmeans": kmeans_ms,
-            "total": total_ms,
-        });
-        outputs.commit_with_json(v, w)?;
-    } else {
-        outputs.commit()?;
-        writeln!(w, "Data: {} ({})", path.display(), mapped.describe())?;
-        write_info_text(w, &info, &spec)?;
-        writeln!(
-            w,
-            "Timings: load {load_ms:.1} ms, k-means {kmeans_ms:.1} ms, total {total_ms:.1} ms"
-        )?;
-    }
-    Ok(())
+    let o = run::run_in_place(values, mapped.dims(), truth.as_deref(), &spec, progress)?;
+    let description = format!("{} ({})", source, mapped.describe());
+    finish(cfg, &o, None, &description, &source, load_ms, true, w, t0)
 }
 
 pub fn run(a: &ClassifyArgs, progress: &Progress, w: &mut impl Write) -> Result<()> {
@@ -375,96 +270,91 @@ pub fn run(a: &ClassifyArgs, progress: &Progress, w: &mut impl Write) -> Result<
     if let Some(mapped) = mapping(&cfg)? {
         return run_mapped(&cfg, &mapped, progress, w, t0);
     }
-    let t = Instant::now();
     let loading = progress.spinner(format!("loading {}…", source_name(&cfg.source)));
     let loaded = data::load(&cfg.source)?;
     drop(loading);
-    let load_ms = ms(t);
+    let load_ms = ms(t0);
     let k = cfg
         .k
         .unwrap_or_else(|| loaded.dataset.n_classes().unwrap_or(10));
-    if !matches!(cfg.preset, Preset::TutorialRaw | Preset::TutorialDeskew) {
-        let run = pipeline_run::Settings {
-            preset: cfg.preset,
-            kmeans: Some(cfg.kmeans.clone().k(k)),
-            seed: cfg.seed,
-            threads: cfg.threads,
-            train_ratio: cfg.train_ratio,
-        };
-        let files = pipeline_run::Files {
-            out: cfg.out.as_deref(),
-            labels_out: cfg.labels_out.as_deref(),
-            centers_out: cfg.centers_out.as_deref(),
-        };
-        return pipeline_run::classify(w, &loaded, load_ms, &run, &files, cfg.json, t0);
-    }
-    let spec = cfg.spec(k)?;
-    let outcome = run::run(&loaded.dataset, &spec, progress)?;
+    let spec = cfg.spec(k, &loaded.source);
+    let o = run::run(&loaded.dataset, &spec, progress)?;
+    let description = format!("{} ({})", loaded.source, loaded.dataset.describe());
+    finish(
+        &cfg,
+        &o,
+        Some(&loaded),
+        &description,
+        &loaded.source,
+        load_ms,
+        false,
+        w,
+        t0,
+    )
+}
 
+/// Writes every output of a run at once, then prints the report (JSON or text).
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    cfg: &Config,
+    o: &RunOutcome,
+    loaded: Option<&Loaded>,
+    description: &str,
+    source: &str,
+    load_ms: f64,
+    mmap: bool,
+    w: &mut impl Write,
+    t0: Instant,
+) -> Result<()> {
     let mut outputs = Outputs::default();
-    let fit = &outcome.fit;
     if let Some(p) = &cfg.labels_out {
-        let labels: Vec<i32> = outcome.clusters.iter().map(|&c| c as i32).collect();
+        let labels: Vec<i32> = o.clusters.iter().map(|&c| c as i32).collect();
         outputs.add(p, npy::encode_i32(&[labels.len()], &labels));
     }
     if let Some(p) = &cfg.centers_out {
-        outputs.add(p, npy::encode_f32(&[fit.k, fit.dims], &fit.centers));
+        outputs.add(p, npy::encode_f32(&[o.fit.k, o.fit.dims], &o.fit.centers));
     }
     if let Some(p) = &cfg.model_out {
-        let model = crate::predict::model_from_run(&outcome, &spec, &loaded)?;
-        outputs.add(p, model.to_json().into_bytes());
+        outputs.add(p, o.model.to_bytes());
     }
     if let Some(dir) = &cfg.out {
-        for (name, bytes) in figures::for_run(&outcome, "")? {
+        for (name, bytes) in figures::for_run(o, "")? {
             outputs.add(dir.join(name), bytes);
         }
     }
-    if let Some(p) = &cfg.report {
-        let _phase = progress.spinner("writing the report…");
+    if let (Some(p), Some(loaded)) = (&cfg.report, loaded) {
         let timings = Timings {
             rows: vec![
                 ("load".into(), load_ms),
-                ("features".into(), outcome.features_ms),
-                ("k-means".into(), outcome.kmeans_ms),
+                ("features".into(), o.features_ms()),
+                ("k-means".into(), o.kmeans_ms()),
+                ("held-out prediction".into(), o.predict_ms),
                 ("total".into(), ms(t0)),
             ],
         };
-        let view = RunView {
-            outcome: &outcome,
-            spec: &spec,
-        };
-        let html = html_report::classify_report(&loaded.source, &loaded.dataset, &view, &timings)?;
+        let html = html_report::classify_report(&loaded.source, &loaded.dataset, o, &timings)?;
         outputs.add(p, html.into_bytes());
     }
     let total_ms = ms(t0);
-    let timings = json!({
-        "load": load_ms,
-        "features": outcome.features_ms,
-        "kmeans": outcome.kmeans_ms,
-        "total": total_ms,
-    });
     if cfg.json {
-        let mut v = run_json(&outcome, &spec);
-        v["pipeline"] = json!(cfg.preset.name());
-        v["source"] = json!(loaded.source);
-        v["mmap"] = json!(false);
-        v["timings_ms"] = timings;
-        outputs.commit_with_json(v, w)?;
-    } else {
-        outputs.commit()?;
-        writeln!(w, "Data: {} ({})", loaded.source, loaded.dataset.describe())?;
-        write_run_text(w, &outcome, &spec)?;
-        writeln!(
-            w,
-            "Timings: load {load_ms:.1} ms, features {:.1} ms, k-means {:.1} ms, total {total_ms:.1} ms",
-            outcome.features_ms, outcome.kmeans_ms
-        )?;
-        if let Some(dir) = &cfg.out {
-            writeln!(w, "Figures written to {}", dir.display())?;
-        }
-        if let Some(p) = &cfg.report {
-            writeln!(w, "Report written to {}", p.display())?;
-        }
+        let mut v = summary::run_json(o);
+        v["source"] = json!(source);
+        v["mmap"] = json!(mmap);
+        v["timings_ms"] = summary::timings_json(o, load_ms, total_ms);
+        return outputs.commit_with_json(v, w);
+    }
+    let written: Vec<String> = outputs.paths().map(|p| p.display().to_string()).collect();
+    outputs.commit()?;
+    writeln!(w, "Data: {description}")?;
+    summary::write_run_text(w, o)?;
+    writeln!(
+        w,
+        "Timings: load {load_ms:.1} ms, features {:.1} ms, k-means {:.1} ms, total {total_ms:.1} ms",
+        o.features_ms(),
+        o.kmeans_ms()
+    )?;
+    if !written.is_empty() {
+        writeln!(w, "Written: {}", written.join(", "))?;
     }
     Ok(())
 }
@@ -475,246 +365,4 @@ fn source_name(src: &DataSource) -> String {
         Some(p) => p.display().to_string(),
         None => "the embedded digits".into(),
     }
-}
-
-/// Why a mini-batch fit stopped, as the reports say it.
-fn stop_name(stop: MiniBatchStop) -> &'static str {
-    match stop {
-        MiniBatchStop::MaxIter => "max-iter",
-        MiniBatchStop::NoImprovement => "no-improvement",
-        MiniBatchStop::Tol => "tol",
-    }
-}
-
-fn init_name(init: &Init) -> &'static str {
-    match init {
-        Init::RandomBox | Init::Samples => "random",
-        Init::PlusPlus => "pp",
-        Init::Centers(_) => "centers",
-        _ => "labels",
-    }
-}
-
-/// What the JSON and text reports of one run say, from a data set in memory or mapped.
-pub struct RunInfo<'a> {
-    pub fit: &'a KMeansFit,
-    pub n_samples: usize,
-    pub n_train: usize,
-    pub dims: usize,
-    pub class_names: Option<&'a [String]>,
-    pub train: Option<&'a Evaluation>,
-    pub held_out: Option<&'a HeldOut>,
-    pub minibatch: Option<&'a MiniBatchRun>,
-}
-
-impl<'a> RunInfo<'a> {
-    fn of(o: &'a RunOutcome) -> Self {
-        RunInfo {
-            fit: &o.fit,
-            n_samples: o.processed.len(),
-            n_train: o.n_train,
-            dims: o.processed.dims(),
-            class_names: o.processed.class_names(),
-            train: o.train.as_ref(),
-            held_out: o.held_out.as_ref(),
-            minibatch: o.minibatch.as_ref(),
-        }
-    }
-
-    fn class_name(&self, label: u32) -> Option<&str> {
-        self.class_names
-            .and_then(|n| n.get(label as usize))
-            .map(String::as_str)
-    }
-}
-
-/// The JSON object describing one run (without timings).
-pub fn run_json(o: &RunOutcome, spec: &RunSpec) -> Value {
-    info_json(&RunInfo::of(o), spec)
-}
-
-fn info_json(o: &RunInfo<'_>, spec: &RunSpec) -> Value {
-    let p = &spec.params;
-    let fit = o.fit;
-    let mut v = json!({
-        "n_samples": o.n_samples,
-        "n_features": o.dims,
-        "features": spec.kind.name(),
-        "k": fit.k,
-        "attempts": p.attempts(),
-        "max_iter": p.max_iter(),
-        "epsilon": p.epsilon_sq().sqrt(),
-        "init": init_name(p.init()),
-        "mode": match p.mode() {
-            Mode::Fast => "fast",
-            _ => "opencv",
-        },
-        "peak_rss_mb": peak_rss_mb(),
-        "seed": spec.seed,
-        "threads": spec.threads.count(),
-        "compactness": fit.compactness,
-        "iterations": fit.iterations,
-        "best_attempt": fit.best_attempt,
-        "n_train": o.n_train,
-        "algorithm": if o.minibatch.is_some() { "minibatch" } else { "lloyd" },
-    });
-    if let Some(mb) = &spec.minibatch {
-        // Mini-batch k-means stops on its own criteria: tol replaces epsilon.
-        v["epsilon"] = Value::Null;
-        v["tol"] = json!(mb.tol());
-    }
-    if let Some(m) = o.minibatch {
-        v["batch_size"] = json!(m.batch_size);
-        v["steps"] = json!(m.steps);
-        v["epochs"] = json!(m.epochs);
-        v["stopped_by"] = json!(stop_name(m.stop));
-    }
-    if let Some(names) = o.class_names {
-        v["class_names"] = json!(names);
-    }
-    if let Some(e) = o.train {
-        v["mapping"] = json!(e.mapping.as_slice());
-        v["train"] = json!({
-            "accuracy_percent": e.accuracy.percent(),
-            "nmi": e.nmi,
-            "ari": e.ari,
-            "confusion_matrix": matrix_json(&e.confusion),
-        });
-    }
-    let headline = match (o.held_out, o.train) {
-        (Some(h), _) => {
-            v["test"] = json!({
-                "n_samples": h.n,
-                "accuracy_percent": h.confusion.accuracy().percent(),
-                "nmi": h.nmi,
-                "ari": h.ari,
-                "confusion_matrix": matrix_json(&h.confusion),
-            });
-            Some((h.confusion.accuracy().percent(), h.nmi, h.ari, &h.confusion))
-        }
-        (None, Some(e)) => Some((e.accuracy.percent(), e.nmi, e.ari, &e.confusion)),
-        _ => None,
-    };
-    if let Some((acc, nmi, ari, cm)) = headline {
-        v["accuracy_percent"] = json!(acc);
-        v["nmi"] = json!(nmi);
-        v["ari"] = json!(ari);
-        v["confusion_matrix"] = matrix_json(cm);
-    }
-    v
-}
-
-fn matrix_json(cm: &imgcluster::metrics::ConfusionMatrix) -> Value {
-    let n = cm.n_classes();
-    json!((0..n)
-        .map(|r| cm.row(r).unwrap_or(&[]).to_vec())
-        .collect::<Vec<_>>())
-}
-
-/// One line of scores: `{part} samples: accuracy …% (correct/total), NMI …, ARI …`.
-pub fn write_scores(
-    w: &mut impl Write,
-    part: &str,
-    accuracy: &Accuracy,
-    nmi: f64,
-    ari: f64,
-) -> Result<()> {
-    writeln!(
-        w,
-        "{part} samples: accuracy {}% ({}/{}), NMI {nmi:.4}, ARI {ari:.4}",
-        accuracy.format_percent(),
-        accuracy.correct(),
-        accuracy.total(),
-    )?;
-    Ok(())
-}
-
-/// The human-readable report of one run.
-pub fn write_run_text(w: &mut impl Write, o: &RunOutcome, spec: &RunSpec) -> Result<()> {
-    write_info_text(w, &RunInfo::of(o), spec)
-}
-
-fn write_info_text(w: &mut impl Write, o: &RunInfo<'_>, spec: &RunSpec) -> Result<()> {
-    let p = &spec.params;
-    let fit = o.fit;
-    writeln!(
-        w,
-        "Features: {} -> ({}, {})",
-        spec.kind.name(),
-        o.n_train,
-        o.dims
-    )?;
-    let (iterations, tolerance) = match &spec.minibatch {
-        Some(mb) => ("epochs", format!("tol {}", mb.tol())),
-        None => ("iterations", format!("eps {}", p.epsilon_sq().sqrt())),
-    };
-    writeln!(
-        w,
-        "k-means: K={}, {} attempts, at most {} {iterations}, {tolerance}, {} centers, {}",
-        fit.k,
-        p.attempts(),
-        p.max_iter(),
-        init_name(p.init()),
-        match spec.seed {
-            Some(s) => format!("seed {s}"),
-            None => "OpenCV's default RNG state".to_string(),
-        }
-    )?;
-    match o.minibatch {
-        Some(m) => writeln!(
-            w,
-            "Mini-batch: compactness {} after {} steps of {} samples ({} epochs, stopped by {}; \
-             seeding #{} of {})",
-            fit.compactness,
-            m.steps,
-            m.batch_size,
-            m.epochs,
-            stop_name(m.stop),
-            fit.best_attempt + 1,
-            p.attempts()
-        )?,
-        None => writeln!(
-            w,
-            "Compactness {} after {} iterations (best of {} attempts: #{})",
-            fit.compactness,
-            fit.iterations,
-            p.attempts(),
-            fit.best_attempt + 1
-        )?,
-    }
-    if let Some(e) = o.train {
-        let part = if o.held_out.is_some() {
-            "Training"
-        } else {
-            "All"
-        };
-        write_scores(w, part, &e.accuracy, e.nmi, e.ari)?;
-        let map: Vec<String> = e
-            .mapping
-            .as_slice()
-            .iter()
-            .enumerate()
-            .map(|(c, k)| match o.class_name(*k) {
-                Some(name) => format!("{c}->{name}"),
-                None => format!("{c}->{k}"),
-            })
-            .collect();
-        writeln!(w, "Cluster -> class: {}", map.join(" "))?;
-    }
-    if let Some(h) = o.held_out {
-        write_scores(w, "Held-out", &h.confusion.accuracy(), h.nmi, h.ari)?;
-    }
-    let headline = match (o.held_out, o.train) {
-        (Some(h), _) => Some(&h.confusion),
-        (None, Some(t)) => Some(&t.confusion),
-        _ => None,
-    };
-    if let Some(cm) = headline {
-        writeln!(
-            w,
-            "Confusion matrix (rows: true class, columns: predicted class):"
-        )?;
-        writeln!(w, "{cm}")?;
-    }
-    Ok(())
 }

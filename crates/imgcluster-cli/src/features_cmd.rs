@@ -3,26 +3,60 @@
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use imgcluster::dataset::{npy, Pixels};
+use imgcluster::dataset::{npy, Dataset, Pixels};
 
 use imgcluster::features::{PipelineParams, Preset};
 use imgcluster::CvRng;
 
-use crate::args::{FeaturesArg, FeaturesArgs, FeaturesOutArg};
-use crate::classify::{data_source, feature_kind};
-use crate::data;
-use crate::output;
+use imgcluster::features::FeatureKind;
+use imgcluster::imgproc::DeskewValidParams;
+
+use crate::args::{FeaturesArgs, FeaturesOutArg, PartArg};
+use crate::data::{self, DataSource};
+use crate::output::{self, Outputs};
+
+/// The data set of `a`, or the part of it `--train-ratio` and `--part` name.
+fn load(a: &FeaturesArgs) -> Result<Dataset> {
+    let ds = data::load(&DataSource::from_args(&a.data))?.dataset;
+    match a.train_ratio {
+        Some(r) if r < 1.0 => {
+            let split = ds.split(r).with_context(|| format!("--train-ratio {r}"))?;
+            Ok(match a.part {
+                PartArg::HeldOut => split.test,
+                PartArg::Train => split.train,
+            })
+        }
+        _ => Ok(ds),
+    }
+}
+
+/// Writes `bytes` to `--out` and the labels of `ds` to `--labels-out`, all or nothing.
+fn write(a: &FeaturesArgs, ds: &Dataset, bytes: Vec<u8>) -> Result<()> {
+    let mut outputs = Outputs::default();
+    outputs.add(&a.out, bytes);
+    if let Some(p) = &a.labels_out {
+        let Some(labels) = ds.labels() else {
+            anyhow::bail!("--labels-out {}: the data set has no labels", p.display());
+        };
+        let labels: Vec<i32> = labels.iter().map(|&l| l as i32).collect();
+        outputs.add(p, npy::encode_i32(&[labels.len()], &labels));
+    }
+    outputs.commit()
+}
 
 pub fn run(a: &FeaturesArgs, w: &mut impl Write) -> Result<()> {
     output::prepare_file(&a.out, "--out")?;
+    if let Some(p) = &a.labels_out {
+        output::prepare_file(p, "--labels-out")?;
+    }
     let kind = match a.features {
-        FeaturesOutArg::Raw => feature_kind(FeaturesArg::Raw),
-        FeaturesOutArg::Deskew => feature_kind(FeaturesArg::Deskew),
+        FeaturesOutArg::Raw => FeatureKind::Raw,
+        FeaturesOutArg::Deskew => FeatureKind::Deskew(DeskewValidParams::default()),
         FeaturesOutArg::Hog => return write_pipeline_features(a, Preset::Hog, w),
         FeaturesOutArg::Best => return write_pipeline_features(a, Preset::Best, w),
     };
-    let loaded = data::load(&data_source(&a.data))?;
-    let processed = imgcluster::features::preprocess(&loaded.dataset, &kind, Default::default())
+    let ds = load(a)?;
+    let processed = imgcluster::features::preprocess(&ds, &kind, Default::default())
         .with_context(|| format!("--features {}", kind.name()))?;
     let n = processed.len();
     let shape: Vec<usize> = match processed.image_shape() {
@@ -33,7 +67,7 @@ pub fn run(a: &FeaturesArgs, w: &mut impl Write) -> Result<()> {
         Pixels::U8(v) => (npy::encode_u8(&shape, v), "u8"),
         Pixels::F32(v) => (npy::encode_f32(&shape, v), "f32"),
     };
-    output::write_atomic(&a.out, &bytes)?;
+    write(a, &ds, bytes)?;
     let dims: Vec<String> = shape[1..].iter().map(|d| d.to_string()).collect();
     writeln!(
         w,
@@ -47,8 +81,7 @@ pub fn run(a: &FeaturesArgs, w: &mut impl Write) -> Result<()> {
 
 /// `--features hog|best`: what the pipeline's k-means clusters, as f32 N x D.
 fn write_pipeline_features(a: &FeaturesArgs, preset: Preset, w: &mut impl Write) -> Result<()> {
-    let loaded = data::load(&data_source(&a.data))?;
-    let ds = &loaded.dataset;
+    let ds = &load(a)?;
     let k =
         a.k.map_or_else(|| ds.n_classes().unwrap_or(10), |k| k as usize);
     let flag = format!("--features {}", preset.name());
@@ -60,20 +93,25 @@ fn write_pipeline_features(a: &FeaturesArgs, preset: Preset, w: &mut impl Write)
             let rng = a
                 .seed
                 .map_or_else(CvRng::opencv_default, CvRng::from_set_rng_seed);
-            let o = p.run(ds, &rng).with_context(|| flag.clone())?;
-            let note = match o.decision {
-                Some(d) if d.deskewed() => "deskewed variant",
-                _ => "variant without deskew",
+            let mut m = p.fit(ds, &rng).with_context(|| flag.clone())?;
+            let note = if m.deskewed() {
+                "deskewed variant"
+            } else {
+                "variant without deskew"
             };
-            (o.embedded.features, o.embedded.dims, note)
+            let e = m
+                .take_training()
+                .context("the fit kept no features")?
+                .embedded;
+            (e.features_f32().into_owned(), e.dims, note)
         }
         _ => {
             let e = p.embed(ds, true).with_context(|| flag.clone())?;
-            (e.features, e.dims, "deskewed")
+            (e.features_f32().into_owned(), e.dims, "deskewed")
         }
     };
     let n = ds.len();
-    output::write_atomic(&a.out, &npy::encode_f32(&[n, dims], &features))?;
+    write(a, ds, npy::encode_f32(&[n, dims], &features))?;
     writeln!(
         w,
         "Wrote {} ({n} samples of {dims} f32, features {}, {note})",

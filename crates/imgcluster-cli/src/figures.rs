@@ -8,6 +8,7 @@ use imgcluster::report::{
 use imgcluster::GrayImage;
 
 use crate::run::RunOutcome;
+use crate::summary::pipeline_name;
 
 /// Tiles per row in grids of centers: the tutorial's 2 × 5 for ten clusters.
 fn grid_cols(k: usize) -> usize {
@@ -20,37 +21,42 @@ fn grid_cols(k: usize) -> usize {
 
 fn center_captions(o: &RunOutcome) -> Vec<String> {
     (0..o.fit.k)
-        .map(|c| match o.mapping().and_then(|m| m.class_of(c)) {
-            Some(class) => format!("{c} -> {class}"),
+        .map(|c| match o.class_of(c) {
+            Some(class) => format!("{c} -> {}", o.class_label(class)),
             None => format!("cluster {c}"),
         })
         .collect()
 }
 
-/// Figures of one run, named `<stem>centers.png` and so on.
+/// Figures of one run, named `<stem>centers.png` and so on: the centers when k-means
+/// worked on the pixels, else the cluster mean images; the confusion matrix.
 pub fn for_run(o: &RunOutcome, stem: &str) -> Result<Vec<(String, Vec<u8>)>> {
     let mut out = Vec::new();
     let fit = &o.fit;
-    if let Some((h, w)) = o.processed.image_shape() {
-        for (suffix, cmap) in [("", Colormap::Viridis), ("_gray", Colormap::Gray)] {
-            let opts = GridOptions::new()
-                .cols(grid_cols(fit.k))
-                .colormap(cmap)
-                .scale(5)
-                .title(format!("{} cluster centers", fit.k))
-                .captions(center_captions(o));
-            out.push((
-                format!("{stem}centers{suffix}.png"),
-                centers_grid(&fit.centers, fit.k, h, w, &opts)?,
-            ));
+    let name = pipeline_name(o);
+    match o.images.as_ref().and_then(|d| d.image_shape()) {
+        Some((h, w)) if fit.dims == h * w => {
+            for (suffix, cmap) in [("", Colormap::Viridis), ("_gray", Colormap::Gray)] {
+                let opts = GridOptions::new()
+                    .cols(grid_cols(fit.k))
+                    .colormap(cmap)
+                    .scale(5)
+                    .title(format!("{name}: {} cluster centers", fit.k))
+                    .captions(center_captions(o));
+                out.push((
+                    format!("{stem}centers{suffix}.png"),
+                    centers_grid(&fit.centers, fit.k, h, w, &opts)?,
+                ));
+            }
         }
+        _ => out.extend(cluster_means(o, stem)?),
     }
     if let Some(cm) = o.headline() {
         let n = cm.n_classes();
-        let labels: Vec<String> = (0..n).map(|c| c.to_string()).collect();
+        let labels = o.class_labels(n);
         let acc = cm.accuracy();
         let opts = HeatmapOptions::new()
-            .title(format!("accuracy {}%", acc.format_percent()))
+            .title(format!("{name}: accuracy {}%", acc.format_percent()))
             .row_labels(labels.clone())
             .col_labels(labels);
         out.push((
@@ -62,25 +68,24 @@ pub fn for_run(o: &RunOutcome, stem: &str) -> Result<Vec<(String, Vec<u8>)>> {
 }
 
 /// The mean image of each cluster, `<stem>means.png` (viridis) and `<stem>means_gray.png`,
-/// for pipelines whose k-means centers live in a feature space. `images` are the images
-/// the clusters were computed from (after deskew, if any), in the order of `o.fit.labels`.
-pub fn cluster_means(
-    o: &RunOutcome,
-    images: &Dataset,
-    stem: &str,
-) -> Result<Vec<(String, Vec<u8>)>> {
+/// for pipelines whose k-means centers live in a feature space: the means of the images
+/// after the image stage (deskew, if any), every sample in its cluster.
+fn cluster_means(o: &RunOutcome, stem: &str) -> Result<Vec<(String, Vec<u8>)>> {
+    let Some(images) = &o.images else {
+        return Ok(Vec::new());
+    };
     let Some((h, w)) = images.image_shape() else {
         return Ok(Vec::new());
     };
     let k = o.fit.k;
-    let means = imgcluster::features::cluster_means(images, &o.fit.labels, k)?;
+    let means = imgcluster::features::cluster_means(images, &o.clusters, k)?;
     let mut out = Vec::new();
     for (suffix, cmap) in [("", Colormap::Viridis), ("_gray", Colormap::Gray)] {
         let opts = GridOptions::new()
             .cols(grid_cols(k))
             .colormap(cmap)
             .scale(5)
-            .title(format!("{k} cluster means"))
+            .title(format!("{}: {k} cluster means", pipeline_name(o)))
             .captions(center_captions(o));
         out.push((
             format!("{stem}means{suffix}.png"),

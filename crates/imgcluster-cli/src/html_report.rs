@@ -1,8 +1,11 @@
-//! The HTML report of a `classify` run, and of the tutorial's two runs side by side.
+//! The HTML report of a `classify` run, of a scored `predict` run, and of the tutorial's
+//! two runs side by side.
 
 use anyhow::Result;
 use imgcluster::dataset::{Dataset, Pixels};
 use imgcluster::kmeans::Init;
+use imgcluster::metrics::ConfusionMatrix;
+use imgcluster::model::FittedPipeline;
 use imgcluster::report::blocks::{
     class_scores_table, cluster_means, confusion_table, misclassified_rows, value_images,
 };
@@ -11,7 +14,8 @@ use imgcluster::report::html::{
 };
 use imgcluster::report::Colormap;
 
-use crate::run::{mapping_for, RunOutcome, RunSpec};
+use crate::run::RunOutcome;
+use crate::summary::pipeline_name;
 
 /// Misclassified samples shown per true class.
 const MISSES_PER_CLASS: usize = 8;
@@ -21,12 +25,6 @@ const TILE: usize = 60;
 /// Time spent in each phase, in milliseconds.
 pub struct Timings {
     pub rows: Vec<(String, f64)>,
-}
-
-/// One k-means run to report.
-pub struct RunView<'a> {
-    pub outcome: &'a RunOutcome,
-    pub spec: &'a RunSpec,
 }
 
 fn footer() -> String {
@@ -40,15 +38,15 @@ fn footer() -> String {
 pub fn classify_report(
     source: &str,
     original: &Dataset,
-    run: &RunView<'_>,
+    o: &RunOutcome,
     timings: &Timings,
 ) -> Result<String> {
-    let o = run.outcome;
     let mut report = Report::new(format!("k-means on {source}"))
         .subtitle(format!(
-            "{} · features: {} · K = {}",
-            o.processed.describe(),
-            run.spec.kind.name(),
+            "{} · pipeline: {} · features: {} · K = {}",
+            original.describe(),
+            pipeline_name(o),
+            o.model.features_name(),
             o.fit.k
         ))
         .footer(footer());
@@ -72,9 +70,9 @@ pub fn classify_report(
                     vec![Block::Facts(data_facts(source, original, o))],
                 ),
                 Column::new(
-                    "k-means",
+                    "Pipeline and k-means",
                     vec![Block::Facts(
-                        [param_facts(run.spec), result_facts(o)].concat(),
+                        [stage_facts(&o.model), param_facts(o), result_facts(o)].concat(),
                     )],
                 ),
             ])),
@@ -105,8 +103,8 @@ pub fn classify_report(
                 .block(halves(b)),
         );
     }
-    if run.spec.kind.name() == "deskew" {
-        if let Some(b) = deskew_strip(original, &o.processed)? {
+    if let (true, Some(images)) = (o.model.deskewed(), &o.images) {
+        if let Some(b) = deskew_strip(original, images)? {
             report = report.section(Section::new("Deskewing").intro(DESKEW_INTRO).block(b));
         }
     }
@@ -117,8 +115,8 @@ pub fn classify_report(
 /// The tutorial's report: data, parameters, and both runs side by side topic by topic.
 pub fn tutorial_report(
     digits: &Dataset,
-    raw: &RunView<'_>,
-    deskewed: &RunView<'_>,
+    raw: &RunOutcome,
+    deskewed: &RunOutcome,
     note: &str,
     timings: &Timings,
 ) -> Result<String> {
@@ -128,7 +126,7 @@ pub fn tutorial_report(
         let mut cols = Vec::new();
         let mut any = false;
         for (name, r) in &runs {
-            let blocks = match f(r.outcome)? {
+            let blocks = match f(r)? {
                 Some(b) => {
                     any = true;
                     vec![b]
@@ -145,8 +143,8 @@ pub fn tutorial_report(
                 Column::new(
                     *name,
                     vec![
-                        Block::KeyFigures(key_figures(r.outcome)),
-                        Block::Facts(result_facts(r.outcome)),
+                        Block::KeyFigures(key_figures(r)),
+                        Block::Facts(result_facts(r)),
                     ],
                 )
             })
@@ -170,13 +168,13 @@ pub fn tutorial_report(
                     vec![Block::Facts(data_facts(
                         "embedded digits.png (OpenCV's sample image)",
                         digits,
-                        raw.outcome,
+                        raw,
                     ))],
                 ),
                 Column::new(
                     "k-means (both runs)",
                     // Everything but the features, which differ.
-                    vec![Block::Facts(param_facts(raw.spec)[1..].to_vec())],
+                    vec![Block::Facts(param_facts(raw))],
                 ),
             ])),
         );
@@ -205,7 +203,10 @@ pub fn tutorial_report(
             report = report.section(s);
         }
     }
-    if let Some(b) = deskew_strip(digits, &deskewed.outcome.processed)? {
+    if let Some(b) = match &deskewed.images {
+        Some(images) => deskew_strip(digits, images)?,
+        None => None,
+    } {
         report = report.section(Section::new("Deskewing").intro(DESKEW_INTRO).block(b));
     }
     report = report.section(Section::new("Timings").block(timings_table(timings)));
@@ -302,15 +303,71 @@ fn data_facts(source: &str, ds: &Dataset, o: &RunOutcome) -> Vec<Fact> {
     facts
 }
 
-fn param_facts(spec: &RunSpec) -> Vec<Fact> {
-    let p = &spec.params;
+/// The fitted stages before k-means, in words.
+fn stage_facts(m: &FittedPipeline) -> Vec<Fact> {
+    let mut facts = Vec::new();
+    let r = m.record();
+    let deskew = match (m.deskew(), &r.deskew_decision) {
+        (Some(p), Some(d)) => format!(
+            "yes (factor {}), chosen by the normalised cut: {:.4} deskewed, {:.4} as given",
+            p.factor(),
+            d.ncut_deskewed,
+            d.ncut_plain
+        ),
+        (None, Some(d)) => format!(
+            "no, chosen by the normalised cut: {:.4} deskewed, {:.4} as given",
+            d.ncut_deskewed, d.ncut_plain
+        ),
+        (Some(p), None) => format!("yes (image moments, shear factor {})", p.factor()),
+        (None, None) => "no".into(),
+    };
+    facts.push(Fact::new("deskew", deskew));
+    if let (Some(_), Some((h, w))) = (m.hog(), m.image_shape()) {
+        let len = m.pca().map_or(m.dims(), |p| p.dims());
+        facts.push(Fact::new(
+            "features",
+            format!("HOG of the {w} × {h} images: {len} values"),
+        ));
+    }
+    if let Some(p) = m.pca() {
+        facts.push(Fact::new(
+            "PCA",
+            format!("{} components of {} values", p.n_components(), p.dims()),
+        ));
+    }
+    if let Some(g) = m.graph() {
+        facts.push(Fact::new(
+            "graph",
+            format!(
+                "{} nearest neighbours by cosine similarity, self-tuning Gaussian weights",
+                g.knn().k
+            ),
+        ));
+        facts.push(Fact::new(
+            "embedding",
+            format!(
+                "{} spectral dimensions; new samples placed by the Nyström extension",
+                g.embedding_dims()
+            ),
+        ));
+    }
+    if let Some(n) = r.ncut {
+        facts.push(Fact::new("normalised cut", format!("{n:.4}")));
+    }
+    facts
+}
+
+fn param_facts(o: &RunOutcome) -> Vec<Fact> {
+    let p = o.pipeline.kmeans();
     let init = match p.init() {
         Init::RandomBox => "random centers (KMEANS_RANDOM_CENTERS)",
         Init::PlusPlus => "k-means++ (KMEANS_PP_CENTERS)",
+        Init::Samples => "random samples",
+        Init::Centers(_) => "given centers",
         _ => "initial labels",
     };
     vec![
-        Fact::new("features", spec.kind.name()),
+        Fact::new("k-means on", o.model.features_name()),
         Fact::new("clusters (K)", p.k().to_string()),
         Fact::new("attempts", p.attempts().to_string()),
         Fact::new("max iterations", p.max_iter().to_string()),
@@ -318,12 +375,12 @@ fn param_facts(spec: &RunSpec) -> Vec<Fact> {
         Fact::new("initialisation", init),
         Fact::new(
             "seed",
-            match spec.seed {
+            match o.model.record().kmeans.seed {
                 Some(s) => format!("{s} (cv2.setRNGSeed)"),
                 None => "OpenCV's default generator state".into(),
             },
         ),
-        Fact::new("threads", spec.threads.count().to_string()),
+        Fact::new("threads", o.pipeline.threads().count().to_string()),
     ]
 }
 
@@ -336,16 +393,16 @@ fn result_facts(o: &RunOutcome) -> Vec<Fact> {
             format!("#{} ({} iterations)", fit.best_attempt + 1, fit.iterations),
         ),
     ];
-    if let (Some(m), Some(n)) = (o.mapping(), o.processed.n_classes()) {
-        let rule = match mapping_for(fit.k, n) {
-            imgcluster::metrics::Mapping::OneToOne => "one to one (Hungarian)",
-            _ => "each cluster to its majority class",
+    if let (Some(m), Some(n)) = (o.model.mapping(), o.model.n_classes()) {
+        let rule = if fit.k == n {
+            "one to one (Hungarian)"
+        } else {
+            "each cluster to its majority class"
         };
         let pairs: Vec<String> = m
-            .as_slice()
             .iter()
             .enumerate()
-            .map(|(c, k)| format!("{c}→{k}"))
+            .map(|(c, &k)| format!("{c}→{}", o.class_label(k)))
             .collect();
         facts.push(Fact::new(
             "cluster → class",
@@ -357,13 +414,19 @@ fn result_facts(o: &RunOutcome) -> Vec<Fact> {
 
 fn confusion(o: &RunOutcome) -> Result<Option<Block>> {
     o.headline()
-        .map(|cm| Ok(Block::Table(confusion_table(cm, &[])?)))
+        .map(|cm| {
+            let names = o.class_labels(cm.n_classes());
+            Ok(Block::Table(confusion_table(cm, &names)?))
+        })
         .transpose()
 }
 
 fn class_scores(o: &RunOutcome) -> Result<Option<Block>> {
     o.headline()
-        .map(|cm| Ok(Block::Table(class_scores_table(cm, &[])?)))
+        .map(|cm| {
+            let names = o.class_labels(cm.n_classes());
+            Ok(Block::Table(class_scores_table(cm, &names)?))
+        })
         .transpose()
 }
 
@@ -393,15 +456,15 @@ fn cluster_grid(row: ImageRow, k: usize) -> Block {
 
 fn cluster_captions(o: &RunOutcome) -> Vec<String> {
     (0..o.fit.k)
-        .map(|c| match o.mapping().and_then(|m| m.class_of(c)) {
-            Some(class) => format!("{c} → {class}"),
+        .map(|c| match o.class_of(c) {
+            Some(class) => format!("{c} → {}", o.class_label(class)),
             None => format!("cluster {c}"),
         })
         .collect()
 }
 
 fn centers(o: &RunOutcome) -> Result<Option<Block>> {
-    let Some((h, w)) = o.processed.image_shape() else {
+    let Some((h, w)) = o.images.as_ref().and_then(|d| d.image_shape()) else {
         return Ok(None);
     };
     let fit = &o.fit;
@@ -421,10 +484,13 @@ fn centers(o: &RunOutcome) -> Result<Option<Block>> {
 }
 
 fn means(o: &RunOutcome) -> Result<Option<Block>> {
-    let Some((h, w)) = o.processed.image_shape() else {
+    let Some(images) = &o.images else {
         return Ok(None);
     };
-    let m = cluster_means(&o.processed, &o.clusters, o.fit.k)?;
+    let Some((h, w)) = images.image_shape() else {
+        return Ok(None);
+    };
+    let m = cluster_means(images, &o.clusters, o.fit.k)?;
     let captions: Vec<String> = cluster_captions(o)
         .into_iter()
         .zip(&m.counts)
@@ -443,14 +509,30 @@ fn means(o: &RunOutcome) -> Result<Option<Block>> {
 }
 
 fn misclassified_at(o: &RunOutcome, scale: usize) -> Result<Option<Block>> {
-    let (Some(mapping), Some(_)) = (o.mapping(), o.processed.labels()) else {
+    let (Some(mapping), Some(images)) = (o.model.cluster_mapping(), &o.images) else {
         return Ok(None);
     };
-    if o.processed.images_u8().is_err() {
+    let predicted = mapping?.apply(&o.clusters)?;
+    misses(images, &predicted, o.model.class_names(), scale)
+}
+
+/// Misclassified samples of `images` (labelled 8-bit images) given the predicted classes.
+fn misses(
+    images: &Dataset,
+    predicted: &[u32],
+    names: Option<&[String]>,
+    scale: usize,
+) -> Result<Option<Block>> {
+    if images.labels().is_none() || images.images_u8().is_err() {
         return Ok(None);
     }
-    let predicted = mapping.apply(&o.clusters)?;
-    let rows = misclassified_rows(&o.processed, &predicted, &[], MISSES_PER_CLASS, scale)?;
+    let rows = misclassified_rows(
+        images,
+        predicted,
+        names.unwrap_or(&[]),
+        MISSES_PER_CLASS,
+        scale,
+    )?;
     Ok(Some(Block::ImageGrid(rows)))
 }
 
@@ -470,7 +552,7 @@ fn halves(b: Block) -> Block {
 
 /// Misclassified samples with tiles small enough for two columns side by side.
 fn misclassified_small(o: &RunOutcome) -> Result<Option<Block>> {
-    match o.processed.image_shape() {
+    match o.images.as_ref().and_then(|d| d.image_shape()) {
         Some((h, w)) => misclassified_at(o, (scale_for(h, w) * 2 / 3).max(1)),
         None => Ok(None),
     }
@@ -535,4 +617,137 @@ fn format_ms(ms: f64) -> String {
     } else {
         format!("{ms:.1} ms")
     }
+}
+
+/// A scored (or unscored) `predict` run to report.
+pub struct PredictView<'a> {
+    pub model_path: &'a std::path::Path,
+    pub model: &'a FittedPipeline,
+    /// The samples as given to the model (images resized to its size).
+    pub data: &'a Dataset,
+    /// Where the samples came from.
+    pub source: String,
+    pub predictions: &'a [imgcluster::model::Prediction],
+    /// Against the true classes, when known.
+    pub confusion: Option<&'a ConfusionMatrix>,
+    /// Names of the classes of the confusion matrix.
+    pub class_names: Option<&'a [String]>,
+}
+
+/// The report of a `predict` run: the model, the predictions per cluster, and with labels
+/// the scores, confusion matrix and misclassified samples.
+pub fn predict_report(v: &PredictView<'_>, timings: &Timings) -> Result<String> {
+    let m = v.model;
+    let name = m.record().preset.as_deref().unwrap_or("custom");
+    let mut report = Report::new(format!("Predictions on {}", v.source))
+        .subtitle(format!(
+            "{} samples · model {} · pipeline {name} · K = {}",
+            v.predictions.len(),
+            v.model_path.display(),
+            m.k()
+        ))
+        .footer(footer());
+    let label = |c: u32| -> String {
+        v.class_names
+            .and_then(|n| n.get(c as usize))
+            .cloned()
+            .unwrap_or_else(|| c.to_string())
+    };
+    let mut figures = match v.confusion {
+        Some(cm) => {
+            let a = cm.accuracy();
+            vec![
+                KeyFigure::new("accuracy", format!("{}%", a.format_percent())).note(format!(
+                    "{} of {} samples",
+                    a.correct(),
+                    a.total()
+                )),
+            ]
+        }
+        None => Vec::new(),
+    };
+    figures.push(KeyFigure::new("samples", v.predictions.len().to_string()));
+    let mean_distance =
+        v.predictions.iter().map(|p| p.distance()).sum::<f64>() / v.predictions.len().max(1) as f64;
+    figures.push(
+        KeyFigure::new("mean distance", format!("{mean_distance:.3}"))
+            .note("to the nearest center, in the space k-means worked in"),
+    );
+    let mut summary = Section::new("Summary").block(Block::KeyFigures(figures));
+    if v.confusion.is_none() {
+        summary = summary.block(Block::Text(
+            "No true classes were given (or the model has no classes), so the predictions \
+             are not scored."
+                .into(),
+        ));
+    }
+    let r = m.record();
+    let mut model_facts = vec![
+        Fact::new("file", v.model_path.display().to_string()),
+        Fact::new("input", m.describe_input()),
+        Fact::new("pipeline", name),
+    ];
+    if let Some(src) = &r.training.source {
+        model_facts.push(Fact::new(
+            "fitted on",
+            format!("{src}: {} samples", r.training.n_samples),
+        ));
+    }
+    model_facts.push(Fact::new("k-means on", m.features_name()));
+    model_facts.push(Fact::new("clusters (K)", m.k().to_string()));
+    report = report
+        .section(summary)
+        .section(Section::new("Model").block(Block::Columns(vec![
+            Column::new("Model", vec![Block::Facts(model_facts)]),
+            Column::new("Stages", vec![Block::Facts(stage_facts(m))]),
+        ])));
+    // Samples per cluster.
+    let mut counts = vec![0usize; m.k()];
+    for p in v.predictions {
+        counts[p.cluster as usize] += 1;
+    }
+    let most = counts.iter().copied().max().unwrap_or(0).max(1);
+    let mut table = Table::new(["cluster", "class", "samples"]);
+    for (c, &n) in counts.iter().enumerate() {
+        let class = m
+            .mapping()
+            .map(|map| match m.class_name(map[c]) {
+                Some(n) => n.to_string(),
+                None => map[c].to_string(),
+            })
+            .unwrap_or_else(|| "—".into());
+        table = table.row([
+            Cell::header(c.to_string()),
+            Cell::text(class),
+            Cell::bar(n as f64 / most as f64, n.to_string()),
+        ]);
+    }
+    report = report.section(Section::new("Samples per cluster").block(Block::Table(table)));
+    if let Some(cm) = v.confusion {
+        let names: Vec<String> = (0..cm.n_classes() as u32).map(label).collect();
+        report = report.section(Section::new("Scores per class").block(Block::Columns(vec![
+            Column::new(
+                "Confusion matrix",
+                vec![Block::Table(confusion_table(cm, &names)?)],
+            ),
+            Column::new(
+                "Precision and recall",
+                vec![Block::Table(class_scores_table(cm, &names)?)],
+            ),
+        ])));
+        let predicted: Vec<u32> = v.predictions.iter().map(|p| p.class.unwrap_or(0)).collect();
+        let scale = match v.data.image_shape() {
+            Some((h, w)) => (scale_for(h, w) * 2 / 3).max(1),
+            None => 1,
+        };
+        if let Some(b) = misses(v.data, &predicted, Some(&names), scale)? {
+            report = report.section(
+                Section::new("Misclassified samples")
+                    .intro(MISSES_INTRO)
+                    .block(halves(b)),
+            );
+        }
+    }
+    report = report.section(Section::new("Timings").block(timings_table(timings)));
+    Ok(report.to_html())
 }

@@ -7,11 +7,11 @@ mod features_cmd;
 mod figures;
 mod html_report;
 mod output;
-mod pipeline_run;
 mod predict;
 mod progress;
 mod quantize;
 mod run;
+mod summary;
 mod tutorial;
 
 use std::io::{self, Write};

@@ -1,69 +1,24 @@
-//! `imgcluster predict`: classify new images, or a data set, with a saved model; and the
-//! model that `classify --model-out` saves.
+//! `imgcluster predict`: classify new images, or a data set, with a model saved by
+//! `classify --model-out`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use imgcluster::dataset::imageio::read_gray;
-use imgcluster::dataset::{folder, Dataset, Format, Pixels};
-use imgcluster::kmeans::Init;
+use imgcluster::dataset::{folder, Dataset, Format};
 use imgcluster::metrics::ConfusionMatrix;
-use imgcluster::model::{
-    InitKind, InputKind, KMeansInfo, Model, ModelError, ModelSpec, Prediction, TrainingInfo,
-};
+use imgcluster::model::{FittedPipeline, ModelError, Prediction};
 use imgcluster::GrayImage;
 use serde_json::{json, Value};
 
-use crate::args::PredictArgs;
-use crate::classify::threads;
-use crate::data::{self, DataSource, Loaded};
-use crate::run::{RunOutcome, RunSpec};
-
-/// The model of a `classify` run: its pipeline, centers and the mapping learned on the
-/// training part.
-pub fn model_from_run(o: &RunOutcome, spec: &RunSpec, loaded: &Loaded) -> Result<Model> {
-    let p = &spec.params;
-    let fit = &o.fit;
-    let mapping = o.mapping().map(|m| m.as_slice().to_vec());
-    let model = Model::new(ModelSpec {
-        input: match loaded.dataset.pixels() {
-            Pixels::U8(_) => InputKind::U8,
-            Pixels::F32(_) => InputKind::F32,
-        },
-        image_shape: o.processed.image_shape(),
-        features: spec.kind,
-        kmeans: KMeansInfo {
-            k: fit.k,
-            attempts: p.attempts(),
-            max_iter: p.term().max_iter,
-            epsilon: p.term().epsilon,
-            init: match p.init() {
-                Init::RandomBox => InitKind::RandomBox,
-                Init::PlusPlus => InitKind::PlusPlus,
-                _ => InitKind::Labels,
-            },
-            seed: spec.seed,
-            compactness: Some(fit.compactness),
-            iterations: Some(fit.iterations),
-        },
-        centers: fit.centers.clone(),
-        n_classes: o.mapping().map(|m| m.n_classes()),
-        class_names: o
-            .processed
-            .class_names()
-            .filter(|_| mapping.is_some())
-            .map(<[String]>::to_vec),
-        mapping,
-        training: TrainingInfo {
-            source: Some(loaded.source.clone()),
-            n_samples: o.n_train,
-            train_ratio: spec.train_ratio.filter(|&r| r < 1.0),
-        },
-    })
-    .context("--model-out")?;
-    Ok(model)
-}
+use crate::args::{threads, PredictArgs};
+use crate::data::{self, DataSource};
+use crate::html_report::{self, Timings};
+use crate::output::{self, Outputs};
+use crate::run::ms;
+use crate::summary::matrix_json;
 
 /// What to classify, with a name for each sample and the true classes when known.
 struct Inputs {
@@ -76,7 +31,7 @@ struct Inputs {
     labels_given: bool,
 }
 
-fn image_inputs(model: &Model, model_path: &Path, paths: &[PathBuf]) -> Result<Inputs> {
+fn image_inputs(model: &FittedPipeline, model_path: &Path, paths: &[PathBuf]) -> Result<Inputs> {
     // The library's errors name the image file.
     let images: Vec<GrayImage> = paths
         .iter()
@@ -95,7 +50,10 @@ fn image_inputs(model: &Model, model_path: &Path, paths: &[PathBuf]) -> Result<I
 
 /// The data set's labels in the model's class numbering: by name when both have names
 /// (classes the model does not know are numbered after its own), else as they are.
-fn translate_labels(model: &Model, ds: &Dataset) -> Option<(Vec<u32>, Option<Vec<String>>)> {
+fn translate_labels(
+    model: &FittedPipeline,
+    ds: &Dataset,
+) -> Option<(Vec<u32>, Option<Vec<String>>)> {
     let labels = ds.labels()?;
     match (model.class_names(), ds.class_names()) {
         (Some(known), Some(theirs)) => {
@@ -119,7 +77,7 @@ fn translate_labels(model: &Model, ds: &Dataset) -> Option<(Vec<u32>, Option<Vec
     }
 }
 
-fn data_inputs(model: &Model, a: &PredictArgs, path: &Path) -> Result<Inputs> {
+fn data_inputs(model: &FittedPipeline, a: &PredictArgs, path: &Path) -> Result<Inputs> {
     let mut src = DataSource {
         threads: threads(a.threads),
         ..DataSource::from_args(&a.data)
@@ -154,7 +112,7 @@ struct Score {
     class_names: Option<Vec<String>>,
 }
 
-fn score(model: &Model, inputs: &Inputs, preds: &[Prediction]) -> Result<Option<Score>> {
+fn score(model: &FittedPipeline, inputs: &Inputs, preds: &[Prediction]) -> Result<Option<Score>> {
     let Some((truth, names)) = &inputs.truth else {
         return Ok(None);
     };
@@ -183,7 +141,7 @@ fn score(model: &Model, inputs: &Inputs, preds: &[Prediction]) -> Result<Option<
     }))
 }
 
-fn class_label(model: &Model, p: &Prediction) -> String {
+fn class_label(model: &FittedPipeline, p: &Prediction) -> String {
     match p.class {
         Some(c) => model
             .class_name(c)
@@ -201,24 +159,31 @@ fn csv_field(s: &str) -> String {
 }
 
 pub fn run(a: &PredictArgs, w: &mut impl Write) -> Result<()> {
-    // The library's messages name the model file ("model m.json has format version 7; …").
-    let model = Model::read(&a.model).map_err(|e| match e {
+    let t0 = Instant::now();
+    if let Some(p) = &a.report {
+        output::prepare_file(p, "--report")?;
+    }
+    // The library's messages name the model file ("model m.bin has format version 7; …").
+    let model = FittedPipeline::load(&a.model).map_err(|e| match e {
         e @ (ModelError::Io { .. } | ModelError::InFile { .. }) => anyhow!("{e}"),
         e => anyhow!("--model {}: {e}", a.model.display()),
     })?;
-    let inputs = match &a.data.data {
-        Some(path) => {
-            let i = data_inputs(&model, a, path)?;
-            (i, Some(path))
-        }
+    let load_ms = ms(t0);
+    let t = Instant::now();
+    let (inputs, data_path) = match &a.data.data {
+        Some(path) => (data_inputs(&model, a, path)?, Some(path)),
         None => {
             if a.data.labels.is_some() {
                 bail!("--labels applies to --data, not to image files");
             }
+            if a.images.is_empty() {
+                bail!("give image files to classify, or a data set with --data");
+            }
             (image_inputs(&model, &a.model, &a.images)?, None)
         }
     };
-    let (inputs, data_path) = inputs;
+    let read_ms = ms(t);
+    let t = Instant::now();
     let preds =
         model
             .predict(&inputs.dataset, threads(a.threads))
@@ -226,14 +191,43 @@ pub fn run(a: &PredictArgs, w: &mut impl Write) -> Result<()> {
                 Some(p) => anyhow!("--data {}: {e}", p.display()),
                 None => anyhow!("{e}"),
             })?;
+    let predict_ms = ms(t);
     let scored = score(&model, &inputs, &preds)?;
 
+    let mut outputs = Outputs::default();
+    if let Some(p) = &a.report {
+        let timings = Timings {
+            rows: vec![
+                ("model".into(), load_ms),
+                ("data".into(), read_ms),
+                ("prediction".into(), predict_ms),
+                ("total".into(), ms(t0)),
+            ],
+        };
+        let view = html_report::PredictView {
+            model_path: &a.model,
+            model: &model,
+            data: &inputs.dataset,
+            source: data_path.map_or_else(
+                || format!("{} image files", inputs.names.len()),
+                |p| p.display().to_string(),
+            ),
+            predictions: &preds,
+            confusion: scored.as_ref().map(|s| &s.confusion),
+            class_names: scored.as_ref().and_then(|s| s.class_names.as_deref()),
+        };
+        outputs.add(
+            p,
+            html_report::predict_report(&view, &timings)?.into_bytes(),
+        );
+    }
     if a.json {
         let mut v = json!({
             "model": a.model.display().to_string(),
+            "pipeline": model.record().preset,
             "n_samples": preds.len(),
             "k": model.k(),
-            "features": model.features().name(),
+            "features": model.features_name(),
             "predictions": preds.iter().zip(&inputs.names).map(|(p, name)| {
                 let mut o = json!({
                     "path": name,
@@ -246,6 +240,7 @@ pub fn run(a: &PredictArgs, w: &mut impl Write) -> Result<()> {
                 }
                 o
             }).collect::<Vec<Value>>(),
+            "timings_ms": {"model": load_ms, "data": read_ms, "predict": predict_ms, "total": ms(t0)},
         });
         if let Some(names) = model.class_names() {
             v["class_names"] = json!(names);
@@ -254,17 +249,15 @@ pub fn run(a: &PredictArgs, w: &mut impl Write) -> Result<()> {
             let acc = s.confusion.accuracy();
             v["accuracy_percent"] = json!(acc.percent());
             v["correct"] = json!(acc.correct());
-            let n = s.confusion.n_classes();
-            v["confusion_matrix"] = json!((0..n)
-                .map(|r| s.confusion.row(r).unwrap_or(&[]).to_vec())
-                .collect::<Vec<_>>());
+            v["confusion_matrix"] = matrix_json(&s.confusion);
             if let Some(names) = &s.class_names {
                 v["confusion_class_names"] = json!(names);
             }
         }
-        writeln!(w, "{v}")?;
-        return Ok(());
+        return outputs.commit_with_json(v, w);
     }
+    let written: Vec<String> = outputs.paths().map(|p| p.display().to_string()).collect();
+    outputs.commit()?;
     if a.csv {
         writeln!(w, "path,cluster,class,distance")?;
         for (p, name) in preds.iter().zip(&inputs.names) {
@@ -318,6 +311,9 @@ pub fn run(a: &PredictArgs, w: &mut impl Write) -> Result<()> {
             "Confusion matrix (rows: true class, columns: predicted class):"
         )?;
         writeln!(w, "{}", s.confusion)?;
+    }
+    if !written.is_empty() {
+        writeln!(w, "Written: {}", written.join(", "))?;
     }
     Ok(())
 }

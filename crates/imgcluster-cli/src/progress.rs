@@ -9,17 +9,10 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
-use imgcluster::dataset::Dataset;
-use imgcluster::features::{preprocess, FeatureKind};
 use imgcluster::kmeans::FitProgress;
-use imgcluster::Threads;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
 use crate::args::ProgressArg;
-
-/// Images per chunk when preprocessing shows a bar.
-const CHUNK: usize = 4096;
 
 /// Where progress goes: nowhere, or standard error.
 #[derive(Debug, Clone, Copy)]
@@ -95,11 +88,6 @@ impl Progress {
 pub struct Phase(ProgressBar);
 
 impl Phase {
-    /// Advances a bar by `n` steps.
-    pub fn inc(&self, n: u64) {
-        self.0.inc(n);
-    }
-
     /// Sets a bar's length and position.
     pub fn set(&self, pos: u64, len: u64) {
         self.0.set_length(len);
@@ -143,35 +131,6 @@ impl Drop for Phase {
     fn drop(&mut self) {
         self.0.finish_and_clear();
     }
-}
-
-/// [`preprocess`] with progress: a bar over chunks of images when there are many, else a
-/// spinner. Each image is processed on its own, so the result is the same as one call.
-pub fn preprocess_with_progress(
-    ds: &Dataset,
-    kind: &FeatureKind,
-    threads: Threads,
-    progress: &Progress,
-) -> Result<Dataset> {
-    let context = || format!("--features {}", kind.name());
-    let n = ds.len();
-    if matches!(kind, FeatureKind::Raw) {
-        return preprocess(ds, kind, threads).with_context(context);
-    }
-    if n < 2 * CHUNK || ds.images_u8().is_err() {
-        let _phase = progress.spinner(format!("features: {} on {n} samples", kind.name()));
-        return preprocess(ds, kind, threads).with_context(context);
-    }
-    let phase = progress.bar(n as u64, format!("features: {}", kind.name()));
-    let mut pixels = Vec::with_capacity(n * ds.dims());
-    let indices: Vec<usize> = (0..n).collect();
-    for chunk in indices.chunks(CHUNK) {
-        let part = preprocess(&ds.subset(chunk), kind, threads).with_context(context)?;
-        let (values, _, _) = part.images_u8().with_context(context)?;
-        pixels.extend_from_slice(values);
-        phase.inc(chunk.len() as u64);
-    }
-    ds.with_images(pixels).with_context(context)
 }
 
 /// Standard error drawn as a plain terminal of 80 columns, for `--progress always` when it

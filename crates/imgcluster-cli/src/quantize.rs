@@ -13,8 +13,8 @@ use imgcluster::report::encode_rgb8;
 use imgcluster::CvRng;
 use serde_json::json;
 
+use crate::args::threads;
 use crate::args::{InitArg, QuantizeArgs};
-use crate::classify::threads;
 use crate::output;
 use crate::progress::Progress;
 use crate::run::ms;

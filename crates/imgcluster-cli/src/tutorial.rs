@@ -4,44 +4,34 @@ use std::io::Write;
 use std::time::Instant;
 
 use anyhow::Result;
-use imgcluster::dataset::grid;
-use imgcluster::features::FeatureKind;
-use imgcluster::imgproc::DeskewValidParams;
-use imgcluster::kmeans::{Init, KMeansParams, TermCriteria};
+use imgcluster::dataset::{grid, Dataset};
+use imgcluster::features::{PipelineParams, Preset};
 use imgcluster::Threads;
-use serde_json::json;
-
-use imgcluster::features::Preset;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::args::TutorialArgs;
-use crate::classify::{preset, run_json};
 use crate::figures;
-use crate::html_report::{self, RunView, Timings};
+use crate::html_report::{self, Timings};
 use crate::output::{self, Outputs};
-use crate::pipeline_run::{self, PipelineRun, Settings};
 use crate::progress::Progress;
 use crate::run::{self, ms, RunOutcome, RunSpec};
+use crate::summary::{pipeline_name, run_json};
 
 /// The tutorial's accuracy as its text states it, and what its own matrix sums to.
 const TUTORIAL_TEXT_PERCENT: &str = "54.80";
 
-fn spec(kind: FeatureKind) -> Result<RunSpec> {
-    // cv2.kmeans(data, 10, None, (MAX_ITER + EPS, 10, 1.0), 10, KMEANS_RANDOM_CENTERS)
-    let params = KMeansParams::new(10)
-        .term(TermCriteria::new().max_iter(10).epsilon(1.0))
-        .attempts(10)
-        .init(Init::RandomBox)
-        .threads(Threads::Auto)
-        .check()?;
-    Ok(RunSpec {
-        kind,
-        params,
+/// The preset's run on the digits with OpenCV's default generator state. The tutorial
+/// presets are `cv2.kmeans(data, 10, None, (MAX_ITER + EPS, 10, 1.0), 10,
+/// KMEANS_RANDOM_CENTERS)`.
+fn run_preset(digits: &Dataset, preset: Preset, progress: &Progress) -> Result<RunOutcome> {
+    let spec = RunSpec {
+        params: PipelineParams::preset(preset, 10),
         seed: None,
         threads: Threads::Auto,
         train_ratio: None,
-        minibatch: None,
-    })
+        source: "embedded digits.png".into(),
+    };
+    run::run(digits, &spec, progress)
 }
 
 fn write_step(w: &mut impl Write, title: &str, o: &RunOutcome) -> Result<()> {
@@ -70,17 +60,15 @@ pub fn run(a: &TutorialArgs, progress: &Progress, w: &mut impl Write) -> Result<
     let digits = grid::digits();
     let load_ms = ms(t);
 
-    let raw_spec = spec(FeatureKind::Raw)?;
-    let raw = run::run(&digits, &raw_spec, progress)?;
-    let deskew_spec = spec(FeatureKind::Deskew(DeskewValidParams::default()))?;
-    let deskewed = run::run(&digits, &deskew_spec, progress)?;
+    let raw = run_preset(&digits, Preset::TutorialRaw, progress)?;
+    let deskewed = run_preset(&digits, Preset::TutorialDeskew, progress)?;
 
     // The ablation: the tutorial's two runs, then the feature pipelines.
     let mut presets: Vec<Preset> = Vec::new();
     let wanted: Vec<Preset> = if a.pipeline.is_empty() {
         Preset::ALL.to_vec()
     } else {
-        a.pipeline.iter().map(|&p| preset(p)).collect()
+        a.pipeline.iter().map(|&p| p.preset()).collect()
     };
     for p in wanted {
         if !presets.contains(&p) {
@@ -88,22 +76,15 @@ pub fn run(a: &TutorialArgs, progress: &Progress, w: &mut impl Write) -> Result<
         }
     }
     let mut rows: Vec<Row> = Vec::new();
-    let mut pipeline_runs: Vec<(Preset, PipelineRun)> = Vec::new();
+    let mut pipeline_runs: Vec<RunOutcome> = Vec::new();
     for &p in &presets {
         match p {
-            Preset::TutorialRaw => rows.push(Row::of_tutorial(p, &raw)),
-            Preset::TutorialDeskew => rows.push(Row::of_tutorial(p, &deskewed)),
+            Preset::TutorialRaw => rows.push(Row::of(&raw)),
+            Preset::TutorialDeskew => rows.push(Row::of(&deskewed)),
             _ => {
-                let settings = Settings {
-                    preset: p,
-                    kmeans: None,
-                    seed: None,
-                    threads: Threads::Auto,
-                    train_ratio: None,
-                };
-                let r = pipeline_run::run(&digits, &settings)?;
-                rows.push(Row::of_pipeline(p, &r));
-                pipeline_runs.push((p, r));
+                let r = run_preset(&digits, p, progress)?;
+                rows.push(Row::of(&r));
+                pipeline_runs.push(r);
             }
         }
     }
@@ -114,12 +95,14 @@ pub fn run(a: &TutorialArgs, progress: &Progress, w: &mut impl Write) -> Result<
             outputs.add(a.out.join(name), bytes);
         }
     }
-    outputs.add(
-        a.out.join("deskew_examples.png"),
-        figures::deskew_examples(&digits, &deskewed.processed)?,
-    );
-    for (p, r) in &pipeline_runs {
-        for (name, bytes) in pipeline_run::figures(r, &format!("{}_", p.name()))? {
+    if let Some(images) = &deskewed.images {
+        outputs.add(
+            a.out.join("deskew_examples.png"),
+            figures::deskew_examples(&digits, images)?,
+        );
+    }
+    for r in &pipeline_runs {
+        for (name, bytes) in figures::for_run(r, &format!("{}_", pipeline_name(r)))? {
             outputs.add(a.out.join(name), bytes);
         }
     }
@@ -136,25 +119,13 @@ pub fn run(a: &TutorialArgs, progress: &Progress, w: &mut impl Write) -> Result<
         let timings = Timings {
             rows: vec![
                 ("load".into(), load_ms),
-                ("raw: k-means".into(), raw.kmeans_ms),
-                ("deskew: features".into(), deskewed.features_ms),
-                ("deskew: k-means".into(), deskewed.kmeans_ms),
+                ("raw: k-means".into(), raw.kmeans_ms()),
+                ("deskew: features".into(), deskewed.features_ms()),
+                ("deskew: k-means".into(), deskewed.kmeans_ms()),
                 ("total".into(), ms(t0)),
             ],
         };
-        let html = html_report::tutorial_report(
-            &digits,
-            &RunView {
-                outcome: &raw,
-                spec: &raw_spec,
-            },
-            &RunView {
-                outcome: &deskewed,
-                spec: &deskew_spec,
-            },
-            &note,
-            &timings,
-        )?;
+        let html = html_report::tutorial_report(&digits, &raw, &deskewed, &note, &timings)?;
         outputs.add(a.out.join("report.html"), html.into_bytes());
     }
     let figure_paths: Vec<String> = outputs.paths().map(|p| p.display().to_string()).collect();
@@ -165,15 +136,15 @@ pub fn run(a: &TutorialArgs, progress: &Progress, w: &mut impl Write) -> Result<
         let v = json!({
             "data": "embedded digits.png",
             "shape": [digits.len(), digits.dims()],
-            "raw": run_json(&raw, &raw_spec),
-            "deskew": run_json(&deskewed, &deskew_spec),
+            "raw": run_json(&raw),
+            "deskew": run_json(&deskewed),
             "tutorial_text_accuracy_percent": TUTORIAL_TEXT_PERCENT.parse::<f64>().ok(),
             "ablation": rows.iter().map(Row::json).collect::<Vec<_>>(),
             "figures": figure_paths,
             "timings_ms": {
                 "load": load_ms,
-                "raw": raw.features_ms + raw.kmeans_ms,
-                "deskew": deskewed.features_ms + deskewed.kmeans_ms,
+                "raw": raw.fit_ms,
+                "deskew": deskewed.fit_ms,
                 "total": total_ms,
             },
         });
@@ -228,7 +199,9 @@ struct Row {
 }
 
 impl Row {
-    fn of_tutorial(preset: Preset, o: &RunOutcome) -> Self {
+    fn of(o: &RunOutcome) -> Self {
+        let preset = o.pipeline.preset().unwrap_or(Preset::TutorialRaw);
+        let extra = run_json(o)["deskew"].clone();
         Self {
             preset,
             accuracy: o
@@ -237,24 +210,8 @@ impl Row {
                 .map(|e| (e.accuracy.format_percent(), e.accuracy.percent())),
             nmi: o.train.as_ref().map(|e| e.nmi),
             ari: o.train.as_ref().map(|e| e.ari),
-            ms: o.features_ms + o.kmeans_ms,
-            extra: Value::Null,
-        }
-    }
-
-    fn of_pipeline(preset: Preset, r: &PipelineRun) -> Self {
-        let v = pipeline_run::pipeline_json(r, preset);
-        Self {
-            preset,
-            accuracy: r
-                .report
-                .train
-                .as_ref()
-                .map(|e| (e.accuracy.format_percent(), e.accuracy.percent())),
-            nmi: r.report.train.as_ref().map(|e| e.nmi),
-            ari: r.report.train.as_ref().map(|e| e.ari),
-            ms: r.run_ms,
-            extra: v["deskew"].clone(),
+            ms: o.fit_ms,
+            extra,
         }
     }
 

@@ -9,13 +9,15 @@
 //! [`HogSpec::compute_into`] and [`hog_features`] trust the spec.
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::FeaturesError;
 use crate::dataset::{Dataset, Pixels};
 use crate::threads::Threads;
 
 /// How many cells the image is divided into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Cells {
     /// The size-aware rule: `min(6, H / 2)` rows and `min(6, W / 2)` columns of cells
     /// (8×8 images get 4×4 cells, 20×20 and 28×28 images 6×6).
@@ -31,7 +33,8 @@ pub enum Cells {
 }
 
 /// Which gradient directions are told apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Orientation {
     /// Directions over the full circle `0..2π`: a dark-to-bright edge and a bright-to-dark
     /// edge of the same line fall in opposite bins.
@@ -42,7 +45,8 @@ pub enum Orientation {
 }
 
 /// How an orientation is assigned to bins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Binning {
     /// Split between the two nearest bin centres (bin `b` is centred on `(b + 0.5)` bin
     /// widths), with weights falling linearly with the distance; wraps around the circle.
@@ -54,7 +58,8 @@ pub enum Binning {
 }
 
 /// How pixels are pooled into cells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Pooling {
     /// Separable tent (bilinear) weights: along a side of `L` pixels with `g` cells, cell
     /// `i` is centred at `(i + 0.5)·L/g` and pixel `p` (centre `p + 0.5`) gets weight
@@ -68,7 +73,8 @@ pub enum Pooling {
 }
 
 /// How a descriptor (or another feature vector) is normalised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Normalize {
     /// The whole vector: divided by its sum (L1), square-rooted, divided by its Euclidean
     /// norm (L2). Euclidean distances between such vectors follow the Hellinger distance
@@ -98,7 +104,8 @@ pub enum Normalize {
 /// assert_eq!(spec.len(), 64);
 /// # Ok::<(), imgcluster::features::FeaturesError>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HogOptions {
     cells: Cells,
     bins: usize,

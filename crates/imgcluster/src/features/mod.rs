@@ -6,8 +6,10 @@
 //! * [`cosine_neighbours`], [`KnnGraph`] — exact cosine kNN lists and the self-tuning,
 //!   symmetric kNN graph; [`KnnGraph::normalized_cut`] scores a partition on it.
 //! * [`SpectralEmbedding`] — the leading eigenvectors of the normalised graph.
-//! * [`PipelineParams`] → [`Pipeline`] — the stages composed, with the [`Preset`]s of the
-//!   ablation from OpenCV's tutorial to the best pipeline.
+//! * [`PipelineParams`] → [`Pipeline`] → [`Pipeline::fit`] →
+//!   [`FittedPipeline`](crate::model::FittedPipeline) — the stages composed, with the
+//!   [`Preset`]s of the ablation from OpenCV's tutorial to the best pipeline; the fitted
+//!   pipeline predicts new samples, through [`GraphExtension`] for the spectral stage.
 //! * [`cluster_means`] — the mean image of each cluster.
 //!
 //! Every stage takes its parallelism as a [`Threads`](crate::Threads) value and gives the
@@ -18,6 +20,7 @@ mod hog;
 mod knn;
 mod linalg;
 mod means;
+mod nystrom;
 mod pca;
 mod pipeline;
 mod preprocess;
@@ -30,10 +33,10 @@ pub use hog::{
 };
 pub use knn::{cosine_neighbours, KnnGraph, KnnOptions, Neighbours};
 pub use means::cluster_means;
+pub use nystrom::{GraphExtension, GraphExtensionParts};
 pub use pca::{Pca, PcaOptions, Whiten};
 pub use pipeline::{
-    Deskew, DeskewDecision, Embedded, GraphStage, Pipeline, PipelineOutcome, PipelineParams,
-    Preset, StageTimes,
+    Deskew, DeskewDecision, Embedded, GraphStage, Pipeline, PipelineParams, Preset, StageTimes,
 };
 pub use preprocess::{preprocess, FeatureKind};
 pub use spectral::{SpectralEmbedding, SpectralOptions};

@@ -229,6 +229,55 @@ impl Pca {
         &self.variances
     }
 
+    /// All components, `d × D` row-major.
+    pub fn components(&self) -> &[f64] {
+        &self.components
+    }
+
+    /// Whether the scores are whitened.
+    pub fn whiten(&self) -> Whiten {
+        self.whiten
+    }
+
+    /// A PCA from stored parts: the mean (`D` values), the components (`d × D`,
+    /// row-major) and their variances (`d`).
+    ///
+    /// # Errors
+    /// [`FeaturesError::InvalidParam`] when the lengths disagree, `D` or `d` is 0, or a
+    /// value is not finite.
+    pub fn from_parts(
+        mean: Vec<f64>,
+        components: Vec<f64>,
+        variances: Vec<f64>,
+        whiten: Whiten,
+    ) -> Result<Self, FeaturesError> {
+        let dims = mean.len();
+        let d = variances.len();
+        let bad = |reason: String| FeaturesError::InvalidParam {
+            name: "pca",
+            reason,
+        };
+        if dims == 0 || d == 0 || dims.checked_mul(d) != Some(components.len()) {
+            return Err(bad(format!(
+                "{} component values for {d} components of {dims} values",
+                components.len()
+            )));
+        }
+        if [&mean, &components, &variances]
+            .iter()
+            .any(|v| v.iter().any(|x| !x.is_finite()))
+        {
+            return Err(bad("a value is not finite".into()));
+        }
+        Ok(Self {
+            dims,
+            mean,
+            components,
+            variances,
+            whiten,
+        })
+    }
+
     /// The scores of `data` (rows of `D` values): `N × d`, row-major.
     ///
     /// Rows are processed in fixed blocks on `threads`; the result does not depend on

@@ -22,12 +22,19 @@
 use std::time::{Duration, Instant};
 
 use super::{
-    hog_features, preprocess, FeatureKind, FeaturesError, HogOptions, HogSpec, KnnGraph,
-    KnnOptions, Pca, PcaOptions, SpectralEmbedding, SpectralOptions,
+    cosine_neighbours, hog_features, preprocess, FeatureKind, FeaturesError, GraphExtension,
+    HogOptions, HogSpec, KnnGraph, KnnOptions, Pca, PcaOptions, SpectralEmbedding, SpectralOptions,
 };
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, Pixels};
 use crate::imgproc::{DeskewParams, DeskewValidParams};
-use crate::kmeans::{self, CheckedKMeansParams, Init, KMeansFit, KMeansParams, TermCriteria};
+use crate::kmeans::{
+    self, CheckedKMeansParams, CheckedMiniBatchParams, Init, KMeansFit, KMeansParams,
+    MiniBatchParams, TermCriteria,
+};
+use crate::model::{
+    FitRecord, FittedPipeline, InitKind, InputKind, KMeansRecord, MiniBatchInfo, Training,
+    TrainingInfo,
+};
 use crate::rng::CvRng;
 use crate::threads::Threads;
 
@@ -121,6 +128,8 @@ pub struct PipelineParams {
     pca: Option<PcaOptions>,
     graph: Option<GraphStage>,
     kmeans: KMeansParams,
+    minibatch: Option<MiniBatchParams>,
+    preset: Option<Preset>,
     threads: Threads,
 }
 
@@ -154,6 +163,8 @@ impl PipelineParams {
             pca: None,
             graph: None,
             kmeans: KMeansParams::new(k),
+            minibatch: None,
+            preset: Some(preset),
             threads: Threads::Auto,
         };
         match preset {
@@ -218,6 +229,18 @@ impl PipelineParams {
         self
     }
 
+    /// The final k-means's parameters, as set.
+    pub fn kmeans_params(&self) -> &KMeansParams {
+        &self.kmeans
+    }
+
+    /// Makes the final k-means mini-batch k-means with these settings (with
+    /// [`Mode::Fast`](crate::kmeans::Mode::Fast) k-means parameters), or Lloyd's (`None`).
+    pub fn minibatch(mut self, minibatch: Option<MiniBatchParams>) -> Self {
+        self.minibatch = minibatch;
+        self
+    }
+
     /// Sets the threads of every stage; results never depend on it.
     pub fn threads(mut self, threads: Threads) -> Self {
         self.threads = threads;
@@ -234,6 +257,7 @@ impl PipelineParams {
     /// Checks that depend on the image size happen in [`Pipeline::run`].
     pub fn check(self) -> Result<Pipeline, FeaturesError> {
         let kmeans = self.kmeans.threads(self.threads).check()?;
+        let minibatch = self.minibatch.map(|m| m.check()).transpose()?;
         let deskew_params = self.deskew_params.check()?;
         let invalid = |name: &'static str, reason: &str| {
             Err(FeaturesError::InvalidParam {
@@ -275,6 +299,8 @@ impl PipelineParams {
             pca: self.pca,
             graph: self.graph,
             kmeans,
+            minibatch,
+            preset: self.preset,
             threads: self.threads,
         })
     }
@@ -289,6 +315,8 @@ pub struct Pipeline {
     pca: Option<PcaOptions>,
     graph: Option<GraphStage>,
     kmeans: CheckedKMeansParams,
+    minibatch: Option<CheckedMiniBatchParams>,
+    preset: Option<Preset>,
     threads: Threads,
 }
 
@@ -342,14 +370,29 @@ impl StageTimes {
 pub struct Embedded {
     /// The images after the image stage (deskewed or as given), labels kept.
     pub images: Dataset,
-    /// What k-means clusters: N × `dims`, row-major.
-    pub features: Vec<f32>,
-    /// Values per sample in `features`.
+    /// What k-means clusters: N × `dims`, row-major; `None` when it clusters the values
+    /// of `images` themselves (no HOG, PCA or graph stage).
+    pub features: Option<Vec<f32>>,
+    /// Values per sample k-means clusters.
     pub dims: usize,
     /// The kNN graph, when the pipeline has the graph stages.
     pub graph: Option<KnnGraph>,
     /// Wall time per stage.
     pub times: StageTimes,
+}
+
+impl Embedded {
+    /// What k-means clusters, as `f32` (a copy of the images' values when
+    /// [`Embedded::features`] is `None`).
+    pub fn features_f32(&self) -> std::borrow::Cow<'_, [f32]> {
+        match &self.features {
+            Some(f) => std::borrow::Cow::Borrowed(f),
+            None => match self.images.pixels() {
+                Pixels::F32(v) => std::borrow::Cow::Borrowed(v),
+                Pixels::U8(_) => std::borrow::Cow::Owned(self.images.to_f32()),
+            },
+        }
+    }
 }
 
 /// The normalised cuts that decided [`Deskew::Auto`].
@@ -368,28 +411,23 @@ impl DeskewDecision {
     }
 }
 
-/// The result of [`Pipeline::run`].
-#[derive(Debug, Clone)]
-pub struct PipelineOutcome {
-    /// The kept variant's stages before k-means (images, features, graph).
-    pub embedded: Embedded,
-    /// The k-means fit on `embedded.features`; its labels are the clusters.
-    pub fit: KMeansFit,
-    /// Whether the kept variant deskewed the images.
-    pub deskewed: bool,
-    /// The normalised cut of the kept partition, with the graph stages.
-    pub ncut: Option<f64>,
-    /// Both normalised cuts, under [`Deskew::Auto`].
-    pub decision: Option<DeskewDecision>,
-    /// Wall time per stage, summed over the variants that ran.
-    pub times: StageTimes,
+/// One variant's stages, fitted, and its k-means.
+struct Variant {
+    embedded: Embedded,
+    deskew: bool,
+    pca: Option<Pca>,
+    extension: Option<GraphExtension>,
+    fit: KMeansFit,
+    minibatch: Option<MiniBatchInfo>,
+    ncut: Option<f64>,
+    times: StageTimes,
 }
 
-impl PipelineOutcome {
-    /// The cluster of every sample.
-    pub fn labels(&self) -> &[u32] {
-        &self.fit.labels
-    }
+/// The stages before k-means, fitted.
+struct EmbedFit {
+    embedded: Embedded,
+    pca: Option<Pca>,
+    extension: Option<GraphExtension>,
 }
 
 impl Pipeline {
@@ -423,6 +461,16 @@ impl Pipeline {
         &self.kmeans
     }
 
+    /// The mini-batch settings, when k-means is mini-batch k-means.
+    pub fn minibatch(&self) -> Option<&CheckedMiniBatchParams> {
+        self.minibatch.as_ref()
+    }
+
+    /// The preset the pipeline was made from, if any.
+    pub fn preset(&self) -> Option<Preset> {
+        self.preset
+    }
+
     /// The threads every stage runs on.
     pub fn threads(&self) -> Threads {
         self.threads
@@ -436,11 +484,11 @@ impl Pipeline {
     /// ([`HogSpec::new`], [`Pca::fit`], [`KnnGraph::build`], [`SpectralEmbedding::fit`]).
     pub fn embed(&self, ds: &Dataset, deskew: bool) -> Result<Embedded, FeaturesError> {
         let threads = self.threads;
-        threads.install(|| self.embed_here(ds, deskew))
+        threads.install(|| self.embed_here(ds, deskew).map(|e| e.embedded))
     }
 
-    /// [`Pipeline::embed`] inside the pipeline's thread pool.
-    fn embed_here(&self, ds: &Dataset, deskew: bool) -> Result<Embedded, FeaturesError> {
+    /// [`Pipeline::embed`] inside the pipeline's thread pool, keeping the fitted stages.
+    fn embed_here(&self, ds: &Dataset, deskew: bool) -> Result<EmbedFit, FeaturesError> {
         let threads = self.threads;
         let mut times = StageTimes::default();
         let t = Instant::now();
@@ -458,58 +506,93 @@ impl Pipeline {
                     .image_shape()
                     .ok_or_else(|| crate::dataset::DatasetError::NotImages(images.describe()))?;
                 let spec = HogSpec::new(h, w, opts)?;
-                (hog_features(&images, &spec, threads)?, spec.len())
+                (Some(hog_features(&images, &spec, threads)?), spec.len())
             }
-            None => (images.to_f32(), images.dims()),
+            None => (None, images.dims()),
         };
         times.features = t.elapsed();
 
         let t = Instant::now();
-        let scores = match &self.pca {
+        let (pca, scores) = match &self.pca {
             Some(opts) => {
-                let (pca, z) = Pca::fit_transform(&features, dims, opts, threads)?;
+                let owned;
+                let x: &[f32] = match &features {
+                    Some(f) => f,
+                    None => {
+                        owned = images.to_f32();
+                        &owned
+                    }
+                };
+                let (pca, z) = Pca::fit_transform(x, dims, opts, threads)?;
                 dims = pca.n_components();
-                Some(z)
+                (Some(pca), Some(z))
             }
-            None => None,
+            None => (None, None),
         };
         times.pca = t.elapsed();
 
         let Some(stage) = &self.graph else {
             let features = match scores {
-                Some(z) => z.iter().map(|&v| v as f32).collect(),
+                Some(z) => Some(z.iter().map(|&v| v as f32).collect()),
                 None => features,
             };
-            return Ok(Embedded {
+            let embedded = Embedded {
                 images,
                 features,
                 dims,
                 graph: None,
                 times,
+            };
+            return Ok(EmbedFit {
+                embedded,
+                pca,
+                extension: None,
             });
         };
         let t = Instant::now();
-        let points: Vec<f64> = match scores {
-            Some(z) => z,
-            None => features.iter().map(|&v| f64::from(v)).collect(),
+        let points: Vec<f64> = match (scores, &features) {
+            (Some(z), _) => z,
+            (None, Some(f)) => f.iter().map(|&v| f64::from(v)).collect(),
+            (None, None) => images.to_f32().iter().map(|&v| f64::from(v)).collect(),
         };
-        let graph = KnnGraph::build(&points, dims, &stage.knn, threads)?;
+        if stage.knn.scale_neighbour == 0 {
+            return Err(FeaturesError::InvalidParam {
+                name: "scale_neighbour",
+                reason: "must be at least 1".into(),
+            });
+        }
+        let nb = cosine_neighbours(&points, dims, stage.knn.k, threads)?;
+        let graph = KnnGraph::from_neighbours(&nb, stage.knn.scale_neighbour);
         times.knn = t.elapsed();
         let t = Instant::now();
         let k = self.kmeans.k();
         let embedding = SpectralEmbedding::fit(&graph, k, &stage.spectral)?;
+        let extension =
+            GraphExtension::new(&points, dims, &nb, &stage.knn, graph.degrees(), &embedding);
         times.spectral = t.elapsed();
-        Ok(Embedded {
-            images,
-            features: embedding.to_f32(),
-            dims: k,
-            graph: Some(graph),
-            times,
+        Ok(EmbedFit {
+            embedded: Embedded {
+                images,
+                features: Some(embedding.to_f32()),
+                dims: k,
+                graph: Some(graph),
+                times,
+            },
+            pca,
+            extension: Some(extension),
         })
     }
 
-    /// Runs the pipeline on `ds`. k-means starts from a copy of `rng` (in each variant,
-    /// under [`Deskew::Auto`]), so equal generators give equal results.
+    /// Fits the pipeline to `ds`: every stage learns from it (PCA, the graph and its
+    /// embedding, the deskew decision under [`Deskew::Auto`]), then k-means clusters what
+    /// the stages made of it. k-means starts from a copy of `rng` (in each variant, under
+    /// [`Deskew::Auto`]), so equal generators give equal results.
+    ///
+    /// The result predicts the cluster of new samples ([`FittedPipeline::predict`]), keeps
+    /// the training samples' clusters ([`FittedPipeline::training_labels`]) and saves to a
+    /// file ([`FittedPipeline::save`]). Its record names the preset, if any, and the k-means
+    /// settings; the seed and the data set's name are the caller's to add
+    /// ([`FittedPipeline::record_mut`]).
     ///
     /// # Errors
     /// As [`Pipeline::embed`], and [`FeaturesError::KMeans`] when k-means fails (for
@@ -519,42 +602,57 @@ impl Pipeline {
     /// ```
     /// use imgcluster::dataset::Dataset;
     /// use imgcluster::features::{PipelineParams, Preset};
-    /// use imgcluster::CvRng;
+    /// use imgcluster::{CvRng, Threads};
     ///
     /// // Two kinds of 8×8 images: a vertical bar and a horizontal bar, 20 of each, each
     /// // shifted a little.
-    /// let mut px = Vec::new();
-    /// for i in 0..40 {
-    ///     let s = 2 + i % 3;
-    ///     for y in 0..8 {
-    ///         for x in 0..8 {
-    ///             let on = if i < 20 { x == s || x == s + 1 } else { y == s || y == s + 1 };
-    ///             px.push(if on { 255 } else { 0 });
+    /// let bars = |n: usize, vertical: bool| {
+    ///     let mut px = Vec::new();
+    ///     for i in 0..n {
+    ///         let s = 2 + i % 3;
+    ///         for y in 0..8 {
+    ///             for x in 0..8 {
+    ///                 let on = if vertical { x == s || x == s + 1 } else { y == s || y == s + 1 };
+    ///                 px.push(if on { 255 } else { 0 });
+    ///             }
     ///         }
     ///     }
-    /// }
-    /// let ds = Dataset::from_images(40, 8, 8, px)?;
+    ///     px
+    /// };
+    /// let ds = Dataset::from_images(40, 8, 8, [bars(20, true), bars(20, false)].concat())?;
     /// let p = PipelineParams::preset(Preset::Hog, 2).check()?;
-    /// let out = p.run(&ds, &CvRng::from_set_rng_seed(1))?;
-    /// let l = out.labels();
+    /// let model = p.fit(&ds, &CvRng::from_set_rng_seed(1))?;
+    /// let l = model.training_labels().unwrap();
     /// assert!(l[..20].iter().all(|&c| c == l[0]) && l[20..].iter().all(|&c| c == l[20]));
     /// assert_ne!(l[0], l[20]);
+    /// // New images go to the cluster of their kind.
+    /// let new = Dataset::from_images(2, 8, 8, [bars(1, false), bars(1, true)].concat())?;
+    /// let p = model.predict(&new, Threads::Fixed(1))?;
+    /// assert_eq!((p[0].cluster, p[1].cluster), (l[20], l[0]));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn run(&self, ds: &Dataset, rng: &CvRng) -> Result<PipelineOutcome, FeaturesError> {
+    pub fn fit(&self, ds: &Dataset, rng: &CvRng) -> Result<FittedPipeline, FeaturesError> {
         // One pool for every stage (stages on a worker of a pool of their size run there).
-        self.threads.install(|| self.run_here(ds, rng))
+        self.threads.install(|| self.fit_here(ds, rng))
     }
 
-    fn run_here(&self, ds: &Dataset, rng: &CvRng) -> Result<PipelineOutcome, FeaturesError> {
-        match self.deskew {
-            Deskew::Off => self.run_variant(ds, false, rng),
-            Deskew::On => self.run_variant(ds, true, rng),
+    fn fit_here(&self, ds: &Dataset, rng: &CvRng) -> Result<FittedPipeline, FeaturesError> {
+        let (kept, decision, times) = match self.deskew {
+            Deskew::Off => {
+                let v = self.fit_variant(ds, false, rng)?;
+                let times = v.times;
+                (v, None, times)
+            }
+            Deskew::On => {
+                let v = self.fit_variant(ds, true, rng)?;
+                let times = v.times;
+                (v, None, times)
+            }
             Deskew::Auto => {
                 // Both variants side by side, sharing the pool's threads.
                 let (with, without) = rayon::join(
-                    || self.run_variant(ds, true, rng),
-                    || self.run_variant(ds, false, rng),
+                    || self.fit_variant(ds, true, rng),
+                    || self.fit_variant(ds, false, rng),
                 );
                 let (with, without) = (with?, without?);
                 let decision = DeskewDecision {
@@ -564,30 +662,118 @@ impl Pipeline {
                 let mut times = with.times;
                 times.add(&without.times);
                 let kept = if decision.deskewed() { with } else { without };
-                Ok(PipelineOutcome {
-                    decision: Some(decision),
-                    times,
-                    ..kept
-                })
+                (kept, Some(decision), times)
             }
+        };
+        Ok(self.fitted(ds, kept, decision, times))
+    }
+
+    /// The fitted pipeline of the kept variant.
+    fn fitted(
+        &self,
+        ds: &Dataset,
+        v: Variant,
+        decision: Option<DeskewDecision>,
+        times: StageTimes,
+    ) -> FittedPipeline {
+        let p = &self.kmeans;
+        let record = FitRecord {
+            preset: self.preset.map(|p| p.name().to_string()),
+            kmeans: KMeansRecord {
+                k: v.fit.k,
+                attempts: p.attempts(),
+                max_iter: p.term().max_iter,
+                epsilon: p.term().epsilon,
+                init: InitKind::of(p.init()),
+                mode: p.mode(),
+                seed: None,
+                compactness: Some(v.fit.compactness),
+                iterations: Some(v.fit.iterations),
+                minibatch: v.minibatch,
+            },
+            training: TrainingInfo {
+                source: None,
+                n_samples: ds.len(),
+                train_ratio: None,
+            },
+            deskew_decision: decision,
+            ncut: v.ncut,
+        };
+        FittedPipeline {
+            input: match ds.pixels() {
+                Pixels::U8(_) => InputKind::U8,
+                Pixels::F32(_) => InputKind::F32,
+            },
+            image_shape: ds.image_shape(),
+            input_dims: ds.dims(),
+            deskew: v.deskew.then_some(self.deskew_params),
+            hog: self.hog,
+            pca: v.pca,
+            graph: v.extension,
+            centers: v.fit.centers.clone(),
+            k: v.fit.k,
+            dims: v.fit.dims,
+            classes: None,
+            record,
+            training: Some(Box::new(Training {
+                embedded: v.embedded,
+                fit: v.fit,
+                times,
+            })),
         }
     }
 
-    fn run_variant(
+    /// k-means on what the stages made: bytes as bytes (no `f32` copy; the result is the
+    /// same), Lloyd or mini-batch.
+    fn kmeans_fit(
+        &self,
+        e: &Embedded,
+        rng: &CvRng,
+    ) -> Result<(KMeansFit, Option<MiniBatchInfo>), FeaturesError> {
+        let p = &self.kmeans;
+        let rng = &mut rng.clone();
+        let d = e.dims;
+        let x: Result<&[u8], &[f32]> = match (&e.features, e.images.pixels()) {
+            (Some(f), _) => Err(f),
+            (None, Pixels::U8(x)) => Ok(x),
+            (None, Pixels::F32(x)) => Err(x),
+        };
+        let info = |r: &kmeans::MiniBatchFit| MiniBatchInfo {
+            batch_size: r.batch_size,
+            steps: r.steps,
+            epochs: r.epochs,
+            stop: r.stop,
+        };
+        Ok(match (&self.minibatch, x) {
+            (None, Ok(x)) => (kmeans::fit_u8(p, x, d, rng)?, None),
+            (None, Err(x)) => (kmeans::fit(p, x, d, rng)?, None),
+            (Some(mb), Ok(x)) => {
+                let r = kmeans::fit_minibatch_u8(p, mb, x, d, rng)?;
+                let i = info(&r);
+                (r.fit, Some(i))
+            }
+            (Some(mb), Err(x)) => {
+                let r = kmeans::fit_minibatch(p, mb, x, d, rng)?;
+                let i = info(&r);
+                (r.fit, Some(i))
+            }
+        })
+    }
+
+    fn fit_variant(
         &self,
         ds: &Dataset,
         deskew: bool,
         rng: &CvRng,
-    ) -> Result<PipelineOutcome, FeaturesError> {
-        let embedded = self.embed_here(ds, deskew)?;
+    ) -> Result<Variant, FeaturesError> {
+        let EmbedFit {
+            embedded,
+            pca,
+            extension,
+        } = self.embed_here(ds, deskew)?;
         let mut times = embedded.times;
         let t = Instant::now();
-        let fit = kmeans::fit(
-            &self.kmeans,
-            &embedded.features,
-            embedded.dims,
-            &mut rng.clone(),
-        )?;
+        let (fit, minibatch) = self.kmeans_fit(&embedded, rng)?;
         times.kmeans = t.elapsed();
         let t = Instant::now();
         let ncut = match &embedded.graph {
@@ -595,12 +781,14 @@ impl Pipeline {
             None => None,
         };
         times.ncut = t.elapsed();
-        Ok(PipelineOutcome {
+        Ok(Variant {
             embedded,
+            deskew,
+            pca,
+            extension,
             fit,
-            deskewed: deskew,
+            minibatch,
             ncut,
-            decision: None,
             times,
         })
     }

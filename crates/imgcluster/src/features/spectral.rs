@@ -123,6 +123,8 @@ const LANCZOS_MIN_NODES: usize = 65;
 pub struct SpectralEmbedding {
     dims: usize,
     rows: Vec<f64>,
+    /// The eigenvectors before the rows were scaled: N × K, column `c` a unit vector.
+    vectors: Vec<f64>,
     eigenvalues: Vec<f64>,
 }
 
@@ -192,6 +194,7 @@ impl SpectralEmbedding {
             }
             eigenvalues.push(cand.value);
         }
+        let vectors = rows.clone();
         for row in rows.chunks_exact_mut(k) {
             let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
             if norm > 0.0 {
@@ -201,6 +204,7 @@ impl SpectralEmbedding {
         Ok(Self {
             dims: k,
             rows,
+            vectors,
             eigenvalues,
         })
     }
@@ -231,6 +235,12 @@ impl SpectralEmbedding {
     /// All rows, N × K, row-major.
     pub fn rows(&self) -> &[f64] {
         &self.rows
+    }
+
+    /// The eigenvectors themselves, N × K row-major (column `c` is the unit eigenvector of
+    /// eigenvalue `c`): the rows before they were scaled to unit length.
+    pub fn vectors(&self) -> &[f64] {
+        &self.vectors
     }
 
     /// The eigenvalues of `D^-½ W D^-½` of the kept eigenvectors, in decreasing order.

@@ -1,10 +1,10 @@
 use std::path::{Path, PathBuf};
 
-use super::json::MODEL_VERSION;
 use crate::dataset::DatasetError;
 use crate::features::FeaturesError;
+use crate::metrics::MetricsError;
 
-/// Errors of reading, checking or applying a [`Model`](super::Model).
+/// Errors of reading, checking or applying a [`FittedPipeline`](super::FittedPipeline).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ModelError {
@@ -23,7 +23,7 @@ pub enum ModelError {
     #[error("not an imgcluster model: {0}")]
     NotAModel(String),
     /// The model is of a format version this library does not read.
-    #[error("the model has format version {found}; this imgcluster reads version {MODEL_VERSION}")]
+    #[error("the model has format version {found}; this imgcluster reads versions 1 and 2")]
     Version {
         /// The version found.
         found: u64,
@@ -49,12 +49,15 @@ pub enum ModelError {
     /// A data set could not be built.
     #[error(transparent)]
     Dataset(#[from] DatasetError),
+    /// The training clusters could not be scored against the labels.
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
 }
 
 fn in_file_message(path: &Path, error: &ModelError) -> String {
     match error {
         ModelError::Version { found } => format!(
-            "model {} has format version {found}; this imgcluster reads version {MODEL_VERSION}",
+            "model {} has format version {found}; this imgcluster reads versions 1 and 2",
             path.display()
         ),
         e => format!("model {}: {e}", path.display()),

@@ -28,9 +28,14 @@ fn tutorial_presets_reproduce_the_tutorial() {
         (Preset::TutorialDeskew, "70.92"),
     ] {
         let p = PipelineParams::preset(preset, 10).check().unwrap();
-        let out = p.run(&digits, &CvRng::opencv_default()).unwrap();
-        assert_eq!(accuracy(&digits, out.labels()), want, "{}", preset.name());
-        assert!(out.decision.is_none() && out.ncut.is_none());
+        let out = p.fit(&digits, &CvRng::opencv_default()).unwrap();
+        assert_eq!(
+            accuracy(&digits, out.training_labels().unwrap()),
+            want,
+            "{}",
+            preset.name()
+        );
+        assert!(out.record().deskew_decision.is_none() && out.record().ncut.is_none());
     }
 }
 
@@ -41,16 +46,16 @@ fn readme_best_example() -> Result<(), Box<dyn std::error::Error>> {
     let pipeline = PipelineParams::preset(Preset::Best, 10)
         .threads(Threads::Auto)
         .check()?;
-    let out = pipeline.run(&digits, &CvRng::from_set_rng_seed(1))?;
+    let out = pipeline.fit(&digits, &CvRng::from_set_rng_seed(1))?;
     let e = evaluate(
         digits.labels().unwrap(),
-        out.labels(),
+        out.training_labels().unwrap(),
         10,
         10,
         Mapping::OneToOne,
     )?;
     assert_eq!(e.accuracy.format_percent(), "97.94");
-    assert!(out.deskewed);
+    assert!(out.deskewed());
     Ok(())
 }
 
@@ -64,26 +69,37 @@ fn best_is_reproducible_and_independent_of_threads() {
             .threads(threads)
             .check()
             .unwrap()
-            .run(&digits, &CvRng::from_set_rng_seed(seed))
+            .fit(&digits, &CvRng::from_set_rng_seed(seed))
             .unwrap()
     };
     let a = run(Threads::Fixed(1), 3);
     let b = run(Threads::Fixed(2), 3);
     let c = run(Threads::Fixed(2), 3);
-    assert_eq!(a.embedded.features, b.embedded.features);
-    assert_eq!(a.labels(), b.labels());
-    assert_eq!(a.fit.centers, b.fit.centers);
-    assert_eq!(b.labels(), c.labels());
-    assert_eq!(a.decision, b.decision);
-    let d = a.decision.unwrap();
-    assert!(d.deskewed() && a.deskewed, "{d:?}");
+    assert_eq!(
+        a.training().unwrap().embedded.features,
+        b.training().unwrap().embedded.features
+    );
+    assert_eq!(a.training_labels().unwrap(), b.training_labels().unwrap());
+    assert_eq!(a.centers(), b.centers());
+    assert_eq!(b.training_labels().unwrap(), c.training_labels().unwrap());
+    assert_eq!(a.record().deskew_decision, b.record().deskew_decision);
+    let d = a.record().deskew_decision.unwrap();
+    assert!(d.deskewed() && a.deskewed(), "{d:?}");
     assert!(d.ncut_deskewed < d.ncut_plain);
-    assert_eq!(a.ncut, Some(d.ncut_deskewed));
-    let acc: f64 = accuracy(&digits, a.labels()).parse().unwrap();
+    assert_eq!(a.record().ncut, Some(d.ncut_deskewed));
+    let acc: f64 = accuracy(&digits, a.training_labels().unwrap())
+        .parse()
+        .unwrap();
     assert!(acc > 97.0, "{acc}");
     // The chosen variant's images are the deskewed ones, labels kept.
-    assert_eq!(a.embedded.images.labels(), digits.labels());
-    assert_ne!(a.embedded.images.pixels(), digits.pixels());
+    assert_eq!(
+        a.training().unwrap().embedded.images.labels(),
+        digits.labels()
+    );
+    assert_ne!(
+        a.training().unwrap().embedded.images.pixels(),
+        digits.pixels()
+    );
 }
 
 /// Each stage alone gives the same bits on 1 and 3 threads.
@@ -118,25 +134,28 @@ fn auto_deskew_keeps_the_variant_with_the_smaller_cut() {
     let digits = grid::digits();
     let rng = CvRng::from_set_rng_seed(1);
     let base = PipelineParams::preset(Preset::Best, 10).threads(Threads::Fixed(2));
-    let auto = base.clone().check().unwrap().run(&digits, &rng).unwrap();
+    let auto = base.clone().check().unwrap().fit(&digits, &rng).unwrap();
     let on = base
         .clone()
         .deskew(Deskew::On)
         .check()
         .unwrap()
-        .run(&digits, &rng)
+        .fit(&digits, &rng)
         .unwrap();
     let off = base
         .deskew(Deskew::Off)
         .check()
         .unwrap()
-        .run(&digits, &rng)
+        .fit(&digits, &rng)
         .unwrap();
-    let d = auto.decision.unwrap();
-    assert_eq!(Some(d.ncut_deskewed), on.ncut);
-    assert_eq!(Some(d.ncut_plain), off.ncut);
-    assert_eq!(auto.labels(), on.labels());
-    assert!(off.decision.is_none());
+    let d = auto.record().deskew_decision.unwrap();
+    assert_eq!(Some(d.ncut_deskewed), on.record().ncut);
+    assert_eq!(Some(d.ncut_plain), off.record().ncut);
+    assert_eq!(
+        auto.training_labels().unwrap(),
+        on.training_labels().unwrap()
+    );
+    assert!(off.record().deskew_decision.is_none());
 }
 
 /// Mean images of the `hog` clusters look like digits: each is close to the mean of the
@@ -147,14 +166,14 @@ fn cluster_means_of_the_hog_clusters() {
     let out = PipelineParams::preset(Preset::Hog, 10)
         .check()
         .unwrap()
-        .run(&digits, &CvRng::from_set_rng_seed(1))
+        .fit(&digits, &CvRng::from_set_rng_seed(1))
         .unwrap();
-    let images = &out.embedded.images;
-    let means = cluster_means(images, out.labels(), 10).unwrap();
+    let images = &out.training().unwrap().embedded.images;
+    let means = cluster_means(images, out.training_labels().unwrap(), 10).unwrap();
     let class_means = cluster_means(images, images.labels().unwrap(), 10).unwrap();
     let e = evaluate(
         images.labels().unwrap(),
-        out.labels(),
+        out.training_labels().unwrap(),
         10,
         10,
         Mapping::OneToOne,
@@ -180,16 +199,16 @@ fn stages_refuse_bad_input() {
         Dataset::from_features(3, 4, None, imgcluster::dataset::Pixels::F32(vec![0.0; 12]))
             .unwrap();
     let p = PipelineParams::preset(Preset::Hog, 2).check().unwrap();
-    assert!(p.run(&vectors, &CvRng::opencv_default()).is_err());
+    assert!(p.fit(&vectors, &CvRng::opencv_default()).is_err());
     let tiny = Dataset::from_images(4, 1, 8, vec![0; 32]).unwrap();
     let p = PipelineParams::preset(Preset::Best, 2)
         .deskew(Deskew::Off)
         .check()
         .unwrap();
-    assert!(p.run(&tiny, &CvRng::opencv_default()).is_err());
+    assert!(p.fit(&tiny, &CvRng::opencv_default()).is_err());
     let imgs = Dataset::from_images(3, 4, 4, (0..48).collect()).unwrap();
     let p = PipelineParams::preset(Preset::Best, 5).check().unwrap();
-    assert!(p.run(&imgs, &CvRng::opencv_default()).is_err());
+    assert!(p.fit(&imgs, &CvRng::opencv_default()).is_err());
 }
 
 // ---------------------------------------------------------------------------------

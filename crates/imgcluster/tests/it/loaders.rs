@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use imgcluster::dataset::{self, grid, idx, npy, Format, OpenOptions};
-use imgcluster::model::{InputKind, KMeansInfo, Model, ModelSpec};
+use imgcluster::model::{FitRecord, FittedPipeline, InputKind, Stages};
 use imgcluster::Threads;
 
 struct TempDir(PathBuf);
@@ -70,7 +70,6 @@ fn digits_survive_idx_gzip_csv_and_npy() {
 
 #[test]
 fn model_predictions_equal_kmeans_predict() {
-    use imgcluster::features::FeatureKind;
     use imgcluster::kmeans::{self, KMeansParams, TermCriteria};
     use imgcluster::CvRng;
     let digits = grid::digits();
@@ -87,19 +86,9 @@ fn model_predictions_equal_kmeans_predict() {
         &mut CvRng::opencv_default(),
     )
     .unwrap();
-    let model = Model::new(ModelSpec {
-        input: InputKind::U8,
-        image_shape: Some((20, 20)),
-        features: FeatureKind::Raw,
-        kmeans: KMeansInfo::new(10),
-        centers: fit.centers.clone(),
-        mapping: None,
-        class_names: None,
-        n_classes: None,
-        training: Default::default(),
-    })
-    .unwrap();
-    let model = Model::from_json(&model.to_json()).unwrap();
+    let stages = Stages::pixels(InputKind::U8, Some((20, 20)), 400);
+    let model = FittedPipeline::new(stages, fit.centers.clone(), None, FitRecord::new(10)).unwrap();
+    let model = FittedPipeline::from_bytes(&model.to_bytes()).unwrap();
     let (want, dists) = fit
         .predict(&split.test.to_f32(), Threads::Fixed(2))
         .unwrap();

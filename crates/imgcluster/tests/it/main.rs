@@ -11,4 +11,5 @@ mod kmeans;
 mod loaders;
 mod metrics;
 mod minibatch;
+mod model;
 mod properties;

@@ -1,0 +1,488 @@
+//! The model format of version 2 (`docs/model-format.md`): a safetensors file whose
+//! metadata holds the JSON description of the pipeline and whose tensors hold its arrays
+//! (centers, PCA, graph extension), little-endian, bit for bit.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use safetensors::tensor::{Dtype, SafeTensors, View};
+use serde::{Deserialize, Serialize};
+
+use super::fitted::{
+    invalid, Classes, FitRecord, FittedPipeline, InitKind, KMeansRecord, MiniBatchInfo, Stages,
+    TrainingInfo,
+};
+use super::{deskew_params, image_shape, DtypeName, InterpolationName, ModelError};
+use super::{MODEL_FORMAT, MODEL_VERSION};
+use crate::features::{
+    DeskewDecision, GraphExtension, GraphExtensionParts, HogOptions, KnnOptions, Pca, Whiten,
+};
+use crate::kmeans::{MiniBatchStop, Mode};
+
+/// The metadata key that holds the description.
+pub(super) const META_KEY: &str = "imgcluster";
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Input2 {
+    dtype: DtypeName,
+    height: Option<usize>,
+    width: Option<usize>,
+    dims: usize,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Deskew2 {
+    factor: f64,
+    threshold: f64,
+    interpolation: InterpolationName,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Pca2 {
+    components: usize,
+    dims: usize,
+    whiten: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Graph2 {
+    k: usize,
+    scale_neighbour: usize,
+    points: usize,
+    dims: usize,
+    embedding_dims: usize,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Stages2 {
+    deskew: Option<Deskew2>,
+    hog: Option<HogOptions>,
+    pca: Option<Pca2>,
+    graph: Option<Graph2>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MiniBatch2 {
+    batch_size: usize,
+    steps: usize,
+    epochs: usize,
+    stopped_by: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KMeans2 {
+    k: usize,
+    dims: usize,
+    mode: String,
+    attempts: usize,
+    max_iter: Option<usize>,
+    epsilon: Option<f64>,
+    init: String,
+    seed: Option<i32>,
+    compactness: Option<f64>,
+    iterations: Option<usize>,
+    minibatch: Option<MiniBatch2>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Training2 {
+    source: Option<String>,
+    n_samples: usize,
+    train_ratio: Option<f64>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Decision2 {
+    ncut_deskewed: f64,
+    ncut_plain: f64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Classes2 {
+    count: usize,
+    names: Option<Vec<String>>,
+    mapping: Vec<u32>,
+}
+
+/// The description in the metadata.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Description {
+    format: String,
+    version: u64,
+    written_by: String,
+    preset: Option<String>,
+    input: Input2,
+    stages: Stages2,
+    kmeans: KMeans2,
+    training: Training2,
+    deskew_decision: Option<Decision2>,
+    ncut: Option<f64>,
+    classes: Option<Classes2>,
+    /// CRC-32 of the tensors' bytes, in the order of their names.
+    checksum: String,
+}
+
+/// A tensor to write: its dtype, shape and little-endian bytes.
+struct Tensor {
+    dtype: Dtype,
+    shape: Vec<usize>,
+    bytes: Vec<u8>,
+}
+
+impl View for &Tensor {
+    fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn data(&self) -> Cow<'_, [u8]> {
+        Cow::Borrowed(&self.bytes)
+    }
+    fn data_len(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+fn f64_tensor(shape: Vec<usize>, v: &[f64]) -> Tensor {
+    Tensor {
+        dtype: Dtype::F64,
+        shape,
+        bytes: v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+    }
+}
+
+fn f32_tensor(shape: Vec<usize>, v: &[f32]) -> Tensor {
+    Tensor {
+        dtype: Dtype::F32,
+        shape,
+        bytes: v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+    }
+}
+
+fn mode_name(m: Mode) -> &'static str {
+    match m {
+        Mode::Fast => "fast",
+        _ => "opencv",
+    }
+}
+
+fn stop_name(s: MiniBatchStop) -> &'static str {
+    match s {
+        MiniBatchStop::MaxIter => "max-iter",
+        MiniBatchStop::NoImprovement => "no-improvement",
+        MiniBatchStop::Tol => "tol",
+    }
+}
+
+/// CRC-32 of the tensors' bytes, names in increasing order.
+fn checksum<'a>(tensors: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
+    let mut named: Vec<(&str, &[u8])> = tensors.into_iter().collect();
+    named.sort_by(|a, b| a.0.cmp(b.0));
+    let mut h = crc32fast::Hasher::new();
+    for (name, bytes) in named {
+        h.update(name.as_bytes());
+        h.update(&(bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    }
+    format!("crc32:{:08x}", h.finalize())
+}
+
+/// The model as a version-2 file.
+pub(super) fn write(m: &FittedPipeline) -> Vec<u8> {
+    let mut tensors: Vec<(String, Tensor)> = Vec::new();
+    tensors.push(("centers".into(), f32_tensor(vec![m.k, m.dims], &m.centers)));
+    if let Some(p) = &m.pca {
+        let (d, dims) = (p.n_components(), p.dims());
+        tensors.push(("pca.mean".into(), f64_tensor(vec![dims], p.mean())));
+        tensors.push((
+            "pca.components".into(),
+            f64_tensor(vec![d, dims], p.components()),
+        ));
+        tensors.push(("pca.variances".into(), f64_tensor(vec![d], p.variances())));
+    }
+    if let Some(g) = &m.graph {
+        let p = g.parts();
+        let n = p.scales.len();
+        let kdim = p.eigenvalues.len();
+        for (name, shape, v) in [
+            ("graph.points", vec![n, p.dims], &p.points),
+            ("graph.scales", vec![n], &p.scales),
+            ("graph.kth_similarities", vec![n], &p.kth_similarities),
+            ("graph.degrees", vec![n], &p.degrees),
+            ("graph.vectors", vec![n, kdim], &p.vectors),
+            ("graph.eigenvalues", vec![kdim], &p.eigenvalues),
+        ] {
+            tensors.push((name.into(), f64_tensor(shape, v)));
+        }
+    }
+    let r = &m.record;
+    let k = &r.kmeans;
+    let description = Description {
+        format: MODEL_FORMAT.into(),
+        version: MODEL_VERSION,
+        written_by: format!("imgcluster {}", env!("CARGO_PKG_VERSION")),
+        preset: r.preset.clone(),
+        input: Input2 {
+            dtype: DtypeName::of(m.input),
+            height: m.image_shape.map(|s| s.0),
+            width: m.image_shape.map(|s| s.1),
+            dims: m.input_dims,
+        },
+        stages: Stages2 {
+            deskew: m.deskew.map(|p| Deskew2 {
+                factor: p.factor(),
+                threshold: p.threshold(),
+                interpolation: p.interpolation().into(),
+            }),
+            hog: m.hog,
+            pca: m.pca.as_ref().map(|p| Pca2 {
+                components: p.n_components(),
+                dims: p.dims(),
+                whiten: p.whiten() == Whiten::Yes,
+            }),
+            graph: m.graph.as_ref().map(|g| Graph2 {
+                k: g.knn().k,
+                scale_neighbour: g.knn().scale_neighbour,
+                points: g.n_points(),
+                dims: g.dims(),
+                embedding_dims: g.embedding_dims(),
+            }),
+        },
+        kmeans: KMeans2 {
+            k: m.k,
+            dims: m.dims,
+            mode: mode_name(k.mode).into(),
+            attempts: k.attempts,
+            max_iter: k.max_iter,
+            epsilon: k.epsilon,
+            init: k.init.name().into(),
+            seed: k.seed,
+            compactness: k.compactness,
+            iterations: k.iterations,
+            minibatch: k.minibatch.map(|b| MiniBatch2 {
+                batch_size: b.batch_size,
+                steps: b.steps,
+                epochs: b.epochs,
+                stopped_by: stop_name(b.stop).into(),
+            }),
+        },
+        training: Training2 {
+            source: r.training.source.clone(),
+            n_samples: r.training.n_samples,
+            train_ratio: r.training.train_ratio,
+        },
+        deskew_decision: r.deskew_decision.map(|d| Decision2 {
+            ncut_deskewed: d.ncut_deskewed,
+            ncut_plain: d.ncut_plain,
+        }),
+        ncut: r.ncut,
+        classes: m.classes.as_ref().map(|c| Classes2 {
+            count: c.n_classes(),
+            names: c.names().map(<[String]>::to_vec),
+            mapping: c.mapping().to_vec(),
+        }),
+        checksum: checksum(
+            tensors
+                .iter()
+                .map(|(n, t)| (n.as_str(), t.bytes.as_slice())),
+        ),
+    };
+    // Plain data (numbers, strings, options) always serialise.
+    let text = serde_json::to_string(&description).expect("model description serialises");
+    let meta = HashMap::from([(META_KEY.to_string(), text)]);
+    safetensors::tensor::serialize(tensors.iter().map(|(n, t)| (n.as_str(), t)), Some(meta))
+        .expect("tensors of consistent shapes serialise")
+}
+
+/// The JSON description in the metadata of a safetensors file.
+fn description_text(bytes: &[u8]) -> Result<String, ModelError> {
+    let (_, meta) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| invalid(format!("not a readable model file: {e}")))?;
+    meta.metadata()
+        .as_ref()
+        .and_then(|m| m.get(META_KEY))
+        .cloned()
+        .ok_or_else(|| {
+            ModelError::NotAModel(format!(
+                "a safetensors file without the \"{META_KEY}\" metadata"
+            ))
+        })
+}
+
+/// The version of a safetensors model, before anything else is checked.
+pub(super) fn version(bytes: &[u8]) -> Result<u64, ModelError> {
+    let text = description_text(bytes)?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| ModelError::Json(e.to_string()))?;
+    super::check_header(&v)
+}
+
+/// The array `name` as `f64` values of the given shape.
+fn read_f64(st: &SafeTensors<'_>, name: &str, shape: &[usize]) -> Result<Vec<f64>, ModelError> {
+    let t = st
+        .tensor(name)
+        .map_err(|_| invalid(format!("no tensor \"{name}\"")))?;
+    if t.dtype() != Dtype::F64 || t.shape() != shape {
+        return Err(invalid(format!(
+            "tensor \"{name}\" is {:?} {:?}, expected F64 {shape:?}",
+            t.dtype(),
+            t.shape()
+        )));
+    }
+    Ok(t.data()
+        .chunks_exact(8)
+        .map(|b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+        .collect())
+}
+
+/// Reads a version-2 file (its version already checked).
+pub(super) fn read(bytes: &[u8]) -> Result<FittedPipeline, ModelError> {
+    let st = SafeTensors::deserialize(bytes)
+        .map_err(|e| invalid(format!("not a readable model file: {e}")))?;
+    let d: Description =
+        serde_json::from_str(&description_text(bytes)?).map_err(|e| invalid(e.to_string()))?;
+    let tensors = st.tensors();
+    let sum = checksum(tensors.iter().map(|(n, t)| (n.as_str(), t.data())));
+    if sum != d.checksum {
+        return Err(invalid(format!(
+            "the arrays do not match their checksum ({sum}, the file says {}): the file was \
+             damaged or changed",
+            d.checksum
+        )));
+    }
+    let image_shape = image_shape(d.input.height, d.input.width)?;
+    // Centers.
+    let t = st
+        .tensor("centers")
+        .map_err(|_| invalid("no tensor \"centers\""))?;
+    if t.dtype() != Dtype::F32 || t.shape() != [d.kmeans.k, d.kmeans.dims] {
+        return Err(invalid(format!(
+            "tensor \"centers\" is {:?} {:?}, expected F32 [{}, {}]",
+            t.dtype(),
+            t.shape(),
+            d.kmeans.k,
+            d.kmeans.dims
+        )));
+    }
+    let centers: Vec<f32> = t
+        .data()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap_or([0; 4])))
+        .collect();
+    let deskew = match d.stages.deskew {
+        Some(p) => Some(deskew_params(p.factor, p.threshold, p.interpolation)?),
+        None => None,
+    };
+    let pca = match d.stages.pca {
+        Some(p) => {
+            let mean = read_f64(&st, "pca.mean", &[p.dims])?;
+            let comps = read_f64(&st, "pca.components", &[p.components, p.dims])?;
+            let vars = read_f64(&st, "pca.variances", &[p.components])?;
+            let whiten = if p.whiten { Whiten::Yes } else { Whiten::No };
+            Some(Pca::from_parts(mean, comps, vars, whiten).map_err(|e| invalid(e.to_string()))?)
+        }
+        None => None,
+    };
+    let graph = match d.stages.graph {
+        Some(g) => {
+            let (n, kd) = (g.points, g.embedding_dims);
+            let parts = GraphExtensionParts {
+                knn: KnnOptions::new().k(g.k).scale_neighbour(g.scale_neighbour),
+                dims: g.dims,
+                points: read_f64(&st, "graph.points", &[n, g.dims])?,
+                scales: read_f64(&st, "graph.scales", &[n])?,
+                kth_similarities: read_f64(&st, "graph.kth_similarities", &[n])?,
+                degrees: read_f64(&st, "graph.degrees", &[n])?,
+                vectors: read_f64(&st, "graph.vectors", &[n, kd])?,
+                eigenvalues: read_f64(&st, "graph.eigenvalues", &[kd])?,
+            };
+            Some(GraphExtension::from_parts(parts).map_err(|e| invalid(e.to_string()))?)
+        }
+        None => None,
+    };
+    let stages = Stages {
+        deskew,
+        hog: d.stages.hog,
+        pca,
+        graph,
+        ..Stages::pixels(d.input.dtype.kind(), image_shape, d.input.dims)
+    };
+    let k = d.kmeans;
+    let init = ["random", "pp", "labels", "samples", "centers"]
+        .iter()
+        .zip([
+            InitKind::RandomBox,
+            InitKind::PlusPlus,
+            InitKind::Labels,
+            InitKind::Samples,
+            InitKind::Centers,
+        ])
+        .find(|(n, _)| **n == k.init)
+        .map(|(_, i)| i)
+        .ok_or_else(|| invalid(format!("kmeans.init \"{}\" is unknown", k.init)))?;
+    let mode = match k.mode.as_str() {
+        "opencv" => Mode::OpenCv,
+        "fast" => Mode::Fast,
+        other => return Err(invalid(format!("kmeans.mode \"{other}\" is unknown"))),
+    };
+    let minibatch = match k.minibatch {
+        Some(b) => Some(MiniBatchInfo {
+            batch_size: b.batch_size,
+            steps: b.steps,
+            epochs: b.epochs,
+            stop: match b.stopped_by.as_str() {
+                "max-iter" => MiniBatchStop::MaxIter,
+                "no-improvement" => MiniBatchStop::NoImprovement,
+                "tol" => MiniBatchStop::Tol,
+                other => {
+                    return Err(invalid(format!(
+                        "kmeans.minibatch.stopped_by \"{other}\" is unknown"
+                    )))
+                }
+            },
+        }),
+        None => None,
+    };
+    let record = FitRecord {
+        preset: d.preset,
+        kmeans: KMeansRecord {
+            k: k.k,
+            attempts: k.attempts,
+            max_iter: k.max_iter,
+            epsilon: k.epsilon,
+            init,
+            mode,
+            seed: k.seed,
+            compactness: k.compactness,
+            iterations: k.iterations,
+            minibatch,
+        },
+        training: TrainingInfo {
+            source: d.training.source,
+            n_samples: d.training.n_samples,
+            train_ratio: d.training.train_ratio,
+        },
+        deskew_decision: d.deskew_decision.map(|x| DeskewDecision {
+            ncut_deskewed: x.ncut_deskewed,
+            ncut_plain: x.ncut_plain,
+        }),
+        ncut: d.ncut,
+    };
+    let classes = match d.classes {
+        Some(c) => Some(Classes::new(c.mapping, c.count, c.names)?),
+        None => None,
+    };
+    FittedPipeline::new(stages, centers, classes, record)
+}
