@@ -684,10 +684,10 @@ fn folder_end_to_end_keeps_class_names() {
     let first = &p["predictions"][0];
     assert_eq!(first["class_name"], "horizontal");
     assert!(first["path"].as_str().unwrap().ends_with("0.png"));
-    let saved: Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
+    let saved = imgcluster::model::FittedPipeline::load(&model).unwrap();
     assert_eq!(
-        saved["classes"]["names"],
-        serde_json::json!(["horizontal", "vertical"])
+        saved.class_names(),
+        Some(&["horizontal".to_string(), "vertical".to_string()][..])
     );
 }
 
@@ -996,92 +996,104 @@ fn huge_idx_header() -> Vec<u8> {
     b
 }
 
+/// The held-out half of the digits as `classify --train-ratio 0.5` holds it out: raw
+/// pixels and labels, written by `features`.
+fn held_out_half(d: &Path) -> (PathBuf, PathBuf) {
+    let (half, labels) = (d.join("half.npy"), d.join("half_labels.npy"));
+    bin()
+        .args([
+            "features",
+            "--features",
+            "raw",
+            "--train-ratio",
+            "0.5",
+            "--out",
+        ])
+        .arg(&half)
+        .arg("--labels-out")
+        .arg(&labels)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2500 samples of 20x20 u8"));
+    (half, labels)
+}
+
+/// For every preset: the model `classify --train-ratio 0.5 --model-out` saves classifies the
+/// held-out half exactly as `classify` scored it, and for `hog` and `best` within 1.5
+/// points of clustering all 5000 digits at once.
 #[test]
 fn predict_on_held_out_half_matches_classify() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let model = d.join("m.json");
-    let v = run_json(
-        &[
+    let (half, half_labels) = held_out_half(d);
+    for (preset, seed, transductive) in [
+        ("tutorial-deskew", None, None),
+        ("hog", Some("1"), Some(92.54)),
+        ("best", Some("1"), Some(97.94)),
+    ] {
+        let model = d.join(format!("{preset}.bin"));
+        let centers = d.join(format!("{preset}_centers.npy"));
+        let mut args = vec![
             "classify",
-            "--features",
-            "deskew",
+            "--pipeline",
+            preset,
             "--train-ratio",
             "0.5",
             "--json",
-        ],
-        &[("--model-out", &model)],
-    );
-    let test_acc = v["test"]["accuracy_percent"].as_f64().unwrap();
-    // The held-out half: the last 50 cells of every 100-cell grid row, raw pixels.
-    let all = d.join("all.npy");
-    bin()
-        .args(["features", "--features", "raw", "--out"])
-        .arg(&all)
-        .assert()
-        .success();
-    let cells = match npy::read(&all).unwrap().data {
-        NpyData::U8(v) => v,
-        other => panic!("unexpected dtype {other:?}"),
-    };
-    let held_out: Vec<usize> = (0..5000).filter(|i| i % 100 >= 50).collect();
-    let pixels: Vec<u8> = held_out
-        .iter()
-        .flat_map(|&i| cells[i * 400..(i + 1) * 400].iter().copied())
-        .collect();
-    let labels: Vec<i32> = held_out.iter().map(|&i| (i / 500) as i32).collect();
-    let (half, half_labels) = (d.join("half.npy"), d.join("half_labels.npy"));
-    std::fs::write(&half, npy::encode_u8(&[2500, 20, 20], &pixels)).unwrap();
-    std::fs::write(&half_labels, npy::encode_i32(&[2500], &labels)).unwrap();
-    let p = run_json(
-        &["predict", "--json"],
-        &[
-            ("--model", &model),
-            ("--data", &half),
-            ("--labels", &half_labels),
-        ],
-    );
-    assert_eq!(p["accuracy_percent"].as_f64(), Some(test_acc), "{p}");
-    assert_eq!(p["confusion_matrix"], v["test"]["confusion_matrix"]);
-    assert_eq!(p["n_samples"].as_u64(), Some(2500));
-    // The model file says what it is.
-    let m: Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
-    assert_eq!(
-        (m["format"].as_str(), m["version"].as_u64()),
-        (Some("imgcluster-model"), Some(1))
-    );
-    assert_eq!(m["features"]["kind"], "deskew");
-    assert_eq!(m["training"]["n_samples"].as_u64(), Some(2500));
-    assert_eq!(m["mapping"], v["mapping"]);
-    // Centers saved exactly: the same as --centers-out of the same run.
-    let centers = d.join("c.npy");
-    bin()
-        .args([
-            "classify",
-            "--features",
-            "deskew",
-            "--train-ratio",
-            "0.5",
-            "--centers-out",
-        ])
-        .arg(&centers)
-        .assert()
-        .success();
-    let NpyData::F32(want) = npy::read(&centers).unwrap().data else {
-        panic!("centers are f32")
-    };
-    let got: Vec<f32> = m["centers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|row| {
-            row.as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap() as f32)
-        })
-        .collect();
-    assert_eq!(got, want);
+        ];
+        if let Some(s) = seed {
+            args.extend(["--seed", s]);
+        }
+        let v = run_json(
+            &args,
+            &[("--model-out", &model), ("--centers-out", &centers)],
+        );
+        let test_acc = v["test"]["accuracy_percent"].as_f64().unwrap();
+        if let Some(all) = transductive {
+            let mut whole = vec!["--pipeline", preset];
+            whole.extend(["--seed", seed.unwrap()]);
+            let w = classify_json(&whole);
+            assert_eq!(w["accuracy_percent"].as_f64(), Some(all), "{preset}");
+            assert!(
+                test_acc > all - 1.5,
+                "{preset}: held-out {test_acc}% vs {all}%"
+            );
+        }
+        let p = run_json(
+            &["predict", "--json"],
+            &[
+                ("--model", &model),
+                ("--data", &half),
+                ("--labels", &half_labels),
+            ],
+        );
+        assert_eq!(
+            p["accuracy_percent"].as_f64(),
+            Some(test_acc),
+            "{preset}: {p}"
+        );
+        assert_eq!(p["confusion_matrix"], v["test"]["confusion_matrix"]);
+        assert_eq!(p["n_samples"].as_u64(), Some(2500));
+        assert_eq!(p["pipeline"], preset);
+        // The model file: safetensors, its description says what it is, centers exact.
+        let bytes = std::fs::read(&model).unwrap();
+        let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let header: Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+        let m: Value =
+            serde_json::from_str(header["__metadata__"]["imgcluster"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            (m["format"].as_str(), m["version"].as_u64()),
+            (Some("imgcluster-model"), Some(2))
+        );
+        assert_eq!(m["preset"], preset);
+        assert_eq!(m["training"]["n_samples"].as_u64(), Some(2500));
+        assert_eq!(m["classes"]["mapping"], v["mapping"]);
+        let loaded = imgcluster::model::FittedPipeline::load(&model).unwrap();
+        let NpyData::F32(want) = npy::read(&centers).unwrap().data else {
+            panic!("centers are f32")
+        };
+        assert_eq!(loaded.centers(), want.as_slice(), "{preset}");
+    }
 }
 
 #[test]
@@ -1093,7 +1105,7 @@ fn models_of_other_versions_and_corrupted_models_are_refused() {
     std::fs::write(&data, npy::encode_u8(&[20, 4, 4], &pixels)).unwrap();
     let labels: Vec<i32> = labels.iter().map(|&l| i32::from(l)).collect();
     std::fs::write(&lab, npy::encode_i32(&[20], &labels)).unwrap();
-    let model = d.join("m.json");
+    let model = d.join("m.bin");
     bin()
         .args(["classify", "-k", "2", "--data"])
         .arg(&data)
@@ -1103,9 +1115,9 @@ fn models_of_other_versions_and_corrupted_models_are_refused() {
         .arg(&model)
         .assert()
         .success();
-    let text = std::fs::read_to_string(&model).unwrap();
-    let predict_fails = |bytes: &str, says: &str| {
-        let m = d.join("bad-model.json");
+    let bytes = std::fs::read(&model).unwrap();
+    let predict_fails = |bytes: &[u8], says: &str| {
+        let m = d.join("bad-model.bin");
         std::fs::write(&m, bytes).unwrap();
         let o = bin()
             .args(["predict", "--model"])
@@ -1116,25 +1128,47 @@ fn models_of_other_versions_and_corrupted_models_are_refused() {
             .failure();
         let stderr = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
         assert!(stderr.contains(says), "{says}: {stderr}");
-        assert!(stderr.contains("bad-model.json"), "{stderr}");
+        assert!(stderr.contains("bad-model.bin"), "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
     };
+    // The same bytes with one field of the description changed (same length).
+    let edit = |from: &str, to: &str| -> Vec<u8> {
+        let (from, to) = (from.as_bytes(), to.as_bytes());
+        let at = bytes.windows(from.len()).position(|w| w == from).unwrap();
+        let mut b = bytes.clone();
+        b[at..at + from.len()].copy_from_slice(to);
+        b
+    };
     predict_fails(
-        &text.replace("\"version\": 1,", "\"version\": 7,"),
-        "has format version 7; this imgcluster reads version 1",
+        &edit("\\\"version\\\":2", "\\\"version\\\":7"),
+        "has format version 7; this imgcluster reads versions 1 and 2",
     );
-    predict_fails(&text[..text.len() / 2], "not valid JSON");
-    predict_fails("", "not valid JSON");
-    predict_fails("{\"hello\": 1}", "not an imgcluster model");
+    predict_fails(&bytes[..bytes.len() / 2], "not a readable model file");
+    predict_fails(&bytes[..bytes.len() - 1], "not a readable model file");
+    predict_fails(b"", "neither a safetensors file nor JSON");
+    predict_fails(b"{\"hello\": 1}", "not an imgcluster model");
+    let mut flipped = bytes.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 1;
+    predict_fails(&flipped, "do not match their checksum");
+    predict_fails(&edit("\\\"k\\\":2", "\\\"k\\\":3"), "invalid model");
+    // Version-1 JSON models of earlier releases are still read; a broken one is refused.
+    let v1 = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/models/deskew-v1.json"),
+    )
+    .unwrap();
     predict_fails(
-        &text.replace("\"centers\"", "\"centres\""),
+        v1.replace("\"version\": 1,", "\"version\": 7,").as_bytes(),
+        "has format version 7",
+    );
+    predict_fails(&v1.as_bytes()[..v1.len() / 2], "not valid JSON");
+    predict_fails(
+        v1.replace("\"centers\"", "\"centres\"").as_bytes(),
         "invalid model: missing field `centers`",
     );
-    predict_fails(
-        &text.replace("\"dims\":16", "\"dims\":15"),
-        "center 0 has 16 values",
-    );
-    // A model whose images are another size than the data.
+    // A model whose images are another size than the data: vectors are refused, image
+    // files resized (see predict_png_and_jpeg_of_other_sizes_and_colours).
     let wide = d.join("wide.npy");
     std::fs::write(&wide, npy::encode_u8(&[2, 2, 8], &[0; 32])).unwrap();
     bin()
@@ -1150,11 +1184,18 @@ fn models_of_other_versions_and_corrupted_models_are_refused() {
     // A missing model file.
     bin()
         .args(["predict", "--model"])
-        .arg(d.join("missing.json"))
+        .arg(d.join("missing.bin"))
         .arg(&data)
         .assert()
         .failure()
-        .stderr(predicate::str::contains("missing.json"));
+        .stderr(predicate::str::contains("missing.bin"));
+    // No image and no --data.
+    bin()
+        .args(["predict", "--model"])
+        .arg(&model)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--data"));
 }
 
 /// Decodes a PNG written by the CLI: width, height, colour type, pixels.
@@ -1219,7 +1260,7 @@ fn classify_report_writes_a_self_contained_html_file() {
     );
     for h3 in [
         "Data set",
-        "k-means",
+        "Pipeline and k-means",
         "Confusion matrix",
         "Precision and recall",
         "Centers",
@@ -1237,10 +1278,91 @@ fn classify_report_writes_a_self_contained_html_file() {
         .arg(&report2)
         .assert()
         .success()
-        .stdout(predicate::str::contains("Report written to"));
+        .stdout(predicate::str::contains(format!(
+            "Written: {}",
+            report2.display()
+        )));
     let html = assert_report(&report2, &["Summary", "Cluster centers and mean images"]);
     assert!(!html.contains("<h2>Deskewing</h2>"));
     assert!(html.contains("53.18%"));
+}
+
+/// The best pipeline's report, and the report of its model's predictions on the held-out
+/// half: self-contained, with the deskew decision, the stages and the scores.
+#[test]
+fn best_report_and_predict_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (report, model) = (d.join("best.html"), d.join("best.bin"));
+    let v = run_json(
+        &[
+            "classify",
+            "--pipeline",
+            "best",
+            "--seed",
+            "1",
+            "--train-ratio",
+            "0.5",
+            "--json",
+        ],
+        &[("--report", &report), ("--model-out", &model)],
+    );
+    let html = assert_report(
+        &report,
+        &[
+            "Summary",
+            "Data set and parameters",
+            "Scores per class (held-out samples)",
+            "Cluster centers and mean images",
+            "Misclassified samples",
+            "Deskewing",
+            "Timings",
+        ],
+    );
+    assert!(
+        html.contains("chosen by the normalised cut"),
+        "deskew decision"
+    );
+    assert!(html.contains("Nyström"), "the embedding stage");
+    let held = format!("{:.2}%", v["test"]["accuracy_percent"].as_f64().unwrap());
+    assert!(html.contains(&held), "{held}");
+    let (half, half_labels) = held_out_half(d);
+    let preport = d.join("predict.html");
+    let p = run_json(
+        &["predict", "--json"],
+        &[
+            ("--model", &model),
+            ("--data", &half),
+            ("--labels", &half_labels),
+            ("--report", &preport),
+        ],
+    );
+    assert_eq!(
+        p["outputs"],
+        serde_json::json!([preport.display().to_string()])
+    );
+    let html = assert_report(
+        &preport,
+        &[
+            "Summary",
+            "Model",
+            "Samples per cluster",
+            "Scores per class",
+            "Timings",
+        ],
+    );
+    assert!(html.contains(&held), "{held}");
+    // A report cannot be written: nothing is predicted, nothing written.
+    bin()
+        .args(["predict", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&half)
+        .arg("--report")
+        .arg(d.join("no/such/folder/p.html"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--report"));
 }
 
 #[test]
@@ -1297,7 +1419,10 @@ fn tutorial_writes_the_html_report_and_json_stays_one_line_with_progress() {
         .contains(&serde_json::json!(report.display().to_string())));
     // The progress went to stderr.
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(stderr.contains("k-means: K=10, 10 attempts"), "{stderr}");
+    assert!(
+        stderr.contains("tutorial-raw: K=10, 10 attempts"),
+        "{stderr}"
+    );
     let html = assert_report(
         &report,
         &[
@@ -1824,11 +1949,6 @@ fn pipeline_flags_are_checked() {
         .clone();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--features"));
-    assert_clean_failure(
-        &["classify", "--pipeline", "best", "--train-ratio", "0.5"],
-        &[],
-        "--train-ratio",
-    );
     assert_clean_failure(&["classify", "--pipeline", "nope"], &[], "--pipeline");
 }
 
@@ -2115,7 +2235,8 @@ fn bad_input_minibatch_options() {
                 "--pipeline",
                 "hog",
             ],
-            "--algorithm minibatch works with the tutorial pipelines",
+            // Mini-batch k-means works with every pipeline; hog needs images.
+            "--pipeline hog",
         ),
     ];
     for (i, (flags, names)) in cases.into_iter().enumerate() {
