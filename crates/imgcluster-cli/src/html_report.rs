@@ -85,14 +85,23 @@ pub fn classify_report(
             ]),
         ));
     }
-    let pictures: Vec<Column> = [("Centers", centers(o)?), ("Mean images", means(o)?)]
+    let centers = centers(o)?;
+    // Centers in a feature space are not images: the mean images show the clusters.
+    let intro = match &centers {
+        Some(_) => format!("{CENTERS_INTRO} {MEANS_INTRO}"),
+        None => format!(
+            "k-means worked on {} features, whose centers are not images. {MEANS_INTRO}",
+            o.model.features_name()
+        ),
+    };
+    let pictures: Vec<Column> = [("Centers", centers), ("Mean images", means(o)?)]
         .into_iter()
         .filter_map(|(name, b)| b.map(|b| Column::new(name, vec![b])))
         .collect();
     if !pictures.is_empty() {
         report = report.section(
             Section::new("Cluster centers and mean images")
-                .intro(format!("{CENTERS_INTRO} {MEANS_INTRO}"))
+                .intro(intro)
                 .block(Block::Columns(pictures)),
         );
     }
@@ -174,7 +183,8 @@ pub fn tutorial_report(
                 Column::new(
                     "k-means (both runs)",
                     // Everything but the features, which differ.
-                    vec![Block::Facts(param_facts(raw))],
+                    // Everything but what k-means worked on, which differs.
+                    vec![Block::Facts(param_facts(raw)[1..].to_vec())],
                 ),
             ])),
         );
@@ -294,7 +304,7 @@ fn data_facts(source: &str, ds: &Dataset, o: &RunOutcome) -> Vec<Fact> {
         facts.push(Fact::new(
             "split",
             format!(
-                "{} clustered, {} held out and scored by nearest center",
+                "{} fitted on, {} held out and predicted by the fitted model",
                 o.n_train,
                 ds.len() - o.n_train
             ),
@@ -371,7 +381,7 @@ fn param_facts(o: &RunOutcome) -> Vec<Fact> {
         Fact::new("clusters (K)", p.k().to_string()),
         Fact::new("attempts", p.attempts().to_string()),
         Fact::new("max iterations", p.max_iter().to_string()),
-        Fact::new("epsilon", p.epsilon_sq().sqrt().to_string()),
+        Fact::new("epsilon", format_sci(p.epsilon_sq().sqrt())),
         Fact::new("initialisation", init),
         Fact::new(
             "seed",
