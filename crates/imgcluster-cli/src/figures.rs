@@ -10,22 +10,13 @@ use imgcluster::GrayImage;
 use crate::run::RunOutcome;
 use crate::summary::pipeline_name;
 
-/// Tiles per row in grids of centers: the tutorial's 2 × 5 for ten clusters.
-fn grid_cols(k: usize) -> usize {
+/// Tiles per row in grids of clusters: the tutorial's 2 × 5 for ten clusters.
+pub fn grid_cols(k: usize) -> usize {
     if k <= 10 {
         k.div_ceil(2).max(1)
     } else {
         10
     }
-}
-
-fn center_captions(o: &RunOutcome) -> Vec<String> {
-    (0..o.fit.k)
-        .map(|c| match o.class_of(c) {
-            Some(class) => format!("{c} -> {}", o.class_label(class)),
-            None => format!("cluster {c}"),
-        })
-        .collect()
 }
 
 /// Figures of one run, named `<stem>centers.png` and so on: the centers when k-means
@@ -42,7 +33,7 @@ pub fn for_run(o: &RunOutcome, stem: &str) -> Result<Vec<(String, Vec<u8>)>> {
                     .colormap(cmap)
                     .scale(5)
                     .title(format!("{name}: {} cluster centers", fit.k))
-                    .captions(center_captions(o));
+                    .captions(o.cluster_captions(" -> "));
                 out.push((
                     format!("{stem}centers{suffix}.png"),
                     centers_grid(&fit.centers, fit.k, h, w, &opts)?,
@@ -86,7 +77,7 @@ fn cluster_means(o: &RunOutcome, stem: &str) -> Result<Vec<(String, Vec<u8>)>> {
             .colormap(cmap)
             .scale(5)
             .title(format!("{}: {k} cluster means", pipeline_name(o)))
-            .captions(center_captions(o));
+            .captions(o.cluster_captions(" -> "));
         out.push((
             format!("{stem}means{suffix}.png"),
             centers_grid(&means, k, h, w, &opts)?,

@@ -12,8 +12,9 @@ use imgcluster::report::blocks::{
 use imgcluster::report::html::{
     Block, Cell, Column, Fact, Image, ImageRow, KeyFigure, Report, Section, Table,
 };
-use imgcluster::report::Colormap;
+use imgcluster::report::{Colormap, ReportError};
 
+use crate::figures::grid_cols;
 use crate::run::RunOutcome;
 use crate::summary::pipeline_name;
 
@@ -422,36 +423,26 @@ fn result_facts(o: &RunOutcome) -> Vec<Fact> {
     facts
 }
 
-fn confusion(o: &RunOutcome) -> Result<Option<Block>> {
+/// A table of the headline confusion matrix, with class names.
+type MatrixTable = fn(&ConfusionMatrix, &[String]) -> Result<Table, ReportError>;
+
+fn headline_table(o: &RunOutcome, table: MatrixTable) -> Result<Option<Block>> {
     o.headline()
-        .map(|cm| {
-            let names = o.class_labels(cm.n_classes());
-            Ok(Block::Table(confusion_table(cm, &names)?))
-        })
+        .map(|cm| Ok(Block::Table(table(cm, &o.class_labels(cm.n_classes()))?)))
         .transpose()
 }
 
+fn confusion(o: &RunOutcome) -> Result<Option<Block>> {
+    headline_table(o, confusion_table)
+}
+
 fn class_scores(o: &RunOutcome) -> Result<Option<Block>> {
-    o.headline()
-        .map(|cm| {
-            let names = o.class_labels(cm.n_classes());
-            Ok(Block::Table(class_scores_table(cm, &names)?))
-        })
-        .transpose()
+    headline_table(o, class_scores_table)
 }
 
 /// Integer upscaling that shows an image at about [`TILE`] pixels.
 fn scale_for(h: usize, w: usize) -> usize {
     (TILE / h.max(w).max(1)).max(1)
-}
-
-/// Images per row in grids of clusters: the tutorial's 2 × 5 for ten clusters.
-fn grid_cols(k: usize) -> usize {
-    if k <= 10 {
-        k.div_ceil(2).max(1)
-    } else {
-        10
-    }
 }
 
 /// One row of cluster images cut into rows of [`grid_cols`].
@@ -465,12 +456,7 @@ fn cluster_grid(row: ImageRow, k: usize) -> Block {
 }
 
 fn cluster_captions(o: &RunOutcome) -> Vec<String> {
-    (0..o.fit.k)
-        .map(|c| match o.class_of(c) {
-            Some(class) => format!("{c} → {}", o.class_label(class)),
-            None => format!("cluster {c}"),
-        })
-        .collect()
+    o.cluster_captions(" → ")
 }
 
 fn centers(o: &RunOutcome) -> Result<Option<Block>> {

@@ -94,6 +94,16 @@ impl RunOutcome {
             .map_or_else(|| class.to_string(), str::to_string)
     }
 
+    /// A caption per cluster: `c{arrow}class` when classes were learned, else `cluster c`.
+    pub fn cluster_captions(&self, arrow: &str) -> Vec<String> {
+        (0..self.fit.k)
+            .map(|c| match self.class_of(c) {
+                Some(class) => format!("{c}{arrow}{}", self.class_label(class)),
+                None => format!("cluster {c}"),
+            })
+            .collect()
+    }
+
     /// Labels of classes `0..n` for tables and figures.
     pub fn class_labels(&self, n: usize) -> Vec<String> {
         (0..n as u32).map(|c| self.class_label(c)).collect()
