@@ -8,18 +8,18 @@ use std::time::Instant;
 use anyhow::Result;
 use imgcluster::dataset::{npy, open_labels, open_mapped, DatasetError, MappedNpy, MappedValues};
 use imgcluster::features::{PipelineParams, Preset};
-use imgcluster::kmeans::{Init, KMeansParams, MiniBatchParams, Mode, TermCriteria};
+use imgcluster::kmeans::{Data, Init, KMeansParams, MiniBatchParams, Mode, TermCriteria};
 use imgcluster::Threads;
 use serde_json::json;
 
 use crate::args::{AlgorithmArg, ClassifyArgs, FeaturesArg, InitArg, MmapArg, ModeArg};
 use crate::data::{self, DataSource, Loaded};
-use crate::figures;
-use crate::html_report::{self, Timings};
 use crate::output::{self, Outputs};
 use crate::progress::Progress;
-use crate::run::{self, ms, RunOutcome, RunSpec};
+use crate::run::{self, ms, RunSpec};
 use crate::summary;
+use imgcluster::model::ScoredFit;
+use imgcluster::report::{self, Timings};
 
 /// The validated configuration of a `classify` run.
 struct Config {
@@ -255,11 +255,11 @@ fn run_mapped(
     let k = cfg.k.unwrap_or_else(|| n_classes.unwrap_or(10));
     let source = path.display().to_string();
     let spec = cfg.spec(k, &source);
-    let values = match mapped.values() {
-        MappedValues::U8(x) => run::Values::U8(x),
-        MappedValues::F32(x) => run::Values::F32(x),
+    let data = match mapped.values() {
+        MappedValues::U8(x) => Data::u8(x, mapped.dims()),
+        MappedValues::F32(x) => Data::f32(x, mapped.dims()),
     };
-    let o = run::run_in_place(values, mapped.dims(), truth.as_deref(), &spec, progress)?;
+    let o = run::run_in_place(data, truth.as_deref(), &spec, progress)?;
     let description = format!("{} ({})", source, mapped.describe());
     finish(cfg, &o, None, &description, &source, load_ms, true, w, t0)
 }
@@ -297,7 +297,7 @@ pub fn run(a: &ClassifyArgs, progress: &Progress, w: &mut impl Write) -> Result<
 #[allow(clippy::too_many_arguments)]
 fn finish(
     cfg: &Config,
-    o: &RunOutcome,
+    o: &ScoredFit,
     loaded: Option<&Loaded>,
     description: &str,
     source: &str,
@@ -318,7 +318,7 @@ fn finish(
         outputs.add(p, o.model.to_bytes());
     }
     if let Some(dir) = &cfg.out {
-        for (name, bytes) in figures::for_run(o, "")? {
+        for (name, bytes) in report::fit_figures(o, "")? {
             outputs.add(dir.join(name), bytes);
         }
     }
@@ -328,11 +328,11 @@ fn finish(
                 ("load".into(), load_ms),
                 ("features".into(), o.features_ms()),
                 ("k-means".into(), o.kmeans_ms()),
-                ("held-out prediction".into(), o.predict_ms),
+                ("held-out prediction".into(), o.predict_ms()),
                 ("total".into(), ms(t0)),
             ],
         };
-        let html = html_report::classify_report(&loaded.source, &loaded.dataset, o, &timings)?;
+        let html = report::fit_report(&loaded.source, &loaded.dataset, o, &timings)?;
         outputs.add(p, html.into_bytes());
     }
     let total_ms = ms(t0);

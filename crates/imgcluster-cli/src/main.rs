@@ -4,8 +4,6 @@ mod args;
 mod classify;
 mod data;
 mod features_cmd;
-mod figures;
-mod html_report;
 mod output;
 mod predict;
 mod progress;

@@ -15,10 +15,10 @@ use serde_json::{json, Value};
 
 use crate::args::{threads, PredictArgs};
 use crate::data::{self, DataSource};
-use crate::html_report::{self, Timings};
 use crate::output::{self, Outputs};
 use crate::run::ms;
 use crate::summary::matrix_json;
+use imgcluster::report::{self, Timings};
 
 /// What to classify, with a name for each sample and the true classes when known.
 struct Inputs {
@@ -204,7 +204,7 @@ pub fn run(a: &PredictArgs, w: &mut impl Write) -> Result<()> {
                 ("total".into(), ms(t0)),
             ],
         };
-        let view = html_report::PredictView {
+        let view = report::PredictView {
             model_path: &a.model,
             model: &model,
             data: &inputs.dataset,
@@ -216,10 +216,7 @@ pub fn run(a: &PredictArgs, w: &mut impl Write) -> Result<()> {
             confusion: scored.as_ref().map(|s| &s.confusion),
             class_names: scored.as_ref().and_then(|s| s.class_names.as_deref()),
         };
-        outputs.add(
-            p,
-            html_report::predict_report(&view, &timings)?.into_bytes(),
-        );
+        outputs.add(p, report::predict_report(&view, &timings)?.into_bytes());
     }
     if a.json {
         let mut v = json!({

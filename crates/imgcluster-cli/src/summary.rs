@@ -7,7 +7,7 @@ use imgcluster::kmeans::{Init, MiniBatchStop, Mode};
 use imgcluster::metrics::{Accuracy, ConfusionMatrix};
 use serde_json::{json, Value};
 
-use crate::run::RunOutcome;
+use imgcluster::model::ScoredFit;
 
 /// Why a mini-batch fit stopped, as the reports say it.
 pub fn stop_name(stop: MiniBatchStop) -> &'static str {
@@ -28,11 +28,6 @@ pub fn init_name(init: &Init) -> &'static str {
     }
 }
 
-/// The name of the pipeline of a run.
-pub fn pipeline_name(o: &RunOutcome) -> &str {
-    o.model.record().preset.as_deref().unwrap_or("custom")
-}
-
 /// Peak resident memory of this process in MiB (`VmHWM`), where the OS reports it.
 pub fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -50,12 +45,12 @@ pub fn matrix_json(cm: &ConfusionMatrix) -> Value {
 }
 
 /// The JSON object describing one run (without timings or outputs).
-pub fn run_json(o: &RunOutcome) -> Value {
+pub fn run_json(o: &ScoredFit) -> Value {
     let p = o.pipeline.kmeans();
     let fit = &o.fit;
     let record = o.model.record();
     let mut v = json!({
-        "pipeline": pipeline_name(o),
+        "pipeline": o.pipeline_name(),
         "n_samples": o.n_samples,
         "n_features": o.model.dims(),
         "features": o.model.features_name(),
@@ -136,7 +131,7 @@ pub fn run_json(o: &RunOutcome) -> Value {
 
 /// Wall time of each phase in milliseconds, with each stage of the fit (summed over both
 /// variants of `best`).
-pub fn timings_json(o: &RunOutcome, load_ms: f64, total_ms: f64) -> Value {
+pub fn timings_json(o: &ScoredFit, load_ms: f64, total_ms: f64) -> Value {
     let mut stages = serde_json::Map::new();
     for (name, d) in o.stages.named() {
         stages.insert(name.to_string(), json!(d.as_secs_f64() * 1e3));
@@ -145,8 +140,8 @@ pub fn timings_json(o: &RunOutcome, load_ms: f64, total_ms: f64) -> Value {
         "load": load_ms,
         "features": o.features_ms(),
         "kmeans": o.kmeans_ms(),
-        "fit": o.fit_ms,
-        "predict": o.predict_ms,
+        "fit": o.fit_ms(),
+        "predict": o.predict_ms(),
         "total": total_ms,
         "stages": stages,
     })
@@ -171,7 +166,7 @@ pub fn write_scores(
 }
 
 /// The human-readable report of one run.
-pub fn write_run_text(w: &mut impl Write, o: &RunOutcome) -> Result<()> {
+pub fn write_run_text(w: &mut impl Write, o: &ScoredFit) -> Result<()> {
     let p = o.pipeline.kmeans();
     let fit = &o.fit;
     let record = o.model.record();

@@ -10,12 +10,12 @@ use imgcluster::Threads;
 use serde_json::{json, Value};
 
 use crate::args::TutorialArgs;
-use crate::figures;
-use crate::html_report::{self, Timings};
 use crate::output::{self, Outputs};
 use crate::progress::Progress;
-use crate::run::{self, ms, RunOutcome, RunSpec};
-use crate::summary::{pipeline_name, run_json};
+use crate::run::{self, ms, RunSpec};
+use crate::summary::run_json;
+use imgcluster::model::ScoredFit;
+use imgcluster::report::{self, Timings};
 
 /// The tutorial's accuracy as its text states it, and what its own matrix sums to.
 const TUTORIAL_TEXT_PERCENT: &str = "54.80";
@@ -23,7 +23,7 @@ const TUTORIAL_TEXT_PERCENT: &str = "54.80";
 /// The preset's run on the digits with OpenCV's default generator state. The tutorial
 /// presets are `cv2.kmeans(data, 10, None, (MAX_ITER + EPS, 10, 1.0), 10,
 /// KMEANS_RANDOM_CENTERS)`.
-fn run_preset(digits: &Dataset, preset: Preset, progress: &Progress) -> Result<RunOutcome> {
+fn run_preset(digits: &Dataset, preset: Preset, progress: &Progress) -> Result<ScoredFit> {
     let spec = RunSpec {
         params: PipelineParams::preset(preset, 10),
         seed: None,
@@ -34,7 +34,7 @@ fn run_preset(digits: &Dataset, preset: Preset, progress: &Progress) -> Result<R
     run::run(digits, &spec, progress)
 }
 
-fn write_step(w: &mut impl Write, title: &str, o: &RunOutcome) -> Result<()> {
+fn write_step(w: &mut impl Write, title: &str, o: &ScoredFit) -> Result<()> {
     writeln!(w, "{title}")?;
     if let Some(e) = &o.train {
         writeln!(
@@ -76,7 +76,7 @@ pub fn run(a: &TutorialArgs, progress: &Progress, w: &mut impl Write) -> Result<
         }
     }
     let mut rows: Vec<Row> = Vec::new();
-    let mut pipeline_runs: Vec<RunOutcome> = Vec::new();
+    let mut pipeline_runs: Vec<ScoredFit> = Vec::new();
     for &p in &presets {
         match p {
             Preset::TutorialRaw => rows.push(Row::of(&raw)),
@@ -91,18 +91,18 @@ pub fn run(a: &TutorialArgs, progress: &Progress, w: &mut impl Write) -> Result<
 
     let mut outputs = Outputs::default();
     for (stem, o) in [("raw_", &raw), ("deskew_", &deskewed)] {
-        for (name, bytes) in figures::for_run(o, stem)? {
+        for (name, bytes) in report::fit_figures(o, stem)? {
             outputs.add(a.out.join(name), bytes);
         }
     }
     if let Some(images) = &deskewed.images {
         outputs.add(
             a.out.join("deskew_examples.png"),
-            figures::deskew_examples(&digits, images)?,
+            report::deskew_examples(&digits, images)?,
         );
     }
     for r in &pipeline_runs {
-        for (name, bytes) in figures::for_run(r, &format!("{}_", pipeline_name(r)))? {
+        for (name, bytes) in report::fit_figures(r, &format!("{}_", r.pipeline_name()))? {
             outputs.add(a.out.join(name), bytes);
         }
     }
@@ -125,7 +125,7 @@ pub fn run(a: &TutorialArgs, progress: &Progress, w: &mut impl Write) -> Result<
                 ("total".into(), ms(t0)),
             ],
         };
-        let html = html_report::tutorial_report(&digits, &raw, &deskewed, &note, &timings)?;
+        let html = report::tutorial_report(&digits, &raw, &deskewed, &note, &timings)?;
         outputs.add(a.out.join("report.html"), html.into_bytes());
     }
     let figure_paths: Vec<String> = outputs.paths().map(|p| p.display().to_string()).collect();
@@ -143,8 +143,8 @@ pub fn run(a: &TutorialArgs, progress: &Progress, w: &mut impl Write) -> Result<
             "figures": figure_paths,
             "timings_ms": {
                 "load": load_ms,
-                "raw": raw.fit_ms,
-                "deskew": deskewed.fit_ms,
+                "raw": raw.fit_ms(),
+                "deskew": deskewed.fit_ms(),
                 "total": total_ms,
             },
         });
@@ -199,7 +199,7 @@ struct Row {
 }
 
 impl Row {
-    fn of(o: &RunOutcome) -> Self {
+    fn of(o: &ScoredFit) -> Self {
         let preset = o.pipeline.preset().unwrap_or(Preset::TutorialRaw);
         let extra = run_json(o)["deskew"].clone();
         Self {
@@ -210,7 +210,7 @@ impl Row {
                 .map(|e| (e.accuracy.format_percent(), e.accuracy.percent())),
             nmi: o.train.as_ref().map(|e| e.nmi),
             ari: o.train.as_ref().map(|e| e.ari),
-            ms: o.fit_ms,
+            ms: o.fit_ms(),
             extra,
         }
     }

@@ -28,7 +28,7 @@ use super::{
 use crate::dataset::{Dataset, Pixels};
 use crate::imgproc::{DeskewParams, DeskewValidParams};
 use crate::kmeans::{
-    self, CheckedKMeansParams, CheckedMiniBatchParams, Init, KMeansFit, KMeansParams,
+    CheckedKMeansParams, CheckedMiniBatchParams, Data, Init, KMeansFit, KMeansParams,
     MiniBatchParams, TermCriteria,
 };
 use crate::model::{
@@ -730,32 +730,17 @@ impl Pipeline {
         e: &Embedded,
         rng: &CvRng,
     ) -> Result<(KMeansFit, Option<MiniBatchInfo>), FeaturesError> {
-        let p = &self.kmeans;
-        let rng = &mut rng.clone();
-        let d = e.dims;
-        let x: Result<&[u8], &[f32]> = match (&e.features, e.images.pixels()) {
-            (Some(f), _) => Err(f),
-            (None, Pixels::U8(x)) => Ok(x),
-            (None, Pixels::F32(x)) => Err(x),
+        let p = self.kmeans.clone().with_rng(rng.clone());
+        let data = match &e.features {
+            Some(f) => Data::f32(f, e.dims),
+            None => Data::from(&e.images),
         };
-        let info = |r: &kmeans::MiniBatchFit| MiniBatchInfo {
-            batch_size: r.batch_size,
-            steps: r.steps,
-            epochs: r.epochs,
-            stop: r.stop,
-        };
-        Ok(match (&self.minibatch, x) {
-            (None, Ok(x)) => (kmeans::fit_u8(p, x, d, rng)?, None),
-            (None, Err(x)) => (kmeans::fit(p, x, d, rng)?, None),
-            (Some(mb), Ok(x)) => {
-                let r = kmeans::fit_minibatch_u8(p, mb, x, d, rng)?;
-                let i = info(&r);
-                (r.fit, Some(i))
-            }
-            (Some(mb), Err(x)) => {
-                let r = kmeans::fit_minibatch(p, mb, x, d, rng)?;
-                let i = info(&r);
-                (r.fit, Some(i))
+        Ok(match &self.minibatch {
+            None => (p.fit(data)?, None),
+            Some(mb) => {
+                let r = p.fit_minibatch(mb, data)?;
+                let info = MiniBatchInfo::from(&r);
+                (r.fit, Some(info))
             }
         })
     }

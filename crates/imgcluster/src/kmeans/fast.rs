@@ -139,6 +139,7 @@ pub(crate) fn fit<T: Element>(
                 compactness: inertia,
                 iterations,
                 best_attempt: attempt,
+                mode: super::Mode::Fast,
             });
         }
     }

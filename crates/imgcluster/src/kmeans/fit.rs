@@ -1,8 +1,9 @@
 //! Fitting: OpenCV's attempts loop around the Lloyd iterations.
 
-use super::exact::{self, AttemptWs};
 use super::init::{self, PlusPlusScratch};
-use super::lloyd::{self, Samples};
+use super::lloyd::{self, sized, Samples};
+use super::nearest::NearestCenter;
+use super::opencv::{self, AttemptWs};
 use super::params::{CheckedKMeansParams, Init, Mode, Reseed};
 use super::KMeansError;
 use crate::kernels::Element;
@@ -47,6 +48,8 @@ pub struct KMeansFit {
     pub iterations: usize,
     /// Index of the best attempt (the first with the smallest compactness).
     pub best_attempt: usize,
+    /// The mode that fitted it: [`KMeansFit::predict`] uses its distance.
+    pub mode: Mode,
 }
 
 impl KMeansFit {
@@ -56,9 +59,11 @@ impl KMeansFit {
     }
 
     /// Assigns each sample of `data` (`n × dims`, row-major) to its nearest center, as
-    /// OpenCV's assignment step does: distances by [`l2sq_opencv`](crate::kernels::l2sq_opencv),
-    /// ties to the lowest cluster index. Returns the cluster and the squared distance of each
-    /// sample. Samples are processed in parallel on `threads`; the result does not depend on it.
+    /// the assignment step of the mode that fitted it does ([`NearestCenter`]): in
+    /// [`Mode::OpenCv`] distances by [`l2sq_opencv`](crate::kernels::l2sq_opencv), in
+    /// [`Mode::Fast`] by fast mode's `f64` expansion; ties to the lowest cluster index.
+    /// Returns the cluster and the squared distance of each sample. Samples are processed
+    /// in parallel on `threads`; the result does not depend on it.
     ///
     /// # Errors
     /// [`KMeansError::RaggedData`] when `data.len()` is not a multiple of `dims`,
@@ -95,17 +100,8 @@ impl KMeansFit {
                 col: i % d,
             });
         }
-        let nearest = |x: &[f32]| -> (u32, f32) {
-            let mut best = (0u32, f32::INFINITY);
-            for (c, center) in self.centers.chunks_exact(d).enumerate() {
-                let dist = crate::kernels::l2sq_opencv(x, center);
-                if dist < best.1 {
-                    best = (c as u32, dist);
-                }
-            }
-            best
-        };
-        Ok(threads.install(|| data.par_chunks(d).map(nearest).unzip()))
+        let nearest = NearestCenter::new(self.mode, &self.centers, d);
+        Ok(threads.install(|| data.par_chunks(d).map(|x| nearest.nearest(x)).unzip()))
     }
 }
 
@@ -147,10 +143,6 @@ impl Workspace {
     }
 
     fn prepare(&mut self, n: usize, k: usize, dims: usize) {
-        fn sized<T: Clone + Default>(v: &mut Vec<T>, len: usize) {
-            v.clear();
-            v.resize(len, T::default());
-        }
         sized(&mut self.centers, k * dims);
         sized(&mut self.old_centers, k * dims);
         sized(&mut self.labels, n);
@@ -239,11 +231,11 @@ pub fn fit_with(
                 dims,
             };
             counted(params, || {
-                run_opencv(params, byte_samples, rng, workspace, parallel)
+                run_mode(params, byte_samples, rng, workspace, parallel)
             })
         } else {
             counted(params, || {
-                run_opencv(params, samples, rng, workspace, parallel)
+                run_mode(params, samples, rng, workspace, parallel)
             })
         };
         workspace.bytes = bytes;
@@ -282,11 +274,7 @@ pub fn fit_u8(
     let threads = params.threads();
     let parallel = threads.count() > 1;
     let mut ws = Workspace::new();
-    threads.install(|| {
-        counted(params, || {
-            run_opencv(params, samples, rng, &mut ws, parallel)
-        })
-    })
+    threads.install(|| counted(params, || run_mode(params, samples, rng, &mut ws, parallel)))
 }
 
 /// The straightforward implementation of [`fit`] in [`Mode::OpenCv`]: every distance
@@ -340,7 +328,7 @@ fn counted<R>(params: &CheckedKMeansParams, fit: impl FnOnce() -> R) -> R {
 /// The engine of the mode: fast mode; in OpenCV mode the pruned parallel engine when
 /// its error analysis covers the data, else (or to reproduce an error exactly) the
 /// reference loop.
-fn run_opencv<T: Element>(
+fn run_mode<T: Element>(
     params: &CheckedKMeansParams,
     samples: Samples<'_, T>,
     rng: &mut CvRng,
@@ -352,7 +340,7 @@ fn run_opencv<T: Element>(
     }
     if samples.magnitude_ok() {
         let start = rng.clone();
-        match exact::run(params, samples, rng, &mut ws.attempts, parallel) {
+        match opencv::run(params, samples, rng, &mut ws.attempts, parallel) {
             Ok((best, out)) => {
                 let a = &mut ws.attempts[best];
                 return Ok(KMeansFit {
@@ -363,6 +351,7 @@ fn run_opencv<T: Element>(
                     compactness: out.compactness,
                     iterations: out.iterations,
                     best_attempt: best,
+                    mode: Mode::OpenCv,
                 });
             }
             Err(_) => *rng = start,
@@ -492,6 +481,7 @@ fn run<T: Element>(
                         compactness,
                         iterations: iter,
                         best_attempt: attempt,
+                        mode: Mode::OpenCv,
                     });
                 }
             }

@@ -15,6 +15,12 @@ use crate::kernels::Element;
 /// split independent of the thread count anyway.
 pub(crate) const CHUNK: usize = 256;
 
+/// Clears `v` and fills it with `len` default values (reusing its allocation).
+pub(crate) fn sized<T: Clone + Default>(v: &mut Vec<T>, len: usize) {
+    v.clear();
+    v.resize(len, T::default());
+}
+
 /// Row-major samples of `f32` or `u8` values.
 #[derive(Debug)]
 pub(crate) struct Samples<'a, T = f32> {

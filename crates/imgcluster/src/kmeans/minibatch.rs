@@ -629,6 +629,7 @@ fn steps<T: Element>(
             compactness,
             iterations: step,
             best_attempt,
+            mode: super::Mode::Fast,
         },
         batch_size: batch,
         steps: step,

@@ -10,7 +10,12 @@
 //! every iteration ([`MiniBatchParams`]).
 //!
 //! The flow follows the library's usual verbs: [`KMeansParams`] (unchecked builder)
-//! → [`KMeansParams::check`] → [`CheckedKMeansParams`] → [`fit`] → [`KMeansFit`].
+//! → [`KMeansParams::check`] → [`CheckedKMeansParams`] → [`CheckedKMeansParams::fit`]
+//! (or [`CheckedKMeansParams::fit_minibatch`]) → [`KMeansFit`] →
+//! [`KMeansFit::predict`], as in scikit-learn and linfa; the generator state is a
+//! parameter ([`KMeansParams::rng`]). The free functions [`fit`], [`fit_u8`],
+//! [`fit_with`], [`fit_minibatch`] and [`fit_minibatch_u8`] are the `cv2.kmeans`-shaped
+//! layer below: a slice, its `dims`, and OpenCV's generator, which they advance.
 //!
 //! # Examples
 //!
@@ -32,18 +37,21 @@
 //! # Ok::<(), imgcluster::kmeans::KMeansError>(())
 //! ```
 
+mod data;
 mod error;
-mod exact;
 mod fast;
 mod fit;
 mod init;
 mod lloyd;
 mod margin;
 mod minibatch;
+mod nearest;
+mod opencv;
 mod params;
 mod progress;
 mod sums;
 
+pub use data::Data;
 pub use error::KMeansError;
 pub(crate) use fast::state_bytes;
 pub use fit::{fit, fit_reference, fit_u8, fit_with, KMeansFit, Workspace};
@@ -52,5 +60,6 @@ pub use minibatch::{
     fit_minibatch, fit_minibatch_u8, CheckedMiniBatchParams, MiniBatchFit, MiniBatchParams,
     MiniBatchStop,
 };
+pub use nearest::NearestCenter;
 pub use params::{CheckedKMeansParams, Init, KMeansParams, Mode, Reseed, TermCriteria};
 pub use progress::FitProgress;

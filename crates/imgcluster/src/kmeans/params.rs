@@ -3,9 +3,11 @@
 
 use std::sync::Arc;
 
+use super::minibatch::{CheckedMiniBatchParams, MiniBatchFit};
 use super::progress::{FitProgress, ProgressSink};
 use super::KMeansError;
-use crate::Threads;
+use super::{Data, KMeansFit};
+use crate::{CvRng, Threads};
 
 /// OpenCV's `FLT_EPSILON`, the tolerance used when no epsilon is given.
 const FLT_EPSILON: f64 = f32::EPSILON as f64;
@@ -182,6 +184,7 @@ pub struct KMeansParams {
     threads: Threads,
     mode: Mode,
     progress: ProgressSink,
+    rng: CvRng,
 }
 
 impl KMeansParams {
@@ -198,6 +201,7 @@ impl KMeansParams {
             threads: Threads::Auto,
             mode: Mode::OpenCv,
             progress: ProgressSink::default(),
+            rng: CvRng::opencv_default(),
         }
     }
 
@@ -235,6 +239,15 @@ impl KMeansParams {
     /// Sets the threads used for the distance computations (results never depend on it).
     pub fn threads(mut self, threads: Threads) -> Self {
         self.threads = threads;
+        self
+    }
+
+    /// The generator state each [`CheckedKMeansParams::fit`] starts from (scikit-learn's
+    /// `random_state`): OpenCV's default state unless set, `CvRng::from_set_rng_seed(s)`
+    /// for `cv2.setRNGSeed(s)`. (The free functions such as [`fit`](super::fit) take the
+    /// generator instead and advance it, as `cv2.kmeans` advances OpenCV's.)
+    pub fn rng(mut self, rng: CvRng) -> Self {
+        self.rng = rng;
         self
     }
 
@@ -340,6 +353,7 @@ impl KMeansParams {
             threads: self.threads,
             mode: self.mode,
             progress: self.progress,
+            rng: self.rng,
         })
     }
 }
@@ -358,9 +372,71 @@ pub struct CheckedKMeansParams {
     threads: Threads,
     mode: Mode,
     progress: ProgressSink,
+    rng: CvRng,
 }
 
 impl CheckedKMeansParams {
+    /// Fits k-means to `data` (a [`Dataset`](crate::dataset::Dataset), or [`Data`] over
+    /// a slice), starting from the parameters' generator state
+    /// ([`KMeansParams::rng`]): parameters → fit → fitted model, as scikit-learn's and
+    /// linfa's `fit`. Bytes are read as bytes; the result is that of [`fit`](super::fit)
+    /// (or [`fit_u8`](super::fit_u8)) with a copy of that generator.
+    ///
+    /// # Errors
+    /// As [`fit`](super::fit).
+    ///
+    /// # Examples
+    /// ```
+    /// use imgcluster::kmeans::{Data, KMeansParams, Mode};
+    /// use imgcluster::{CvRng, Threads};
+    ///
+    /// let x = [0.0_f32, 0.5, 1.0, 10.0, 10.5, 11.0];
+    /// let params = KMeansParams::new(2)
+    ///     .mode(Mode::Fast)
+    ///     .rng(CvRng::from_set_rng_seed(1))
+    ///     .check()?;
+    /// let model = params.fit(Data::f32(&x, 1))?;
+    /// assert_eq!(model, params.fit(Data::f32(&x, 1))?); // the same state, the same fit
+    /// let (labels, _) = model.predict(&[0.2, 10.2], Threads::Fixed(1))?;
+    /// assert_eq!(labels, [model.labels[0], model.labels[3]]);
+    /// # Ok::<(), imgcluster::kmeans::KMeansError>(())
+    /// ```
+    pub fn fit<'a>(&self, data: impl Into<Data<'a>>) -> Result<KMeansFit, KMeansError> {
+        let mut rng = self.rng.clone();
+        match data.into() {
+            Data::U8 { values, dims } => super::fit_u8(self, values, dims, &mut rng),
+            Data::F32 { values, dims } => super::fit(self, values, dims, &mut rng),
+        }
+    }
+
+    /// Mini-batch k-means ([`fit_minibatch`](super::fit_minibatch)) of `data` with these
+    /// parameters and `mb`, from the parameters' generator state.
+    ///
+    /// # Errors
+    /// As [`fit_minibatch`](super::fit_minibatch).
+    pub fn fit_minibatch<'a>(
+        &self,
+        mb: &CheckedMiniBatchParams,
+        data: impl Into<Data<'a>>,
+    ) -> Result<MiniBatchFit, KMeansError> {
+        let mut rng = self.rng.clone();
+        match data.into() {
+            Data::U8 { values, dims } => super::fit_minibatch_u8(self, mb, values, dims, &mut rng),
+            Data::F32 { values, dims } => super::fit_minibatch(self, mb, values, dims, &mut rng),
+        }
+    }
+
+    /// The generator state each fit starts from.
+    pub fn rng(&self) -> &CvRng {
+        &self.rng
+    }
+
+    /// The same parameters, fitting from the generator state `rng`.
+    pub fn with_rng(mut self, rng: CvRng) -> Self {
+        self.rng = rng;
+        self
+    }
+
     /// The mode.
     pub fn mode(&self) -> Mode {
         self.mode

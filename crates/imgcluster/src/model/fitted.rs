@@ -11,8 +11,7 @@ use crate::features::{
 };
 use crate::image::GrayView;
 use crate::imgproc::DeskewValidParams;
-use crate::kernels::l2sq_opencv;
-use crate::kmeans::{Init, KMeansFit, MiniBatchStop, Mode};
+use crate::kmeans::{Init, KMeansFit, MiniBatchFit, MiniBatchStop, Mode, NearestCenter};
 use crate::metrics::{ClusterMapping, Contingency, Evaluation, Mapping, MetricsError};
 use crate::Threads;
 
@@ -86,6 +85,17 @@ pub struct MiniBatchInfo {
     pub epochs: usize,
     /// Why the steps stopped.
     pub stop: MiniBatchStop,
+}
+
+impl From<&MiniBatchFit> for MiniBatchInfo {
+    fn from(r: &MiniBatchFit) -> Self {
+        Self {
+            batch_size: r.batch_size,
+            steps: r.steps,
+            epochs: r.epochs,
+            stop: r.stop,
+        }
+    }
 }
 
 /// The k-means settings and results of the fit (a record: prediction uses only the
@@ -275,8 +285,8 @@ pub struct Training {
 pub struct Prediction {
     /// The nearest center (ties to the lowest index).
     pub cluster: u32,
-    /// Squared Euclidean distance to it, as k-means computes it
-    /// ([`l2sq_opencv`](crate::kernels::l2sq_opencv)), in the space k-means worked in.
+    /// Squared Euclidean distance to it, as k-means computes it ([`NearestCenter`]), in
+    /// the space k-means worked in.
     pub squared_distance: f32,
     /// The class of the cluster, when the model has classes.
     pub class: Option<u32>,
@@ -662,22 +672,18 @@ impl FittedPipeline {
             .map(|c| ClusterMapping::new(c.mapping.clone(), c.n_classes))
     }
 
-    /// The nearest center to `x` (`dims` values) and the squared distance to it: distances
-    /// by [`l2sq_opencv`], ties to the lowest cluster index — the assignment step of
-    /// k-means.
+    /// The nearest center to `x` (`dims` values) and the squared distance to it, as the
+    /// assignment step of the mode that fitted the model computes them
+    /// ([`NearestCenter`]), ties to the lowest cluster index.
     ///
     /// # Panics
     /// Panics if `x.len() != self.dims()`.
     pub fn nearest(&self, x: &[f32]) -> (u32, f32) {
-        assert_eq!(x.len(), self.dims, "FittedPipeline::nearest: sample length");
-        let mut best = (0u32, f32::INFINITY);
-        for (c, center) in self.centers.chunks_exact(self.dims).enumerate() {
-            let d = l2sq_opencv(x, center);
-            if d < best.1 {
-                best = (c as u32, d);
-            }
-        }
-        best
+        self.nearest_center().nearest(x)
+    }
+
+    fn nearest_center(&self) -> NearestCenter<'_> {
+        NearestCenter::new(self.record.kmeans.mode, &self.centers, self.dims)
     }
 
     /// Brings gray images of any size to the model's input: each is resized to the
@@ -811,8 +817,9 @@ impl FittedPipeline {
     pub fn predict(&self, ds: &Dataset, threads: Threads) -> Result<Vec<Prediction>, ModelError> {
         let x = self.transform(ds, threads)?;
         let mapping = self.mapping();
+        let nearest = self.nearest_center();
         let one = |row: &[f32]| {
-            let (cluster, squared_distance) = self.nearest(row);
+            let (cluster, squared_distance) = nearest.nearest(row);
             Prediction {
                 cluster,
                 squared_distance,

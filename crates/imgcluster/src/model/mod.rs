@@ -40,6 +40,7 @@
 
 mod error;
 mod fitted;
+mod scored;
 mod v1;
 mod v2;
 
@@ -50,6 +51,7 @@ pub use fitted::{
     Classes, FitRecord, FittedPipeline, InitKind, InputKind, KMeansRecord, MiniBatchInfo,
     Prediction, Stages, Training, TrainingInfo,
 };
+pub use scored::{HeldOut, ScoredFit};
 
 /// The value of the `format` field of every model file.
 pub const MODEL_FORMAT: &str = "imgcluster-model";

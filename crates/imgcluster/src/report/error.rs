@@ -88,4 +88,10 @@ pub enum ReportError {
     /// The PNG encoder failed.
     #[error("PNG encoding failed")]
     Encode(#[from] png::EncodingError),
+    /// Scores could not be computed (labels or clusters out of range).
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::MetricsError),
+    /// Cluster mean images could not be computed.
+    #[error(transparent)]
+    Features(#[from] crate::features::FeaturesError),
 }

@@ -1,14 +1,13 @@
-//! The PNG figures of a run: cluster centers, cluster mean images, confusion matrix.
+//! The PNG figures of a scored fit: cluster centers, cluster mean images, confusion
+//! matrix, and the deskew strip.
 
-use anyhow::Result;
-use imgcluster::dataset::Dataset;
-use imgcluster::report::{
-    centers_grid, confusion_heatmap, deskew_strip, Colormap, GridOptions, HeatmapOptions, TileStyle,
+use super::{
+    centers_grid, confusion_heatmap, deskew_strip, Colormap, GridOptions, HeatmapOptions,
+    ReportError, TileStyle,
 };
-use imgcluster::GrayImage;
-
-use crate::run::RunOutcome;
-use crate::summary::pipeline_name;
+use crate::dataset::Dataset;
+use crate::model::ScoredFit;
+use crate::GrayImage;
 
 /// Tiles per row in grids of clusters: the tutorial's 2 × 5 for ten clusters.
 pub fn grid_cols(k: usize) -> usize {
@@ -19,12 +18,13 @@ pub fn grid_cols(k: usize) -> usize {
     }
 }
 
-/// Figures of one run, named `<stem>centers.png` and so on: the centers when k-means
+/// Figures of a scored fit as `(file name, PNG bytes)`, named `<stem>centers.png` and so
+/// on: the centers when k-means
 /// worked on the pixels, else the cluster mean images; the confusion matrix.
-pub fn for_run(o: &RunOutcome, stem: &str) -> Result<Vec<(String, Vec<u8>)>> {
+pub fn fit_figures(o: &ScoredFit, stem: &str) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let mut out = Vec::new();
     let fit = &o.fit;
-    let name = pipeline_name(o);
+    let name = o.pipeline_name();
     match o.images.as_ref().and_then(|d| d.image_shape()) {
         Some((h, w)) if fit.dims == h * w => {
             for (suffix, cmap) in [("", Colormap::Viridis), ("_gray", Colormap::Gray)] {
@@ -61,7 +61,7 @@ pub fn for_run(o: &RunOutcome, stem: &str) -> Result<Vec<(String, Vec<u8>)>> {
 /// The mean image of each cluster, `<stem>means.png` (viridis) and `<stem>means_gray.png`,
 /// for pipelines whose k-means centers live in a feature space: the means of the images
 /// after the image stage (deskew, if any), every sample in its cluster.
-fn cluster_means(o: &RunOutcome, stem: &str) -> Result<Vec<(String, Vec<u8>)>> {
+fn cluster_means(o: &ScoredFit, stem: &str) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let Some(images) = &o.images else {
         return Ok(Vec::new());
     };
@@ -69,14 +69,14 @@ fn cluster_means(o: &RunOutcome, stem: &str) -> Result<Vec<(String, Vec<u8>)>> {
         return Ok(Vec::new());
     };
     let k = o.fit.k;
-    let means = imgcluster::features::cluster_means(images, &o.clusters, k)?;
+    let means = crate::features::cluster_means(images, &o.clusters, k)?;
     let mut out = Vec::new();
     for (suffix, cmap) in [("", Colormap::Viridis), ("_gray", Colormap::Gray)] {
         let opts = GridOptions::new()
             .cols(grid_cols(k))
             .colormap(cmap)
             .scale(5)
-            .title(format!("{}: {k} cluster means", pipeline_name(o)))
+            .title(format!("{}: {k} cluster means", o.pipeline_name()))
             .captions(o.cluster_captions(" -> "));
         out.push((
             format!("{stem}means{suffix}.png"),
@@ -105,7 +105,7 @@ pub fn example_indices(ds: &Dataset) -> Vec<usize> {
 }
 
 /// Before/after deskew: the first image of each class (or the first ten images).
-pub fn deskew_examples(before: &Dataset, after: &Dataset) -> Result<Vec<u8>> {
+pub fn deskew_examples(before: &Dataset, after: &Dataset) -> Result<Vec<u8>, ReportError> {
     let picks = example_indices(before);
     let take = |ds: &Dataset| -> Vec<GrayImage> {
         picks
@@ -114,5 +114,5 @@ pub fn deskew_examples(before: &Dataset, after: &Dataset) -> Result<Vec<u8>> {
             .collect()
     };
     let style = TileStyle::new().colormap(Colormap::Gray).scale(5);
-    Ok(deskew_strip(&take(before), &take(after), &style)?)
+    deskew_strip(&take(before), &take(after), &style)
 }

@@ -1,22 +1,16 @@
 //! The HTML report of a `classify` run, of a scored `predict` run, and of the tutorial's
 //! two runs side by side.
 
-use anyhow::Result;
-use imgcluster::dataset::{Dataset, Pixels};
-use imgcluster::kmeans::Init;
-use imgcluster::metrics::ConfusionMatrix;
-use imgcluster::model::FittedPipeline;
-use imgcluster::report::blocks::{
+use super::blocks::{
     class_scores_table, cluster_means, confusion_table, misclassified_rows, value_images,
 };
-use imgcluster::report::html::{
-    Block, Cell, Column, Fact, Image, ImageRow, KeyFigure, Report, Section, Table,
-};
-use imgcluster::report::{Colormap, ReportError};
-
-use crate::figures::grid_cols;
-use crate::run::RunOutcome;
-use crate::summary::pipeline_name;
+use super::fit_figures::{example_indices, grid_cols};
+use super::html::{Block, Cell, Column, Fact, Image, ImageRow, KeyFigure, Report, Section, Table};
+use super::{Colormap, ReportError};
+use crate::dataset::{Dataset, Pixels};
+use crate::kmeans::Init;
+use crate::metrics::ConfusionMatrix;
+use crate::model::{FittedPipeline, ScoredFit};
 
 /// Misclassified samples shown per true class.
 const MISSES_PER_CLASS: usize = 8;
@@ -25,6 +19,7 @@ const TILE: usize = 60;
 
 /// Time spent in each phase, in milliseconds.
 pub struct Timings {
+    /// Each phase's name and time in milliseconds, in the order shown.
     pub rows: Vec<(String, f64)>,
 }
 
@@ -35,18 +30,19 @@ fn footer() -> String {
     )
 }
 
-/// The report of one `classify` run. `original` is the data set before preprocessing.
-pub fn classify_report(
+/// The report of a scored fit (what `imgcluster classify --report` writes): `source`
+/// names the data set, `original` is the data set before preprocessing.
+pub fn fit_report(
     source: &str,
     original: &Dataset,
-    o: &RunOutcome,
+    o: &ScoredFit,
     timings: &Timings,
-) -> Result<String> {
+) -> Result<String, ReportError> {
     let mut report = Report::new(format!("k-means on {source}"))
         .subtitle(format!(
             "{} · pipeline: {} · features: {} · K = {}",
             original.describe(),
-            pipeline_name(o),
+            o.pipeline_name(),
             o.model.features_name(),
             o.fit.k
         ))
@@ -125,14 +121,14 @@ pub fn classify_report(
 /// The tutorial's report: data, parameters, and both runs side by side topic by topic.
 pub fn tutorial_report(
     digits: &Dataset,
-    raw: &RunOutcome,
-    deskewed: &RunOutcome,
+    raw: &ScoredFit,
+    deskewed: &ScoredFit,
     note: &str,
     timings: &Timings,
-) -> Result<String> {
+) -> Result<String, ReportError> {
     let runs = [("Raw pixels", raw), ("Deskewed", deskewed)];
     // One section per topic, with a column per run; a topic missing from both is skipped.
-    let side_by_side = |f: &dyn Fn(&RunOutcome) -> Result<Option<Block>>| -> Result<Option<Block>> {
+    let side_by_side = |f: &dyn Fn(&ScoredFit) -> Result<Option<Block>, ReportError>| -> Result<Option<Block>, ReportError> {
         let mut cols = Vec::new();
         let mut any = false;
         for (name, r) in &runs {
@@ -192,7 +188,7 @@ pub fn tutorial_report(
     type Topic<'t> = (
         &'t str,
         Option<&'t str>,
-        &'t dyn Fn(&RunOutcome) -> Result<Option<Block>>,
+        &'t dyn Fn(&ScoredFit) -> Result<Option<Block>, ReportError>,
     );
     let topics: [Topic<'_>; 5] = [
         ("Confusion matrices", None, &confusion),
@@ -234,7 +230,7 @@ const MISSES_INTRO: &str = "For each true class, up to eight of its samples whos
 const DESKEW_INTRO: &str = "The first sample of each class before and after deskewing (image \
      moments, shear, bicubic warp).";
 
-fn key_figures(o: &RunOutcome) -> Vec<KeyFigure> {
+fn key_figures(o: &ScoredFit) -> Vec<KeyFigure> {
     match (&o.held_out, &o.train) {
         (Some(h), Some(t)) => {
             let a = h.confusion.accuracy();
@@ -268,7 +264,7 @@ fn key_figures(o: &RunOutcome) -> Vec<KeyFigure> {
     }
 }
 
-fn data_facts(source: &str, ds: &Dataset, o: &RunOutcome) -> Vec<Fact> {
+fn data_facts(source: &str, ds: &Dataset, o: &ScoredFit) -> Vec<Fact> {
     let kind = match ds.pixels() {
         Pixels::U8(_) => "8-bit",
         Pixels::F32(_) => "32-bit float",
@@ -368,7 +364,7 @@ fn stage_facts(m: &FittedPipeline) -> Vec<Fact> {
     facts
 }
 
-fn param_facts(o: &RunOutcome) -> Vec<Fact> {
+fn param_facts(o: &ScoredFit) -> Vec<Fact> {
     let p = o.pipeline.kmeans();
     let init = match p.init() {
         Init::RandomBox => "random centers (KMEANS_RANDOM_CENTERS)",
@@ -395,7 +391,7 @@ fn param_facts(o: &RunOutcome) -> Vec<Fact> {
     ]
 }
 
-fn result_facts(o: &RunOutcome) -> Vec<Fact> {
+fn result_facts(o: &ScoredFit) -> Vec<Fact> {
     let fit = &o.fit;
     let mut facts = vec![
         Fact::new("compactness", format_sci(fit.compactness)),
@@ -426,17 +422,17 @@ fn result_facts(o: &RunOutcome) -> Vec<Fact> {
 /// A table of the headline confusion matrix, with class names.
 type MatrixTable = fn(&ConfusionMatrix, &[String]) -> Result<Table, ReportError>;
 
-fn headline_table(o: &RunOutcome, table: MatrixTable) -> Result<Option<Block>> {
+fn headline_table(o: &ScoredFit, table: MatrixTable) -> Result<Option<Block>, ReportError> {
     o.headline()
         .map(|cm| Ok(Block::Table(table(cm, &o.class_labels(cm.n_classes()))?)))
         .transpose()
 }
 
-fn confusion(o: &RunOutcome) -> Result<Option<Block>> {
+fn confusion(o: &ScoredFit) -> Result<Option<Block>, ReportError> {
     headline_table(o, confusion_table)
 }
 
-fn class_scores(o: &RunOutcome) -> Result<Option<Block>> {
+fn class_scores(o: &ScoredFit) -> Result<Option<Block>, ReportError> {
     headline_table(o, class_scores_table)
 }
 
@@ -455,11 +451,11 @@ fn cluster_grid(row: ImageRow, k: usize) -> Block {
     )
 }
 
-fn cluster_captions(o: &RunOutcome) -> Vec<String> {
+fn cluster_captions(o: &ScoredFit) -> Vec<String> {
     o.cluster_captions(" → ")
 }
 
-fn centers(o: &RunOutcome) -> Result<Option<Block>> {
+fn centers(o: &ScoredFit) -> Result<Option<Block>, ReportError> {
     let Some((h, w)) = o.images.as_ref().and_then(|d| d.image_shape()) else {
         return Ok(None);
     };
@@ -479,7 +475,7 @@ fn centers(o: &RunOutcome) -> Result<Option<Block>> {
     Ok(Some(cluster_grid(row, fit.k)))
 }
 
-fn means(o: &RunOutcome) -> Result<Option<Block>> {
+fn means(o: &ScoredFit) -> Result<Option<Block>, ReportError> {
     let Some(images) = &o.images else {
         return Ok(None);
     };
@@ -504,7 +500,7 @@ fn means(o: &RunOutcome) -> Result<Option<Block>> {
     Ok(Some(cluster_grid(row, m.k)))
 }
 
-fn misclassified_at(o: &RunOutcome, scale: usize) -> Result<Option<Block>> {
+fn misclassified_at(o: &ScoredFit, scale: usize) -> Result<Option<Block>, ReportError> {
     let (Some(mapping), Some(images)) = (o.model.cluster_mapping(), &o.images) else {
         return Ok(None);
     };
@@ -518,7 +514,7 @@ fn misses(
     predicted: &[u32],
     names: Option<&[String]>,
     scale: usize,
-) -> Result<Option<Block>> {
+) -> Result<Option<Block>, ReportError> {
     if images.labels().is_none() || images.images_u8().is_err() {
         return Ok(None);
     }
@@ -547,7 +543,7 @@ fn halves(b: Block) -> Block {
 }
 
 /// Misclassified samples with tiles small enough for two columns side by side.
-fn misclassified_small(o: &RunOutcome) -> Result<Option<Block>> {
+fn misclassified_small(o: &ScoredFit) -> Result<Option<Block>, ReportError> {
     match o.images.as_ref().and_then(|d| d.image_shape()) {
         Some((h, w)) => misclassified_at(o, (scale_for(h, w) * 2 / 3).max(1)),
         None => Ok(None),
@@ -555,18 +551,18 @@ fn misclassified_small(o: &RunOutcome) -> Result<Option<Block>> {
 }
 
 /// Before and after deskewing: the first sample of each class (or the first ten).
-fn deskew_strip(before: &Dataset, after: &Dataset) -> Result<Option<Block>> {
+fn deskew_strip(before: &Dataset, after: &Dataset) -> Result<Option<Block>, ReportError> {
     let Some((h, w)) = before.image_shape() else {
         return Ok(None);
     };
-    let picks = crate::figures::example_indices(before);
+    let picks = example_indices(before);
     let scale = scale_for(h, w);
-    let row = |ds: &Dataset, label: &str| -> Result<ImageRow> {
+    let row = |ds: &Dataset, label: &str| -> Result<ImageRow, ReportError> {
         let images = picks
             .iter()
             .filter_map(|&i| ds.image(i))
             .map(|img| Ok(Image::gray(img, scale)?.alt(format!("{label} deskewing"))))
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>, ReportError>>()?;
         Ok(ImageRow::new(images).label(label))
     };
     Ok(Some(Block::ImageGrid(vec![
@@ -617,13 +613,16 @@ fn format_ms(ms: f64) -> String {
 
 /// A scored (or unscored) `predict` run to report.
 pub struct PredictView<'a> {
+    /// The model file.
     pub model_path: &'a std::path::Path,
+    /// The model.
     pub model: &'a FittedPipeline,
     /// The samples as given to the model (images resized to its size).
     pub data: &'a Dataset,
     /// Where the samples came from.
     pub source: String,
-    pub predictions: &'a [imgcluster::model::Prediction],
+    /// The prediction of every sample.
+    pub predictions: &'a [crate::model::Prediction],
     /// Against the true classes, when known.
     pub confusion: Option<&'a ConfusionMatrix>,
     /// Names of the classes of the confusion matrix.
@@ -632,7 +631,7 @@ pub struct PredictView<'a> {
 
 /// The report of a `predict` run: the model, the predictions per cluster, and with labels
 /// the scores, confusion matrix and misclassified samples.
-pub fn predict_report(v: &PredictView<'_>, timings: &Timings) -> Result<String> {
+pub fn predict_report(v: &PredictView<'_>, timings: &Timings) -> Result<String, ReportError> {
     let m = v.model;
     let name = m.record().preset.as_deref().unwrap_or("custom");
     let mut report = Report::new(format!("Predictions on {}", v.source))

@@ -49,7 +49,7 @@
 use rayon::prelude::*;
 
 use super::init::{self, PlusPlusScratch, SPP_TRIALS};
-use super::lloyd::{self, Samples, CHUNK};
+use super::lloyd::{self, sized, Samples, CHUNK};
 use super::margin::{true_dist_lower, true_dist_upper, DotMargin, OpencvMargin};
 use super::params::{CheckedKMeansParams, Init, Reseed};
 use super::sums::ByteSums;
@@ -341,10 +341,6 @@ impl SampleData {
 
 impl AttemptWs {
     fn prepare(&mut self, n: usize, k: usize, dims: usize, stride: usize, groups: usize) {
-        fn sized<T: Clone + Default>(v: &mut Vec<T>, len: usize) {
-            v.clear();
-            v.resize(len, T::default());
-        }
         sized(&mut self.centers, k * dims);
         sized(&mut self.old_centers, k * dims);
         sized(&mut self.labels, n);
