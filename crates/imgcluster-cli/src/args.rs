@@ -357,6 +357,11 @@ pub struct PredictArgs {
     /// Write a self-contained HTML report of the predictions (scores when labels are known).
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
+    /// Leave every image as it is. By default an image whose polarity (light strokes on a
+    /// dark background, or dark on light: the median of its outer ring against the middle
+    /// of its range) is the opposite of the training images' is inverted first.
+    #[arg(long)]
+    pub keep_polarity: bool,
 }
 
 #[derive(Debug, Args)]

@@ -164,10 +164,11 @@ pub fn run(a: &PredictArgs, w: &mut impl Write) -> Result<()> {
         output::prepare_file(p, "--report")?;
     }
     // The library's messages name the model file ("model m.bin has format version 7; …").
-    let model = FittedPipeline::load(&a.model).map_err(|e| match e {
+    let mut model = FittedPipeline::load(&a.model).map_err(|e| match e {
         e @ (ModelError::Io { .. } | ModelError::InFile { .. }) => anyhow!("{e}"),
         e => anyhow!("--model {}: {e}", a.model.display()),
     })?;
+    model.set_conform_polarity(!a.keep_polarity);
     let load_ms = ms(t0);
     let t = Instant::now();
     let (inputs, data_path) = match &a.data.data {
@@ -231,12 +232,15 @@ pub fn run(a: &PredictArgs, w: &mut impl Write) -> Result<()> {
                     "cluster": p.cluster,
                     "class": p.class,
                     "distance": p.distance(),
+                    "out_of_distribution": p.out_of_distribution,
                 });
                 if model.class_names().is_some() {
                     o["class_name"] = json!(p.class.and_then(|c| model.class_name(c)));
                 }
                 o
             }).collect::<Vec<Value>>(),
+            "out_of_distribution": preds.iter().filter(|p| p.out_of_distribution).count(),
+            "polarity": model.polarity().map(|p| p.name()),
             "timings_ms": {"model": load_ms, "data": read_ms, "predict": predict_ms, "total": ms(t0)},
         });
         if let Some(names) = model.class_names() {
@@ -256,15 +260,16 @@ pub fn run(a: &PredictArgs, w: &mut impl Write) -> Result<()> {
     let written: Vec<String> = outputs.paths().map(|p| p.display().to_string()).collect();
     outputs.commit()?;
     if a.csv {
-        writeln!(w, "path,cluster,class,distance")?;
+        writeln!(w, "path,cluster,class,distance,out_of_distribution")?;
         for (p, name) in preds.iter().zip(&inputs.names) {
             writeln!(
                 w,
-                "{},{},{},{}",
+                "{},{},{},{},{}",
                 csv_field(name),
                 p.cluster,
                 csv_field(&class_label(&model, p)),
-                p.distance()
+                p.distance(),
+                p.out_of_distribution
             )?;
         }
         return Ok(());
@@ -278,12 +283,26 @@ pub fn run(a: &PredictArgs, w: &mut impl Write) -> Result<()> {
         .max(4);
     writeln!(w, "{:width$}  cluster  class       distance", "path")?;
     for (p, name) in preds.iter().zip(&inputs.names) {
+        let note = if p.out_of_distribution {
+            "  out of distribution"
+        } else {
+            ""
+        };
         writeln!(
             w,
-            "{name:width$}  {:>7}  {:<10}  {:>8.2}",
+            "{name:width$}  {:>7}  {:<10}  {:>8.2}{note}",
             p.cluster,
             class_label(&model, p),
             p.distance()
+        )?;
+    }
+    let far = preds.iter().filter(|p| p.out_of_distribution).count();
+    if far > 0 {
+        writeln!(
+            w,
+            "{far} of {} samples are out of distribution: farther from every center (or less \
+             like every training sample) than 99.9% of the training samples; their class is a guess",
+            preds.len()
         )?;
     }
     if let Some(s) = &scored {

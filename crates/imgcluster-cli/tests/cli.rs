@@ -776,7 +776,7 @@ fn predict_png_and_jpeg_of_other_sizes_and_colours() {
         .clone();
     let text = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "path,cluster,class,distance");
+    assert_eq!(lines[0], "path,cluster,class,distance,out_of_distribution");
     assert!(
         lines[1].starts_with('"') && lines[1].contains("horizontal.png\","),
         "{text}"
@@ -2247,5 +2247,107 @@ fn bad_input_minibatch_options() {
         if i == 0 {
             assert!(e.starts_with("imgcluster: error:"), "{e}");
         }
+    }
+}
+
+/// A digit drawn with the report font, 100 px square: `ink` on `paper`.
+fn rendered_digit(path: &Path, digit: u32, ink: u8, paper: u8) {
+    use imgcluster::report::{Canvas, Rgb};
+    let mut c = Canvas::new(100, 100, Rgb::new(paper, paper, paper)).unwrap();
+    let text = digit.to_string();
+    c.draw_text_centered(50, 15, &text, Rgb::new(ink, ink, ink), 10);
+    std::fs::write(path, c.to_png().unwrap()).unwrap();
+}
+
+/// Noise: every pixel drawn at random.
+fn noise_png(path: &Path) {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let px: Vec<u8> = (0..100 * 100)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 56) as u8
+        })
+        .collect();
+    std::fs::write(path, encode_gray8(100, 100, &px).unwrap()).unwrap();
+}
+
+/// Digits drawn black on white and white on black get the same predictions from a deskew
+/// model and from a best model (the polarity rule inverts the first to the training
+/// images' polarity); random noise is flagged out of distribution by both.
+#[test]
+fn polarity_is_part_of_the_model_and_noise_is_out_of_distribution() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut dark = Vec::new();
+    let mut light = Vec::new();
+    for digit in 0..10 {
+        let (a, b) = (
+            d.join(format!("dark{digit}.png")),
+            d.join(format!("light{digit}.png")),
+        );
+        rendered_digit(&a, digit, 255, 0);
+        rendered_digit(&b, digit, 0, 255);
+        dark.push(a);
+        light.push(b);
+    }
+    let noise = d.join("noise.png");
+    noise_png(&noise);
+    for (name, args) in [
+        ("deskew", vec!["--features", "deskew"]),
+        ("best", vec!["--pipeline", "best", "--seed", "1"]),
+    ] {
+        let model = d.join(format!("{name}.bin"));
+        let mut classify = vec!["classify"];
+        classify.extend(&args);
+        bin()
+            .args(&classify)
+            .arg("--model-out")
+            .arg(&model)
+            .assert()
+            .success();
+        let predict = |images: &[PathBuf], keep: bool| -> Value {
+            let mut cmd = bin();
+            cmd.args(["predict", "--json", "--model"])
+                .arg(&model)
+                .args(images);
+            if keep {
+                cmd.arg("--keep-polarity");
+            }
+            json_of(&cmd.assert().success().get_output().stdout)
+        };
+        let classes = |v: &Value| -> Vec<Value> {
+            v["predictions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["class"].clone())
+                .collect()
+        };
+        let on_dark = predict(&dark, false);
+        let on_light = predict(&light, false);
+        assert_eq!(classes(&on_dark), classes(&on_light), "{name}");
+        assert_eq!(on_dark["polarity"], "dark-background");
+        // The rule can be switched off: the light images then look like nothing trained on.
+        let kept = predict(&light, true);
+        assert_ne!(classes(&kept), classes(&on_dark), "{name}");
+        // Noise is flagged, in JSON and in the table.
+        let n = predict(std::slice::from_ref(&noise), false);
+        assert_eq!(
+            n["predictions"][0]["out_of_distribution"], true,
+            "{name}: {n}"
+        );
+        assert!(
+            on_dark["out_of_distribution"].as_u64().unwrap() < 10,
+            "{name}: {on_dark}"
+        );
+        bin()
+            .args(["predict", "--model"])
+            .arg(&model)
+            .arg(&noise)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("out of distribution"));
     }
 }

@@ -237,11 +237,26 @@ impl GraphExtension {
     /// # Errors
     /// [`FeaturesError::Shape`] or [`FeaturesError::NonFinite`] for malformed points.
     pub fn embed(&self, points: &[f64], threads: Threads) -> Result<Vec<f64>, FeaturesError> {
+        Ok(self.embed_with_similarity(points, threads)?.0)
+    }
+
+    /// [`GraphExtension::embed`], and each point's cosine similarity to its most similar
+    /// training point (the training point it duplicates left out): how far it is from
+    /// everything the graph was built from.
+    ///
+    /// # Errors
+    /// As [`GraphExtension::embed`].
+    pub fn embed_with_similarity(
+        &self,
+        points: &[f64],
+        threads: Threads,
+    ) -> Result<(Vec<f64>, Vec<f64>), FeaturesError> {
         let m = check_rows("spectral extension", points, self.dims)?;
         let kdim = self.embedding_dims();
         let mut out = vec![0.0f64; m * kdim];
+        let mut nearest = vec![0.0f64; m];
         if m == 0 {
-            return Ok(out);
+            return Ok((out, nearest));
         }
         let queries = unit_rows(points, self.dims);
         let n = self.n_points();
@@ -250,8 +265,9 @@ impl GraphExtension {
         let query32 = Mat::<f32>::from_fn(m, dims, |i, j| queries[i * dims + j] as f32);
         threads.install(|| {
             out.par_chunks_mut(QUERIES_PER_BLOCK * kdim)
+                .zip(nearest.par_chunks_mut(QUERIES_PER_BLOCK))
                 .enumerate()
-                .for_each(|(b, dst)| {
+                .for_each(|(b, (dst, near))| {
                     let q0 = b * QUERIES_PER_BLOCK;
                     let nq = dst.len() / kdim;
                     let mut gram = Mat::<f32>::zeros(n, nq);
@@ -262,11 +278,11 @@ impl GraphExtension {
                     );
                     for (t, row) in dst.chunks_exact_mut(kdim).enumerate() {
                         let q = &queries[(q0 + t) * dims..(q0 + t + 1) * dims];
-                        self.embed_one(q, gram.col_as_slice(t), row);
+                        near[t] = self.embed_one(q, gram.col_as_slice(t), row);
                     }
                 })
         });
-        Ok(out)
+        Ok((out, nearest))
     }
 
     /// Exact similarity of the unit query `q` to training point `j`.
@@ -276,7 +292,8 @@ impl GraphExtension {
     }
 
     /// One point: `q` its unit row, `sim32` its `f32` similarities to every training point.
-    fn embed_one(&self, q: &[f64], sim32: &[f32], row: &mut [f64]) {
+    /// Returns its similarity to its most similar training point (−1 without one).
+    fn embed_one(&self, q: &[f64], sim32: &[f32], row: &mut [f64]) -> f64 {
         let n = self.n_points();
         let k = self.knn.k.min(n - 1).max(1);
         // Candidates: the k + margin largest f32 similarities, then exact ranking.
@@ -298,9 +315,9 @@ impl GraphExtension {
             .collect();
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         ranked.truncate(k);
-        if ranked.is_empty() {
-            return;
-        }
+        let Some(&(most_similar, _)) = ranked.first() else {
+            return -1.0;
+        };
         let mi = self.knn.scale_neighbour.clamp(1, ranked.len()) - 1;
         let s_x = dist2(ranked[mi].0).sqrt();
         let mut edges: Vec<(u32, f64)> = ranked.iter().map(|&(s, j)| (j, s)).collect();
@@ -339,5 +356,6 @@ impl GraphExtension {
         if norm > 0.0 {
             row.iter_mut().for_each(|v| *v /= norm);
         }
+        most_similar
     }
 }

@@ -26,14 +26,16 @@ use super::{
     HogOptions, HogSpec, KnnGraph, KnnOptions, Pca, PcaOptions, SpectralEmbedding, SpectralOptions,
 };
 use crate::dataset::{Dataset, Pixels};
+use crate::image::GrayView;
+use crate::imgproc::Polarity;
 use crate::imgproc::{DeskewParams, DeskewValidParams};
 use crate::kmeans::{
     CheckedKMeansParams, CheckedMiniBatchParams, Data, Init, KMeansFit, KMeansParams,
-    MiniBatchParams, TermCriteria,
+    MiniBatchParams, NearestCenter, TermCriteria,
 };
 use crate::model::{
-    FitRecord, FittedPipeline, InitKind, InputKind, KMeansRecord, MiniBatchInfo, Training,
-    TrainingInfo,
+    quantile, FitRecord, FittedPipeline, InitKind, InputKind, KMeansRecord, MiniBatchInfo, OodRule,
+    Training, TrainingInfo,
 };
 use crate::rng::CvRng;
 use crate::threads::Threads;
@@ -411,12 +413,28 @@ impl DeskewDecision {
     }
 }
 
+/// The share of training samples within the out-of-distribution limits ([`OodRule`]).
+const OOD_QUANTILE: f64 = 0.999;
+
+/// The Euclidean distance of every training sample to its nearest center, as prediction
+/// measures it.
+fn training_distances(v: &Variant) -> Vec<f64> {
+    let nearest = NearestCenter::new(v.fit.mode, &v.fit.centers, v.fit.dims);
+    v.embedded
+        .features_f32()
+        .chunks_exact(v.fit.dims)
+        .map(|x| f64::from(nearest.nearest(x).1).sqrt())
+        .collect()
+}
+
 /// One variant's stages, fitted, and its k-means.
 struct Variant {
     embedded: Embedded,
     deskew: bool,
     pca: Option<Pca>,
     extension: Option<GraphExtension>,
+    /// With the graph stage: each training sample's similarity to its most similar other.
+    nearest: Option<Vec<f64>>,
     fit: KMeansFit,
     minibatch: Option<MiniBatchInfo>,
     ncut: Option<f64>,
@@ -428,6 +446,7 @@ struct EmbedFit {
     embedded: Embedded,
     pca: Option<Pca>,
     extension: Option<GraphExtension>,
+    nearest: Option<Vec<f64>>,
 }
 
 impl Pipeline {
@@ -547,6 +566,7 @@ impl Pipeline {
                 embedded,
                 pca,
                 extension: None,
+                nearest: None,
             });
         };
         let t = Instant::now();
@@ -580,6 +600,7 @@ impl Pipeline {
             },
             pca,
             extension: Some(extension),
+            nearest: Some((0..nb.len()).map(|i| nb.similarities(i)[0]).collect()),
         })
     }
 
@@ -677,6 +698,13 @@ impl Pipeline {
         times: StageTimes,
     ) -> FittedPipeline {
         let p = &self.kmeans;
+        let ood = OodRule {
+            max_distance: quantile(training_distances(&v), OOD_QUANTILE).unwrap_or(0.0),
+            min_similarity: v
+                .nearest
+                .clone()
+                .and_then(|s| quantile(s, 1.0 - OOD_QUANTILE)),
+        };
         let record = FitRecord {
             preset: self.preset.map(|p| p.name().to_string()),
             kmeans: KMeansRecord {
@@ -715,6 +743,11 @@ impl Pipeline {
             dims: v.fit.dims,
             classes: None,
             record,
+            polarity: ds.images_u8().ok().and_then(|(px, h, w)| {
+                Polarity::majority(px.chunks_exact(h * w).map(|img| GrayView::new(w, h, img)))
+            }),
+            conform_polarity: true,
+            ood: Some(ood),
             training: Some(Box::new(Training {
                 embedded: v.embedded,
                 fit: v.fit,
@@ -755,6 +788,7 @@ impl Pipeline {
             embedded,
             pca,
             extension,
+            nearest,
         } = self.embed_here(ds, deskew)?;
         let mut times = embedded.times;
         let t = Instant::now();
@@ -771,6 +805,7 @@ impl Pipeline {
             deskew,
             pca,
             extension,
+            nearest,
             fit,
             minibatch,
             ncut,

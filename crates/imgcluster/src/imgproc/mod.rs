@@ -5,9 +5,11 @@
 mod deskew;
 mod error;
 mod moments;
+mod polarity;
 mod warp;
 
 pub use deskew::{deskew, deskew_into, deskew_matrix, DeskewParams, DeskewValidParams};
 pub use error::ImgprocError;
 pub use moments::{moments, Moments};
+pub use polarity::{conform_polarity, Polarity};
 pub use warp::{warp_affine, warp_affine_into, Border, Interpolation, MapDirection, WarpOptions};

@@ -10,7 +10,7 @@ use crate::features::{
     HogSpec, Pca, StageTimes,
 };
 use crate::image::GrayView;
-use crate::imgproc::DeskewValidParams;
+use crate::imgproc::{conform_polarity, DeskewValidParams, Polarity};
 use crate::kmeans::{Init, KMeansFit, MiniBatchFit, MiniBatchStop, Mode, NearestCenter};
 use crate::metrics::{ClusterMapping, Contingency, Evaluation, Mapping, MetricsError};
 use crate::Threads;
@@ -280,6 +280,31 @@ pub struct Training {
     pub times: StageTimes,
 }
 
+/// When a prediction is flagged out of distribution: the sample is farther from every center,
+/// or (with the graph stage) less similar to every training sample, than nearly all the
+/// training samples were.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OodRule {
+    /// The 99.9th percentile of the training samples' Euclidean distances to their nearest
+    /// center, in the space k-means worked in: a sample farther than this is flagged.
+    pub max_distance: f64,
+    /// With the graph stage: the 0.1th percentile of the training samples' cosine
+    /// similarities to their most similar other training sample; a sample whose most
+    /// similar training sample is less similar than this is flagged.
+    pub min_similarity: Option<f64>,
+}
+
+/// The `q`-quantile of `values` (the value at rank `⌈q·n⌉`, counting from 1), or `None`
+/// for no value.
+pub(crate) fn quantile(mut values: Vec<f64>, q: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let rank = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len());
+    Some(values[rank - 1])
+}
+
 /// The prediction for one sample.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Prediction {
@@ -290,6 +315,9 @@ pub struct Prediction {
     pub squared_distance: f32,
     /// The class of the cluster, when the model has classes.
     pub class: Option<u32>,
+    /// Whether the sample lies outside what the model was fitted on ([`OodRule`]): its
+    /// cluster and class are then a guess.
+    pub out_of_distribution: bool,
 }
 
 impl Prediction {
@@ -318,6 +346,10 @@ pub struct FittedPipeline {
     pub(crate) classes: Option<Classes>,
     pub(crate) record: FitRecord,
     pub(crate) training: Option<Box<Training>>,
+    /// The training images' polarity, and whether new images are brought to it.
+    pub(crate) polarity: Option<Polarity>,
+    pub(crate) conform_polarity: bool,
+    pub(crate) ood: Option<OodRule>,
 }
 
 impl PartialEq for FittedPipeline {
@@ -335,6 +367,8 @@ impl PartialEq for FittedPipeline {
             && self.k == o.k
             && self.classes == o.classes
             && self.record == o.record
+            && self.polarity == o.polarity
+            && self.ood == o.ood
     }
 }
 
@@ -359,6 +393,8 @@ pub struct Stages {
     pub pca: Option<Pca>,
     /// The graph and embedding, to place new samples.
     pub graph: Option<GraphExtension>,
+    /// The training images' polarity ([`Polarity`]), to which new images are brought.
+    pub polarity: Option<Polarity>,
 }
 
 impl Stages {
@@ -376,6 +412,7 @@ impl Stages {
             hog: None,
             pca: None,
             graph: None,
+            polarity: None,
         }
     }
 }
@@ -394,6 +431,9 @@ impl FittedPipeline {
         classes: Option<Classes>,
         record: FitRecord,
     ) -> Result<Self, ModelError> {
+        if stages.polarity.is_some() && stages.image_shape.is_none() {
+            return Err(invalid("a polarity needs images"));
+        }
         let k = record.kmeans.k;
         if k == 0 {
             return Err(invalid("k is 0"));
@@ -479,7 +519,40 @@ impl FittedPipeline {
             classes,
             record,
             training: None,
+            polarity: stages.polarity,
+            conform_polarity: true,
+            ood: None,
         })
+    }
+
+    /// The rule that flags out-of-distribution predictions, if the model has one.
+    pub fn ood(&self) -> Option<&OodRule> {
+        self.ood.as_ref()
+    }
+
+    /// Sets (or removes) the out-of-distribution rule.
+    ///
+    /// # Errors
+    /// [`ModelError::Invalid`] for a distance or similarity that is not finite.
+    pub fn set_ood(&mut self, ood: Option<OodRule>) -> Result<(), ModelError> {
+        if let Some(r) = &ood {
+            if !r.max_distance.is_finite() || r.min_similarity.is_some_and(|s| !s.is_finite()) {
+                return Err(invalid("the out-of-distribution limits must be finite"));
+            }
+        }
+        self.ood = ood;
+        Ok(())
+    }
+
+    /// The polarity of the training images, if recorded.
+    pub fn polarity(&self) -> Option<Polarity> {
+        self.polarity
+    }
+
+    /// Whether new 8-bit images of the other polarity are inverted before the stages (on
+    /// by default when the model records a polarity; see [`Polarity::of`] for the rule).
+    pub fn set_conform_polarity(&mut self, on: bool) {
+        self.conform_polarity = on;
     }
 
     /// The stages (without the centers).
@@ -492,6 +565,7 @@ impl FittedPipeline {
             hog: self.hog,
             pca: self.pca.clone(),
             graph: self.graph.clone(),
+            polarity: self.polarity,
         }
     }
 
@@ -745,15 +819,19 @@ impl FittedPipeline {
                 return Err(wrong());
             }
         }
-        match (ds.image_shape(), ds.pixels(), self.image_shape) {
+        let shaped = match (ds.image_shape(), ds.pixels(), self.image_shape) {
             (None, Pixels::U8(v), Some((h, w))) => {
                 let mut shaped = Dataset::from_images(ds.len(), h, w, v.clone())?;
                 if let Some(l) = ds.labels() {
                     shaped = shaped.with_labels(l.to_vec())?;
                 }
-                Ok(std::borrow::Cow::Owned(shaped))
+                std::borrow::Cow::Owned(shaped)
             }
-            _ => Ok(std::borrow::Cow::Borrowed(ds)),
+            _ => std::borrow::Cow::Borrowed(ds),
+        };
+        match (self.polarity, self.conform_polarity) {
+            (Some(want), true) => conformed(shaped, want),
+            _ => Ok(shaped),
         }
     }
 
@@ -778,6 +856,16 @@ impl FittedPipeline {
     /// [`ModelError::Input`] when the samples do not have the model's number of values or
     /// image size; [`ModelError::Features`] when a stage fails (e.g. deskew on floats).
     pub fn transform(&self, ds: &Dataset, threads: Threads) -> Result<Vec<f32>, ModelError> {
+        Ok(self.transform_with_similarity(ds, threads)?.0)
+    }
+
+    /// [`FittedPipeline::transform`], and with the graph stage each sample's similarity
+    /// to its most similar training sample.
+    fn transform_with_similarity(
+        &self,
+        ds: &Dataset,
+        threads: Threads,
+    ) -> Result<(Vec<f32>, Option<Vec<f64>>), ModelError> {
         let ds = self.fit_input(ds)?;
         let images = match &self.deskew {
             Some(p) => std::borrow::Cow::Owned(preprocess(&ds, &FeatureKind::Deskew(*p), threads)?),
@@ -797,15 +885,18 @@ impl FittedPipeline {
             Some(pca) => Some(pca.transform(&features, threads)?),
             None => None,
         };
-        match (&self.graph, scores) {
-            (Some(g), Some(z)) => Ok(to_f32(&g.embed(&z, threads)?)),
-            (Some(g), None) => {
-                let z: Vec<f64> = features.iter().map(|&v| f64::from(v)).collect();
-                Ok(to_f32(&g.embed(&z, threads)?))
-            }
-            (None, Some(z)) => Ok(to_f32(&z)),
-            (None, None) => Ok(features),
-        }
+        let points = match (&self.graph, scores) {
+            (Some(_), Some(z)) => z,
+            (Some(_), None) => features.iter().map(|&v| f64::from(v)).collect(),
+            (None, Some(z)) => return Ok((to_f32(&z), None)),
+            (None, None) => return Ok((features, None)),
+        };
+        let graph = self
+            .graph
+            .as_ref()
+            .ok_or_else(|| invalid("no graph stage"))?;
+        let (rows, nearest) = graph.embed_with_similarity(&points, threads)?;
+        Ok((to_f32(&rows), Some(nearest)))
     }
 
     /// Classifies every sample of `ds`: [`FittedPipeline::transform`], then the nearest
@@ -815,19 +906,52 @@ impl FittedPipeline {
     /// # Errors
     /// As [`FittedPipeline::transform`].
     pub fn predict(&self, ds: &Dataset, threads: Threads) -> Result<Vec<Prediction>, ModelError> {
-        let x = self.transform(ds, threads)?;
+        let (x, similarity) = self.transform_with_similarity(ds, threads)?;
         let mapping = self.mapping();
         let nearest = self.nearest_center();
-        let one = |row: &[f32]| {
+        let ood = self.ood;
+        let one = |(i, row): (usize, &[f32])| {
             let (cluster, squared_distance) = nearest.nearest(row);
+            let far = ood.is_some_and(|r| {
+                f64::from(squared_distance).sqrt() > r.max_distance
+                    || match (r.min_similarity, &similarity) {
+                        (Some(min), Some(s)) => s[i] < min,
+                        _ => false,
+                    }
+            });
             Prediction {
                 cluster,
                 squared_distance,
                 class: mapping.map(|m| m[cluster as usize]),
+                out_of_distribution: far,
             }
         };
-        Ok(threads.install(|| x.par_chunks(self.dims).map(one).collect()))
+        Ok(threads.install(|| x.par_chunks(self.dims).enumerate().map(one).collect()))
     }
+}
+
+/// `ds` with every 8-bit image of the other polarity than `want` inverted (a copy only
+/// when one is).
+fn conformed(
+    ds: std::borrow::Cow<'_, Dataset>,
+    want: Polarity,
+) -> Result<std::borrow::Cow<'_, Dataset>, ModelError> {
+    let Ok((pixels, h, w)) = ds.images_u8() else {
+        return Ok(ds);
+    };
+    let d = h * w;
+    let other = Some(want.flipped());
+    if !pixels
+        .chunks_exact(d)
+        .any(|img| Polarity::of(GrayView::new(w, h, img)) == other)
+    {
+        return Ok(ds);
+    }
+    let mut out = pixels.to_vec();
+    for img in out.chunks_exact_mut(d) {
+        conform_polarity(img, w, h, want);
+    }
+    Ok(std::borrow::Cow::Owned(ds.with_images(out)?))
 }
 
 fn to_f32(v: &[f64]) -> Vec<f32> {

@@ -47,8 +47,9 @@ mod v2;
 use std::path::Path;
 
 pub use error::ModelError;
+pub(crate) use fitted::quantile;
 pub use fitted::{
-    Classes, FitRecord, FittedPipeline, InitKind, InputKind, KMeansRecord, MiniBatchInfo,
+    Classes, FitRecord, FittedPipeline, InitKind, InputKind, KMeansRecord, MiniBatchInfo, OodRule,
     Prediction, Stages, Training, TrainingInfo,
 };
 pub use scored::{HeldOut, ScoredFit};

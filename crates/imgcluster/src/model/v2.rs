@@ -9,14 +9,15 @@ use safetensors::tensor::{Dtype, SafeTensors, View};
 use serde::{Deserialize, Serialize};
 
 use super::fitted::{
-    invalid, Classes, FitRecord, FittedPipeline, InitKind, KMeansRecord, MiniBatchInfo, Stages,
-    TrainingInfo,
+    invalid, Classes, FitRecord, FittedPipeline, InitKind, KMeansRecord, MiniBatchInfo, OodRule,
+    Stages, TrainingInfo,
 };
 use super::{deskew_params, image_shape, DtypeName, InterpolationName, ModelError};
 use super::{MODEL_FORMAT, MODEL_VERSION};
 use crate::features::{
     DeskewDecision, GraphExtension, GraphExtensionParts, HogOptions, KnnOptions, Pca, Whiten,
 };
+use crate::imgproc::Polarity;
 use crate::kmeans::{MiniBatchStop, Mode};
 
 /// The metadata key that holds the description.
@@ -29,6 +30,14 @@ struct Input2 {
     height: Option<usize>,
     width: Option<usize>,
     dims: usize,
+    polarity: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Ood2 {
+    max_distance: f64,
+    min_similarity: Option<f64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -129,6 +138,7 @@ struct Description {
     deskew_decision: Option<Decision2>,
     ncut: Option<f64>,
     classes: Option<Classes2>,
+    ood: Option<Ood2>,
     /// CRC-32 of the tensors' bytes, in the order of their names.
     checksum: String,
 }
@@ -239,6 +249,7 @@ pub(super) fn write(m: &FittedPipeline) -> Vec<u8> {
             height: m.image_shape.map(|s| s.0),
             width: m.image_shape.map(|s| s.1),
             dims: m.input_dims,
+            polarity: m.polarity.map(|p| p.name().to_string()),
         },
         stages: Stages2 {
             deskew: m.deskew.map(|p| Deskew2 {
@@ -292,6 +303,10 @@ pub(super) fn write(m: &FittedPipeline) -> Vec<u8> {
             count: c.n_classes(),
             names: c.names().map(<[String]>::to_vec),
             mapping: c.mapping().to_vec(),
+        }),
+        ood: m.ood.map(|o| Ood2 {
+            max_distance: o.max_distance,
+            min_similarity: o.min_similarity,
         }),
         checksum: checksum(
             tensors
@@ -412,11 +427,19 @@ pub(super) fn read(bytes: &[u8]) -> Result<FittedPipeline, ModelError> {
         }
         None => None,
     };
+    let polarity = match &d.input.polarity {
+        Some(name) => Some(
+            Polarity::from_name(name)
+                .ok_or_else(|| invalid(format!("input.polarity \"{name}\" is unknown")))?,
+        ),
+        None => None,
+    };
     let stages = Stages {
         deskew,
         hog: d.stages.hog,
         pca,
         graph,
+        polarity,
         ..Stages::pixels(d.input.dtype.kind(), image_shape, d.input.dims)
     };
     let k = d.kmeans;
@@ -484,5 +507,10 @@ pub(super) fn read(bytes: &[u8]) -> Result<FittedPipeline, ModelError> {
         Some(c) => Some(Classes::new(c.mapping, c.count, c.names)?),
         None => None,
     };
-    FittedPipeline::new(stages, centers, classes, record)
+    let mut model = FittedPipeline::new(stages, centers, classes, record)?;
+    model.set_ood(d.ood.map(|o| OodRule {
+        max_distance: o.max_distance,
+        min_similarity: o.min_similarity,
+    }))?;
+    Ok(model)
 }
