@@ -118,7 +118,8 @@ pub struct DataArgs {
     /// named label, class or y, if any).
     #[arg(long, value_name = "COLUMN")]
     pub label_column: Option<String>,
-    /// CSV: rows are HxW images (default: square when the row length is a perfect square).
+    /// CSV, .npy, IDX: rows of H·W values are HxW images (default: CSV square when the row
+    /// length is a perfect square; .npy and IDX as the file's shape says).
     #[arg(long, value_name = "HxW", value_parser = parse_hxw)]
     pub shape: Option<Hw>,
     /// Cell size in pixels of a grid PNG.

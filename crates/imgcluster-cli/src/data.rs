@@ -92,8 +92,8 @@ fn check_options(src: &DataSource, format: Format, path: &Path) -> Result<()> {
         ),
         (src.size.is_some(), "--size is", Format::Folder),
         (
-            src.label_column.is_some() || src.shape.is_some(),
-            "--label-column and --shape are",
+            src.label_column.is_some(),
+            "--label-column is",
             Format::Csv,
         ),
     ];
@@ -106,6 +106,13 @@ fn check_options(src: &DataSource, format: Format, path: &Path) -> Result<()> {
                 format.name()
             );
         }
+    }
+    if src.shape.is_some() && !matches!(format, Format::Csv | Format::Npy | Format::Idx) {
+        bail!(
+            "--shape is only for CSV, .npy and IDX data sets; --data {} is {}",
+            path.display(),
+            format.name()
+        );
     }
     Ok(())
 }

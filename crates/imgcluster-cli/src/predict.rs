@@ -17,7 +17,7 @@ use crate::args::{threads, PredictArgs};
 use crate::data::{self, DataSource};
 use crate::output::{self, Outputs};
 use crate::run::ms;
-use crate::summary::matrix_json;
+use crate::summary::{matrix_json, write_matrix};
 use imgcluster::report::{self, Timings};
 
 /// What to classify, with a name for each sample and the true classes when known.
@@ -314,19 +314,7 @@ pub fn run(a: &PredictArgs, w: &mut impl Write) -> Result<()> {
             acc.correct(),
             acc.total()
         )?;
-        if let Some(names) = &s.class_names {
-            let list: Vec<String> = names
-                .iter()
-                .enumerate()
-                .map(|(i, n)| format!("{i}={n}"))
-                .collect();
-            writeln!(w, "Classes: {}", list.join(" "))?;
-        }
-        writeln!(
-            w,
-            "Confusion matrix (rows: true class, columns: predicted class):"
-        )?;
-        writeln!(w, "{}", s.confusion)?;
+        write_matrix(w, &s.confusion, s.class_names.as_deref())?;
     }
     if !written.is_empty() {
         writeln!(w, "Written: {}", written.join(", "))?;

@@ -247,11 +247,37 @@ pub fn write_run_text(w: &mut impl Write, o: &ScoredFit) -> Result<()> {
         write_scores(w, "Held-out", &h.confusion.accuracy(), h.nmi, h.ari)?;
     }
     if let Some(cm) = o.headline() {
-        writeln!(
-            w,
-            "Confusion matrix (rows: true class, columns: predicted class):"
-        )?;
-        writeln!(w, "{cm}")?;
+        write_matrix(w, cm, o.model.class_names())?;
+    }
+    Ok(())
+}
+
+/// A confusion matrix as text: with the class names as headers when there are names (and
+/// the order they are numbered in), else as NumPy prints it.
+pub fn write_matrix(
+    w: &mut impl Write,
+    cm: &ConfusionMatrix,
+    names: Option<&[String]>,
+) -> Result<()> {
+    writeln!(
+        w,
+        "Confusion matrix (rows: true class, columns: predicted class):"
+    )?;
+    match names {
+        Some(names) => {
+            let list: Vec<String> = names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| format!("{i}={n}"))
+                .collect();
+            writeln!(w, "{}", cm.labelled(names))?;
+            writeln!(
+                w,
+                "Classes, numbered in the sorted order of their names: {}",
+                list.join(" ")
+            )?;
+        }
+        None => writeln!(w, "{cm}")?,
     }
     Ok(())
 }

@@ -2351,3 +2351,117 @@ fn polarity_is_part_of_the_model_and_noise_is_out_of_distribution() {
             .stdout(predicate::str::contains("out of distribution"));
     }
 }
+
+/// A flat `N × 784` u8 `.npy` (the digits in 28×28 frames, one row each) goes through the
+/// image pipelines with `--shape 28x28`; a shape of another size is refused.
+#[test]
+fn shape_makes_flat_npy_rows_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let digits = imgcluster::dataset::grid::digits();
+    let (px, _, _) = digits.images_u8().unwrap();
+    let mut flat = vec![0u8; 5000 * 784];
+    for (i, cell) in px.chunks_exact(400).enumerate() {
+        for y in 0..20 {
+            let at = i * 784 + (y + 4) * 28 + 4;
+            flat[at..at + 20].copy_from_slice(&cell[y * 20..(y + 1) * 20]);
+        }
+    }
+    let labels: Vec<i32> = digits.labels().unwrap().iter().map(|&l| l as i32).collect();
+    let (data, lab) = (d.join("flat.npy"), d.join("flat_labels.npy"));
+    std::fs::write(&data, npy::encode_u8(&[5000, 784], &flat)).unwrap();
+    std::fs::write(&lab, npy::encode_i32(&[5000], &labels)).unwrap();
+    let v = run_json(
+        &["classify", "--pipeline", "best", "--seed", "1", "--shape", "28x28", "--json"],
+        &[("--data", &data), ("--labels", &lab)],
+    );
+    assert!(v["accuracy_percent"].as_f64().unwrap() > 95.0, "{v}");
+    assert_eq!(v["deskewed"], true);
+    // Without --shape the rows are vectors, which HOG cannot read.
+    assert_clean_failure(
+        &["classify", "--pipeline", "best", "--data", data.to_str().unwrap()],
+        &[],
+        "8-bit images",
+    );
+    assert_clean_failure(
+        &[
+            "classify",
+            "--features",
+            "deskew",
+            "--shape",
+            "27x27",
+            "--data",
+            data.to_str().unwrap(),
+        ],
+        &[],
+        "27x27 images have 729 values, but the samples have 784",
+    );
+}
+
+/// A folder of three classes of shapes, 16×16: filled circles, squares and triangles of
+/// a few sizes and positions.
+fn shapes_folder(root: &Path) {
+    for (class, inside) in [
+        ("circle", (|x: i32, y: i32, r: i32| x * x + y * y <= r * r) as fn(i32, i32, i32) -> bool),
+        ("square", |x: i32, y: i32, r: i32| x.abs() <= r && y.abs() <= r),
+        ("triangle", |x: i32, y: i32, r: i32| y <= r && y >= -r && x.abs() * 2 <= y + r),
+    ] {
+        std::fs::create_dir_all(root.join(class)).unwrap();
+        for i in 0..12 {
+            let (r, cx, cy) = (3 + i % 3, 7 + i % 2, 7 + (i / 2) % 2);
+            let px: Vec<u8> = (0..256)
+                .map(|p| {
+                    let (x, y) = (p % 16 - cx, p / 16 - cy);
+                    if inside(x, y, r) {
+                        230
+                    } else {
+                        10
+                    }
+                })
+                .collect();
+            std::fs::write(
+                root.join(format!("{class}/{i:02}.png")),
+                encode_gray8(16, 16, &px).unwrap(),
+            )
+            .unwrap();
+        }
+    }
+}
+
+/// Class names of a folder data set in the text matrix, the figures and the HTML report.
+#[test]
+fn class_names_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("shapes");
+    shapes_folder(&root);
+    let (report, figs) = (dir.path().join("r.html"), dir.path().join("figs"));
+    let out = bin()
+        .args(["classify", "--pipeline", "hog", "--seed", "1", "--data"])
+        .arg(&root)
+        .arg("--report")
+        .arg(&report)
+        .arg("--out")
+        .arg(&figs)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let header = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Confusion matrix"))
+        .nth(1)
+        .unwrap();
+    assert_eq!(
+        header.split_whitespace().collect::<Vec<_>>(),
+        ["circle", "square", "triangle"],
+        "{text}"
+    );
+    assert!(text.contains("numbered in the sorted order of their names: 0=circle 1=square 2=triangle"));
+    let html = std::fs::read_to_string(&report).unwrap();
+    for name in ["circle", "square", "triangle"] {
+        assert!(html.contains(&format!(">{name}</th>")), "{name} in the report");
+    }
+    assert!(figs.join("confusion.png").is_file());
+}

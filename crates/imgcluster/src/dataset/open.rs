@@ -105,8 +105,9 @@ impl OpenOptions {
         self
     }
 
-    /// The `(height, width)` of the images held in the rows of a CSV file. Default `None`:
-    /// square when the row length is a perfect square.
+    /// The `(height, width)` of the images held in the rows of a CSV file, or of a `.npy`
+    /// or IDX file of flat vectors (N × `height · width`). Default `None`: for CSV, square
+    /// when the row length is a perfect square; for `.npy` and IDX, the file's own shape.
     pub fn shape(mut self, shape: Option<(usize, usize)>) -> Self {
         self.csv.shape = shape;
         self
@@ -273,12 +274,14 @@ pub fn open(path: &Path, opts: &OpenOptions) -> Result<Dataset, DatasetError> {
             let bytes = read_bytes(path)?;
             npy::parse(&bytes)
                 .and_then(|a| a.into_dataset())
+                .and_then(|ds| shaped(ds, opts.csv.shape))
                 .map_err(in_file)?
         }
         Format::Idx => {
             let bytes = read_bytes(path)?;
             idx::parse(&bytes)
                 .and_then(|a| a.into_dataset())
+                .and_then(|ds| shaped(ds, opts.csv.shape))
                 .map_err(in_file)?
         }
         Format::Folder => {
@@ -339,6 +342,39 @@ pub fn open_labels(path: &Path) -> Result<Vec<u32>, DatasetError> {
         )))
     }
 }
+
+/// `ds` with its rows read as images of `shape`, when given: flat rows of `h · w` values
+/// become `h × w` images (a data set already of that shape is kept).
+fn shaped(ds: Dataset, shape: Option<(usize, usize)>) -> Result<Dataset, DatasetError> {
+    let Some((h, w)) = shape else {
+        return Ok(ds);
+    };
+    if ds.image_shape() == Some((h, w)) {
+        return Ok(ds);
+    }
+    if h.checked_mul(w) != Some(ds.dims()) {
+        return Err(DatasetError::InvalidParameter {
+            name: "shape",
+            reason: format!(
+                "{h}x{w} images have {} values, but the samples have {}",
+                h.saturating_mul(w),
+                ds.dims()
+            ),
+        });
+    }
+    let (n, dims) = (ds.len(), ds.dims());
+    let labels = ds.labels().map(<[u32]>::to_vec);
+    let names = ds.class_names().map(<[String]>::to_vec);
+    let mut out = Dataset::from_features(n, dims, Some((h, w)), ds.into_pixels())?;
+    if let Some(l) = labels {
+        out = out.with_labels(l)?;
+    }
+    if let Some(n) = names {
+        out = out.with_class_names(n)?;
+    }
+    Ok(out)
+}
+
 
 #[cfg(test)]
 mod tests {

@@ -256,6 +256,11 @@ impl Dataset {
         &self.pixels
     }
 
+    /// The raw values, taking them out of the data set.
+    pub fn into_pixels(self) -> Pixels {
+        self.pixels
+    }
+
     /// The class labels, if known.
     pub fn labels(&self) -> Option<&[u32]> {
         self.labels.as_deref()

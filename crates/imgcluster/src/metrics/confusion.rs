@@ -348,6 +348,57 @@ impl ConfusionMatrix {
     }
 }
 
+impl ConfusionMatrix {
+    /// The matrix as a table with the class names as row and column headers (rows: true
+    /// classes, columns: predicted), numbers right-aligned. `names` shorter than the
+    /// number of classes are completed with class numbers.
+    ///
+    /// # Examples
+    /// ```
+    /// use imgcluster::metrics::ConfusionMatrix;
+    ///
+    /// let cm = ConfusionMatrix::new(&[0, 0, 1], &[0, 1, 1], 2)?;
+    /// let names = ["cat".to_string(), "dog".to_string()];
+    /// assert_eq!(cm.labelled(&names).to_string(), "     cat  dog\ncat    1    1\ndog    0    1");
+    /// # Ok::<(), imgcluster::metrics::MetricsError>(())
+    /// ```
+    pub fn labelled<'a>(&'a self, names: &'a [String]) -> impl fmt::Display + 'a {
+        LabelledMatrix { cm: self, names }
+    }
+}
+
+struct LabelledMatrix<'a> {
+    cm: &'a ConfusionMatrix,
+    names: &'a [String],
+}
+
+impl fmt::Display for LabelledMatrix<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.cm.n_classes;
+        let name = |c: usize| {
+            self.names
+                .get(c)
+                .cloned()
+                .unwrap_or_else(|| c.to_string())
+        };
+        let names: Vec<String> = (0..n).map(name).collect();
+        let head = names.iter().map(|s| s.chars().count()).max().unwrap_or(0);
+        let widest = self.cm.counts.iter().max().map_or(1, |m| m.to_string().len());
+        let col = |c: usize| names[c].chars().count().max(widest);
+        write!(f, "{:head$}", "")?;
+        for (c, s) in names.iter().enumerate() {
+            write!(f, "  {s:>w$}", w = col(c))?;
+        }
+        for (r, s) in names.iter().enumerate() {
+            write!(f, "\n{s:<head$}")?;
+            for c in 0..n {
+                write!(f, "  {:>w$}", self.cm.counts[r * n + c], w = col(c))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for ConfusionMatrix {
     /// Prints the matrix as NumPy prints an integer array with default options.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
