@@ -24,6 +24,9 @@ REASONS = {
     "equator-macro": "the procedural macros of the two equator versions above (build time only).",
     "thiserror": "thiserror 1 comes with sysctl, which faer's gemm back end uses to read cache "
                  "sizes; the project itself uses thiserror 2.",
+    "hashbrown": "safetensors 0.8 (the model file format) keeps its tensor index in hashbrown "
+                 "0.16, for its no-std build; indexmap (clap's) has moved to 0.17. A hash table "
+                 "each; the model reader uses only safetensors' public API.",
     "thiserror-impl": "the procedural macros of the two thiserror versions above (build time only).",
 }
 
@@ -58,7 +61,7 @@ def main():
     # normal edges only (it ends up in the binary) or needs a build/dev edge.
     runtime, any_kind = set(), set()
     parents = collections.defaultdict(set)
-    stack = [(m, True) for m in workspace]
+    stack = [(m, True) for m in sorted(workspace)]
     seen = set()
     while stack:
         pid, normal = stack.pop()
@@ -101,7 +104,7 @@ def main():
         print("None.")
     for name, ids in sorted(dups.items()):
         users = []
-        for pid in ids:
+        for pid in sorted(ids, key=lambda i: pkgs[i]["version"]):
             who = sorted(f"{pkgs[q]['name']} {pkgs[q]['version']}" for q in parents[pid])
             users.append(f"{pkgs[pid]['version']} (used by {', '.join(who)})")
         print(f"- **{name}**: " + "; ".join(users))

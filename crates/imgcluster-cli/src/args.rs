@@ -337,6 +337,11 @@ pub enum FeaturesOutArg {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("data", |a| a.help(
+    "Data set to classify instead of image files: a grid PNG, a .npy array, an IDX file, a CSV \
+     file or a folder of class folders, as classify reads them (vectors must have the model's \
+     length). Its labels, if any, score the predictions."
+)))]
 pub struct PredictArgs {
     /// Model saved by `classify --model-out`.
     #[arg(long, value_name = "FILE")]

@@ -91,11 +91,7 @@ fn check_options(src: &DataSource, format: Format, path: &Path) -> Result<()> {
             Format::Grid,
         ),
         (src.size.is_some(), "--size is", Format::Folder),
-        (
-            src.label_column.is_some(),
-            "--label-column is",
-            Format::Csv,
-        ),
+        (src.label_column.is_some(), "--label-column is", Format::Csv),
     ];
     for (set, flags, applies_to) in given {
         if set && format != applies_to {

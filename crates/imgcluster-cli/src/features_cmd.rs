@@ -14,6 +14,7 @@ use imgcluster::imgproc::DeskewValidParams;
 use crate::args::{FeaturesArgs, FeaturesOutArg, PartArg};
 use crate::data::{self, DataSource};
 use crate::output::{self, Outputs};
+use crate::progress::{with_stage_spinner, Progress};
 
 /// The data set of `a`, or the part of it `--train-ratio` and `--part` name.
 fn load(a: &FeaturesArgs) -> Result<Dataset> {
@@ -44,7 +45,7 @@ fn write(a: &FeaturesArgs, ds: &Dataset, bytes: Vec<u8>) -> Result<()> {
     outputs.commit()
 }
 
-pub fn run(a: &FeaturesArgs, w: &mut impl Write) -> Result<()> {
+pub fn run(a: &FeaturesArgs, progress: &Progress, w: &mut impl Write) -> Result<()> {
     output::prepare_file(&a.out, "--out")?;
     if let Some(p) = &a.labels_out {
         output::prepare_file(p, "--labels-out")?;
@@ -52,10 +53,11 @@ pub fn run(a: &FeaturesArgs, w: &mut impl Write) -> Result<()> {
     let kind = match a.features {
         FeaturesOutArg::Raw => FeatureKind::Raw,
         FeaturesOutArg::Deskew => FeatureKind::Deskew(DeskewValidParams::default()),
-        FeaturesOutArg::Hog => return write_pipeline_features(a, Preset::Hog, w),
-        FeaturesOutArg::Best => return write_pipeline_features(a, Preset::Best, w),
+        FeaturesOutArg::Hog => return write_pipeline_features(a, Preset::Hog, progress, w),
+        FeaturesOutArg::Best => return write_pipeline_features(a, Preset::Best, progress, w),
     };
     let ds = load(a)?;
+    let _phase = progress.spinner(format!("{} of {} samples…", kind.name(), ds.len()));
     let processed = imgcluster::features::preprocess(&ds, &kind, Default::default())
         .with_context(|| format!("--features {}", kind.name()))?;
     let n = processed.len();
@@ -80,20 +82,53 @@ pub fn run(a: &FeaturesArgs, w: &mut impl Write) -> Result<()> {
 }
 
 /// `--features hog|best`: what the pipeline's k-means clusters, as f32 N x D.
-fn write_pipeline_features(a: &FeaturesArgs, preset: Preset, w: &mut impl Write) -> Result<()> {
+fn write_pipeline_features(
+    a: &FeaturesArgs,
+    preset: Preset,
+    progress: &Progress,
+    w: &mut impl Write,
+) -> Result<()> {
     let ds = &load(a)?;
     let k =
         a.k.map_or_else(|| ds.n_classes().unwrap_or(10), |k| k as usize);
     let flag = format!("--features {}", preset.name());
-    let p = PipelineParams::preset(preset, k)
-        .check()
-        .with_context(|| flag.clone())?;
-    let (features, dims, note) = match preset {
+    let title = format!("{} features of {} samples", preset.name(), ds.len());
+    with_stage_spinner(progress, title, |watch| {
+        let mut params = PipelineParams::preset(preset, k);
+        if let Some((display, counter)) = watch {
+            let km = params.kmeans_params().clone().progress(counter);
+            params = params.kmeans(km).observer(display);
+        }
+        pipeline_features(a, params, preset, ds, &flag)
+    })
+    .and_then(|(features, dims, note)| {
+        let n = ds.len();
+        write(a, ds, npy::encode_f32(&[n, dims], &features))?;
+        writeln!(
+            w,
+            "Wrote {} ({n} samples of {dims} f32, features {}, {note})",
+            a.out.display(),
+            preset.name()
+        )?;
+        Ok(())
+    })
+}
+
+/// What `params`' k-means clusters on `ds` (N × dims) and which variant it is.
+fn pipeline_features(
+    a: &FeaturesArgs,
+    params: PipelineParams,
+    preset: Preset,
+    ds: &Dataset,
+    flag: &str,
+) -> Result<(Vec<f32>, usize, &'static str)> {
+    let p = params.check().with_context(|| flag.to_string())?;
+    Ok(match preset {
         Preset::Best => {
             let rng = a
                 .seed
                 .map_or_else(CvRng::opencv_default, CvRng::from_set_rng_seed);
-            let mut m = p.fit(ds, &rng).with_context(|| flag.clone())?;
+            let mut m = p.fit(ds, &rng).with_context(|| flag.to_string())?;
             let note = if m.deskewed() {
                 "deskewed variant"
             } else {
@@ -106,17 +141,8 @@ fn write_pipeline_features(a: &FeaturesArgs, preset: Preset, w: &mut impl Write)
             (e.features_f32().into_owned(), e.dims, note)
         }
         _ => {
-            let e = p.embed(ds, true).with_context(|| flag.clone())?;
+            let e = p.embed(ds, true).with_context(|| flag.to_string())?;
             (e.features_f32().into_owned(), e.dims, "deskewed")
         }
-    };
-    let n = ds.len();
-    write(a, ds, npy::encode_f32(&[n, dims], &features))?;
-    writeln!(
-        w,
-        "Wrote {} ({n} samples of {dims} f32, features {}, {note})",
-        a.out.display(),
-        preset.name()
-    )?;
-    Ok(())
+    })
 }

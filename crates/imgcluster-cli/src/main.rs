@@ -37,8 +37,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Tutorial(a) => tutorial::run(&a, &progress, &mut stdout),
         Command::Classify(a) => classify::run(&a, &progress, &mut stdout),
-        Command::Features(a) => features_cmd::run(&a, &mut stdout),
-        Command::Predict(a) => predict::run(&a, &mut stdout),
+        Command::Features(a) => features_cmd::run(&a, &progress, &mut stdout),
+        Command::Predict(a) => predict::run(&a, &progress, &mut stdout),
         Command::Quantize(a) => quantize::run(&a, &progress, &mut stdout),
     }
     .and_then(|()| stdout.flush().map_err(anyhow::Error::from));

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use crate::args::{threads, PredictArgs};
 use crate::data::{self, DataSource};
 use crate::output::{self, Outputs};
+use crate::progress::Progress;
 use crate::run::ms;
 use crate::summary::{matrix_json, write_matrix};
 use imgcluster::report::{self, Timings};
@@ -158,7 +159,7 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-pub fn run(a: &PredictArgs, w: &mut impl Write) -> Result<()> {
+pub fn run(a: &PredictArgs, progress: &Progress, w: &mut impl Write) -> Result<()> {
     let t0 = Instant::now();
     if let Some(p) = &a.report {
         output::prepare_file(p, "--report")?;
@@ -185,6 +186,11 @@ pub fn run(a: &PredictArgs, w: &mut impl Write) -> Result<()> {
     };
     let read_ms = ms(t);
     let t = Instant::now();
+    let phase = progress.spinner(format!(
+        "predicting {} samples with the {} model…",
+        inputs.dataset.len(),
+        model.record().preset.as_deref().unwrap_or("custom")
+    ));
     let preds =
         model
             .predict(&inputs.dataset, threads(a.threads))
@@ -192,6 +198,7 @@ pub fn run(a: &PredictArgs, w: &mut impl Write) -> Result<()> {
                 Some(p) => anyhow!("--data {}: {e}", p.display()),
                 None => anyhow!("{e}"),
             })?;
+    drop(phase);
     let predict_ms = ms(t);
     let scored = score(&model, &inputs, &preds)?;
 

@@ -6,9 +6,10 @@
 use std::borrow::Cow;
 use std::io::{self, IsTerminal, Write};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use imgcluster::features::{Stage, StageObserver};
 use imgcluster::kmeans::FitProgress;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
@@ -122,6 +123,88 @@ pub fn with_fit_bar<R: Send>(
             }
         });
         let out = fit(Some(Arc::clone(counter)));
+        drop(stop);
+        out
+    })
+}
+
+/// The stage each variant of a fit is in, as the fit reports it ([`StageObserver`]),
+/// shown on a spinner as soon as it changes.
+pub struct StageDisplay {
+    /// The stage of the single variant, of the deskewed one, of the one as given.
+    stages: Mutex<[Option<Stage>; 3]>,
+    title: String,
+    counter: Arc<FitProgress>,
+    spinner: ProgressBar,
+}
+
+impl StageObserver for StageDisplay {
+    fn stage(&self, stage: Stage, deskewed: Option<bool>) {
+        let slot = match deskewed {
+            None => 0,
+            Some(true) => 1,
+            Some(false) => 2,
+        };
+        if let Ok(mut s) = self.stages.lock() {
+            s[slot] = Some(stage);
+        }
+        self.redraw();
+    }
+}
+
+impl StageDisplay {
+    /// Shows `title: stage` (or both variants' stages), with the k-means passes.
+    fn redraw(&self) {
+        let stages = self.stages.lock().map(|s| *s).unwrap_or_default();
+        let c = &self.counter;
+        let passes = if c.total() > 0 {
+            format!(" {}/{} passes", c.done(), c.total())
+        } else {
+            String::new()
+        };
+        let named = |s: Option<Stage>| match s {
+            Some(Stage::KMeans) => format!("k-means{passes}"),
+            Some(s) => s.name().to_string(),
+            None => "starting".to_string(),
+        };
+        let title = &self.title;
+        self.spinner.set_message(match stages {
+            [_, None, None] => format!("{title}: {}", named(stages[0])),
+            [_, d, p] => format!("{title}: deskewed: {} · as given: {}", named(d), named(p)),
+        });
+    }
+}
+
+/// Runs `fit` (which reports its stages to the [`StageDisplay`] and counts its k-means
+/// passes in the [`FitProgress`] it is given) under a spinner naming the stage, also
+/// redrawn from another thread ten times a second for the passes; without progress shown,
+/// just runs it.
+pub fn with_stage_spinner<R: Send>(
+    progress: &Progress,
+    title: String,
+    fit: impl FnOnce(Option<(Arc<StageDisplay>, Arc<FitProgress>)>) -> R + Send,
+) -> R {
+    if !progress.shown() {
+        return fit(None);
+    }
+    let counter = Arc::new(FitProgress::default());
+    let phase = progress.spinner(format!("{title}: starting"));
+    let display = Arc::new(StageDisplay {
+        stages: Mutex::default(),
+        title,
+        counter: Arc::clone(&counter),
+        spinner: phase.0.clone(),
+    });
+    let (stop, stopped) = mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        let display = &display;
+        s.spawn(move || loop {
+            if stopped.recv_timeout(Duration::from_millis(100)) != Err(RecvTimeoutError::Timeout) {
+                break;
+            }
+            display.redraw();
+        });
+        let out = fit(Some((Arc::clone(display), counter)));
         drop(stop);
         out
     })

@@ -49,6 +49,17 @@ fn config(a: &QuantizeArgs) -> Result<Config> {
     if a.image.is_dir() {
         bail!("{}: is a folder, expected an image", a.image.display());
     }
+    let ext = a
+        .out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if ext.as_deref().is_some_and(|e| e != "png") {
+        anyhow::bail!(
+            "--out {}: quantize writes PNG images; give a name ending in .png",
+            a.out.display()
+        );
+    }
     output::prepare_file(&a.out, "--out")?;
     Ok(Config {
         image: a.image.clone(),

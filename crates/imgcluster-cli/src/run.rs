@@ -1,11 +1,12 @@
 //! The one clustering run of `classify` and `tutorial`, whatever the pipeline: split, fit
 //! the pipeline, learn the classes, predict the held-out part, score.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use imgcluster::dataset::Dataset;
-use imgcluster::features::{Deskew, FeaturesError, Pipeline, PipelineParams, StageTimes};
+use imgcluster::features::{FeaturesError, Pipeline, PipelineParams, StageTimes};
 use imgcluster::kmeans::{self, Data, KMeansError};
 use imgcluster::model::{
     Classes, FitRecord, FittedPipeline, InitKind, InputKind, KMeansRecord, MiniBatchInfo,
@@ -13,7 +14,7 @@ use imgcluster::model::{
 };
 use imgcluster::{CvRng, Threads};
 
-use crate::progress::{with_fit_bar, Progress};
+use crate::progress::{with_fit_bar, with_stage_spinner, Progress, StageDisplay};
 
 /// What to run: the pipeline (not yet checked, so that a progress counter can be added to
 /// its k-means), the seed, the split and where the data came from.
@@ -52,47 +53,39 @@ fn explain(e: FeaturesError, pipeline: &str) -> anyhow::Error {
     }
 }
 
-/// The checked pipeline of `spec`, its k-means counting passes in `counter` if given.
+/// The checked pipeline of `spec`, reporting its stages and k-means passes if asked.
 fn pipeline(
     spec: &RunSpec,
-    counter: Option<std::sync::Arc<kmeans::FitProgress>>,
+    watch: Option<(Arc<StageDisplay>, Arc<kmeans::FitProgress>)>,
 ) -> Result<Pipeline> {
     let mut params = spec.params.clone().threads(spec.threads);
-    if let Some(c) = counter {
-        let k = params.kmeans_params().clone().progress(c);
-        params = params.kmeans(k);
+    if let Some((display, counter)) = watch {
+        let k = params.kmeans_params().clone().progress(counter);
+        params = params.kmeans(k).observer(display);
     }
     Ok(params.check()?)
 }
 
-/// Fits `spec`'s pipeline to `train`, with a bar of the k-means passes (a spinner while
-/// both deskew variants run side by side).
+/// Fits `spec`'s pipeline to `train`, under a spinner that names each stage as it starts
+/// (with the k-means passes counted).
 fn fit(train: &Dataset, spec: &RunSpec, progress: &Progress) -> Result<(Pipeline, FittedPipeline)> {
     let checked = pipeline(spec, None)?;
     let name = checked.preset().map_or("custom", |p| p.name()).to_string();
     let k = checked.kmeans();
-    let message = format!(
-        "{name}: K={}, {} attempts on {} samples",
+    let title = format!(
+        "{name} (K={}, {} attempts, {} samples)",
         k.k(),
         k.attempts(),
         train.len()
     );
     let rng = spec.rng();
-    let model = if checked.deskew() == Deskew::Auto {
-        let _phase = progress.spinner(message);
-        checked.fit(train, &rng)
-    } else {
-        let planned = (k.attempts() * k.max_iter()) as u64;
-        with_fit_bar(progress, message, planned, |counter| match counter {
-            Some(c) => pipeline(spec, Some(c))
-                .map_err(|e| FeaturesError::InvalidParam {
-                    name: "pipeline",
-                    reason: e.to_string(),
-                })
-                .and_then(|p| p.fit(train, &rng)),
-            None => checked.fit(train, &rng),
-        })
-    };
+    let model = with_stage_spinner(progress, title, |watch| {
+        let watched = pipeline(spec, watch).map_err(|e| FeaturesError::InvalidParam {
+            name: "pipeline",
+            reason: e.to_string(),
+        })?;
+        watched.fit(train, &rng)
+    });
     Ok((checked, model.map_err(|e| explain(e, &name))?))
 }
 

@@ -69,7 +69,8 @@ pub fn run_json(o: &ScoredFit) -> Value {
         "threads": o.pipeline.threads().count(),
         "compactness": fit.compactness,
         "iterations": fit.iterations,
-        "best_attempt": fit.best_attempt,
+        // Counted from 1, as the text and the HTML report count attempts.
+        "best_attempt": fit.best_attempt + 1,
         "n_train": o.n_train,
         "algorithm": if record.kmeans.minibatch.is_some() { "minibatch" } else { "lloyd" },
     });

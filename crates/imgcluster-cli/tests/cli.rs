@@ -1420,9 +1420,11 @@ fn tutorial_writes_the_html_report_and_json_stays_one_line_with_progress() {
     // The progress went to stderr.
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(
-        stderr.contains("tutorial-raw: K=10, 10 attempts"),
+        stderr.contains("tutorial-raw (K=10, 10 attempts, 5000 samples): k-means"),
         "{stderr}"
     );
+    assert!(stderr.contains("best (K=10, 10 attempts, 5000 samples): deskewed: "));
+    assert!(stderr.contains("kNN graph"), "{stderr}");
     let html = assert_report(
         &report,
         &[
@@ -1615,6 +1617,17 @@ fn quantize_bad_input_gets_a_clear_error_and_no_output() {
     check(&tiny, &["-k", "3"], "-k 3: more colours than the 2 pixels");
     check(&tiny, &["--attempts", "0"], "--attempts");
     check(dir.path(), &[], "is a folder");
+    // A name that says another format: refused, nothing written.
+    let as_jpeg = dir.path().join("out.jpg");
+    bin()
+        .arg("quantize")
+        .arg(&tiny)
+        .arg("-o")
+        .arg(&as_jpeg)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("quantize writes PNG images"));
+    assert!(!as_jpeg.exists());
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
         4,
@@ -2372,14 +2385,29 @@ fn shape_makes_flat_npy_rows_images() {
     std::fs::write(&data, npy::encode_u8(&[5000, 784], &flat)).unwrap();
     std::fs::write(&lab, npy::encode_i32(&[5000], &labels)).unwrap();
     let v = run_json(
-        &["classify", "--pipeline", "best", "--seed", "1", "--shape", "28x28", "--json"],
+        &[
+            "classify",
+            "--pipeline",
+            "best",
+            "--seed",
+            "1",
+            "--shape",
+            "28x28",
+            "--json",
+        ],
         &[("--data", &data), ("--labels", &lab)],
     );
     assert!(v["accuracy_percent"].as_f64().unwrap() > 95.0, "{v}");
     assert_eq!(v["deskewed"], true);
     // Without --shape the rows are vectors, which HOG cannot read.
     assert_clean_failure(
-        &["classify", "--pipeline", "best", "--data", data.to_str().unwrap()],
+        &[
+            "classify",
+            "--pipeline",
+            "best",
+            "--data",
+            data.to_str().unwrap(),
+        ],
         &[],
         "8-bit images",
     );
@@ -2402,9 +2430,16 @@ fn shape_makes_flat_npy_rows_images() {
 /// a few sizes and positions.
 fn shapes_folder(root: &Path) {
     for (class, inside) in [
-        ("circle", (|x: i32, y: i32, r: i32| x * x + y * y <= r * r) as fn(i32, i32, i32) -> bool),
-        ("square", |x: i32, y: i32, r: i32| x.abs() <= r && y.abs() <= r),
-        ("triangle", |x: i32, y: i32, r: i32| y <= r && y >= -r && x.abs() * 2 <= y + r),
+        (
+            "circle",
+            (|x: i32, y: i32, r: i32| x * x + y * y <= r * r) as fn(i32, i32, i32) -> bool,
+        ),
+        ("square", |x: i32, y: i32, r: i32| {
+            x.abs() <= r && y.abs() <= r
+        }),
+        ("triangle", |x: i32, y: i32, r: i32| {
+            y <= r && y >= -r && x.abs() * 2 <= y + r
+        }),
     ] {
         std::fs::create_dir_all(root.join(class)).unwrap();
         for i in 0..12 {
@@ -2458,10 +2493,15 @@ fn class_names_everywhere() {
         ["circle", "square", "triangle"],
         "{text}"
     );
-    assert!(text.contains("numbered in the sorted order of their names: 0=circle 1=square 2=triangle"));
+    assert!(
+        text.contains("numbered in the sorted order of their names: 0=circle 1=square 2=triangle")
+    );
     let html = std::fs::read_to_string(&report).unwrap();
     for name in ["circle", "square", "triangle"] {
-        assert!(html.contains(&format!(">{name}</th>")), "{name} in the report");
+        assert!(
+            html.contains(&format!(">{name}</th>")),
+            "{name} in the report"
+        );
     }
     assert!(figs.join("confusion.png").is_file());
 }

@@ -375,7 +375,6 @@ fn shaped(ds: Dataset, shape: Option<(usize, usize)>) -> Result<Dataset, Dataset
     Ok(out)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

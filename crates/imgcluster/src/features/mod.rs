@@ -36,7 +36,8 @@ pub use means::cluster_means;
 pub use nystrom::{GraphExtension, GraphExtensionParts};
 pub use pca::{Pca, PcaOptions, Whiten};
 pub use pipeline::{
-    Deskew, DeskewDecision, Embedded, GraphStage, Pipeline, PipelineParams, Preset, StageTimes,
+    Deskew, DeskewDecision, Embedded, GraphStage, Pipeline, PipelineParams, Preset, Stage,
+    StageObserver, StageTimes,
 };
 pub use preprocess::{preprocess, FeatureKind};
 pub use spectral::{SpectralEmbedding, SpectralOptions};

@@ -19,6 +19,7 @@
 //! With [`Deskew::Auto`] the stages run twice, with and without deskew, and the partition
 //! with the smaller normalised cut (each measured on its own kNN graph) is kept.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{
@@ -88,6 +89,81 @@ impl Preset {
     }
 }
 
+/// A stage of a pipeline's fit, as [`StageObserver`]s are told of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stage {
+    /// Deskewing the images.
+    Deskew,
+    /// HOG descriptors (or reading the pixels).
+    Features,
+    /// PCA fit and projection.
+    Pca,
+    /// The kNN graph.
+    Knn,
+    /// The spectral embedding.
+    Spectral,
+    /// k-means.
+    KMeans,
+    /// The normalised cut of the partition.
+    Ncut,
+}
+
+impl Stage {
+    /// A short name: `deskew`, `HOG`, `PCA`, `kNN graph`, `spectral embedding`,
+    /// `k-means`, `normalised cut`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Deskew => "deskew",
+            Stage::Features => "HOG",
+            Stage::Pca => "PCA",
+            Stage::Knn => "kNN graph",
+            Stage::Spectral => "spectral embedding",
+            Stage::KMeans => "k-means",
+            Stage::Ncut => "normalised cut",
+        }
+    }
+}
+
+/// Told when each stage of a fit starts, for a progress display; it never changes a
+/// result. Under [`Deskew::Auto`] the two variants run side by side, and `deskewed` says
+/// which one a stage belongs to (`None` when the pipeline runs one variant).
+pub trait StageObserver: Send + Sync {
+    /// `stage` starts.
+    fn stage(&self, stage: Stage, deskewed: Option<bool>);
+}
+
+/// The pipeline's optional observer: equal when it is the same one.
+#[derive(Clone, Default)]
+struct ObserverSink(Option<Arc<dyn StageObserver>>);
+
+impl ObserverSink {
+    fn tell(&self, stage: Stage, deskewed: Option<bool>) {
+        if let Some(o) = &self.0 {
+            o.stage(stage, deskewed);
+        }
+    }
+}
+
+impl PartialEq for ObserverSink {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Debug for ObserverSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "ObserverSink(Some(..))"
+        } else {
+            "ObserverSink(None)"
+        })
+    }
+}
+
 /// Whether the images are deskewed first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Deskew {
@@ -133,6 +209,7 @@ pub struct PipelineParams {
     minibatch: Option<MiniBatchParams>,
     preset: Option<Preset>,
     threads: Threads,
+    observer: ObserverSink,
 }
 
 /// Deskew parameters shearing about the image centre (factor 0.5), as the HOG pipelines use.
@@ -168,6 +245,7 @@ impl PipelineParams {
             minibatch: None,
             preset: Some(preset),
             threads: Threads::Auto,
+            observer: ObserverSink::default(),
         };
         match preset {
             Preset::TutorialRaw => base,
@@ -249,6 +327,12 @@ impl PipelineParams {
         self
     }
 
+    /// Tells `observer` when each stage of a fit starts (for a progress display).
+    pub fn observer(mut self, observer: Arc<dyn StageObserver>) -> Self {
+        self.observer = ObserverSink(Some(observer));
+        self
+    }
+
     /// Validates the parameters.
     ///
     /// # Errors
@@ -304,6 +388,7 @@ impl PipelineParams {
             minibatch,
             preset: self.preset,
             threads: self.threads,
+            observer: self.observer,
         })
     }
 }
@@ -320,6 +405,7 @@ pub struct Pipeline {
     minibatch: Option<CheckedMiniBatchParams>,
     preset: Option<Preset>,
     threads: Threads,
+    observer: ObserverSink,
 }
 
 /// Wall time spent in each stage, summed over both variants under [`Deskew::Auto`] (which
@@ -503,14 +589,23 @@ impl Pipeline {
     /// ([`HogSpec::new`], [`Pca::fit`], [`KnnGraph::build`], [`SpectralEmbedding::fit`]).
     pub fn embed(&self, ds: &Dataset, deskew: bool) -> Result<Embedded, FeaturesError> {
         let threads = self.threads;
-        threads.install(|| self.embed_here(ds, deskew).map(|e| e.embedded))
+        threads.install(|| self.embed_here(ds, deskew, None).map(|e| e.embedded))
     }
 
     /// [`Pipeline::embed`] inside the pipeline's thread pool, keeping the fitted stages.
-    fn embed_here(&self, ds: &Dataset, deskew: bool) -> Result<EmbedFit, FeaturesError> {
+    fn embed_here(
+        &self,
+        ds: &Dataset,
+        deskew: bool,
+        variant: Option<bool>,
+    ) -> Result<EmbedFit, FeaturesError> {
         let threads = self.threads;
+        let tell = |stage| self.observer.tell(stage, variant);
         let mut times = StageTimes::default();
         let t = Instant::now();
+        if deskew {
+            tell(Stage::Deskew);
+        }
         let images = if deskew {
             preprocess(ds, &FeatureKind::Deskew(self.deskew_params), threads)?
         } else {
@@ -519,6 +614,9 @@ impl Pipeline {
         times.deskew = t.elapsed();
 
         let t = Instant::now();
+        if self.hog.is_some() {
+            tell(Stage::Features);
+        }
         let (features, mut dims) = match &self.hog {
             Some(opts) => {
                 let (h, w) = images
@@ -534,6 +632,7 @@ impl Pipeline {
         let t = Instant::now();
         let (pca, scores) = match &self.pca {
             Some(opts) => {
+                tell(Stage::Pca);
                 let owned;
                 let x: &[f32] = match &features {
                     Some(f) => f,
@@ -570,6 +669,7 @@ impl Pipeline {
             });
         };
         let t = Instant::now();
+        tell(Stage::Knn);
         let points: Vec<f64> = match (scores, &features) {
             (Some(z), _) => z,
             (None, Some(f)) => f.iter().map(|&v| f64::from(v)).collect(),
@@ -585,6 +685,7 @@ impl Pipeline {
         let graph = KnnGraph::from_neighbours(&nb, stage.knn.scale_neighbour);
         times.knn = t.elapsed();
         let t = Instant::now();
+        tell(Stage::Spectral);
         let k = self.kmeans.k();
         let embedding = SpectralEmbedding::fit(&graph, k, &stage.spectral)?;
         let extension =
@@ -660,20 +761,20 @@ impl Pipeline {
     fn fit_here(&self, ds: &Dataset, rng: &CvRng) -> Result<FittedPipeline, FeaturesError> {
         let (kept, decision, times) = match self.deskew {
             Deskew::Off => {
-                let v = self.fit_variant(ds, false, rng)?;
+                let v = self.fit_variant(ds, false, None, rng)?;
                 let times = v.times;
                 (v, None, times)
             }
             Deskew::On => {
-                let v = self.fit_variant(ds, true, rng)?;
+                let v = self.fit_variant(ds, true, None, rng)?;
                 let times = v.times;
                 (v, None, times)
             }
             Deskew::Auto => {
                 // Both variants side by side, sharing the pool's threads.
                 let (with, without) = rayon::join(
-                    || self.fit_variant(ds, true, rng),
-                    || self.fit_variant(ds, false, rng),
+                    || self.fit_variant(ds, true, Some(true), rng),
+                    || self.fit_variant(ds, false, Some(false), rng),
                 );
                 let (with, without) = (with?, without?);
                 let decision = DeskewDecision {
@@ -782,6 +883,7 @@ impl Pipeline {
         &self,
         ds: &Dataset,
         deskew: bool,
+        variant: Option<bool>,
         rng: &CvRng,
     ) -> Result<Variant, FeaturesError> {
         let EmbedFit {
@@ -789,12 +891,16 @@ impl Pipeline {
             pca,
             extension,
             nearest,
-        } = self.embed_here(ds, deskew)?;
+        } = self.embed_here(ds, deskew, variant)?;
         let mut times = embedded.times;
         let t = Instant::now();
+        self.observer.tell(Stage::KMeans, variant);
         let (fit, minibatch) = self.kmeans_fit(&embedded, rng)?;
         times.kmeans = t.elapsed();
         let t = Instant::now();
+        if embedded.graph.is_some() {
+            self.observer.tell(Stage::Ncut, variant);
+        }
         let ncut = match &embedded.graph {
             Some(g) => Some(g.normalized_cut(&fit.labels, fit.k)?),
             None => None,

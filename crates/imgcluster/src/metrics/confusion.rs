@@ -375,15 +375,15 @@ struct LabelledMatrix<'a> {
 impl fmt::Display for LabelledMatrix<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.cm.n_classes;
-        let name = |c: usize| {
-            self.names
-                .get(c)
-                .cloned()
-                .unwrap_or_else(|| c.to_string())
-        };
+        let name = |c: usize| self.names.get(c).cloned().unwrap_or_else(|| c.to_string());
         let names: Vec<String> = (0..n).map(name).collect();
         let head = names.iter().map(|s| s.chars().count()).max().unwrap_or(0);
-        let widest = self.cm.counts.iter().max().map_or(1, |m| m.to_string().len());
+        let widest = self
+            .cm
+            .counts
+            .iter()
+            .max()
+            .map_or(1, |m| m.to_string().len());
         let col = |c: usize| names[c].chars().count().max(widest);
         write!(f, "{:head$}", "")?;
         for (c, s) in names.iter().enumerate() {

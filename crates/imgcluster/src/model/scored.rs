@@ -47,7 +47,7 @@ pub struct ScoredFit {
     pub held_out: Option<HeldOut>,
     /// Wall time per stage of the fit.
     pub stages: StageTimes,
-    /// Wall time of the fit (all stages) and of predicting the held-out part.
+    /// Wall time of the fit (every stage, k-means included).
     pub fit_time: Duration,
     /// Wall time of predicting the held-out part.
     pub predict_time: Duration,

@@ -129,6 +129,9 @@ fn tick_labels(given: &[String], n: usize, what: &'static str) -> Result<Vec<Str
     }
 }
 
+/// The smallest side of the grid of cells, per unit of text scale, in pixels.
+const MIN_GRID_PER_SCALE: usize = 150;
+
 /// "Nice" tick values (1, 2 or 5 times a power of ten apart) within `lo..=hi`, at most
 /// `max_ticks` of them; just `lo` when the range is empty, and `lo, hi` when no two
 /// nice values fit.
@@ -218,16 +221,20 @@ fn draw(
     let max_width = |v: &[String]| v.iter().map(|s| width_of(s)).max().unwrap_or(0);
     let line_h = text_size("0", ts).1;
 
-    // Colours on the counts' range, as `imshow` does.
-    let (lo, hi) = ValueRange::Auto.resolve(counts.iter().map(|&c| c as f64))?;
+    // Colours from 0 to the largest count: counts are never negative, and a scale that
+    // started at the smallest count would paint a few errors like none.
+    let (lo, hi) = ValueRange::Auto.resolve(counts.iter().map(|&c| c as f64).chain([0.0]))?;
     let texts: Vec<String> = counts.iter().map(u64::to_string).collect();
 
     // Square cells that fit the widest count and the widest column label.
     let pad = ts.saturating_mul(3);
+    // A few classes get larger cells, so the figure is never a thumbnail.
+    let min_grid = ts.saturating_mul(MIN_GRID_PER_SCALE);
     let cell = max_width(&texts)
         .max(max_width(col_labels))
         .max(line_h)
-        .saturating_add(pad.saturating_mul(2));
+        .saturating_add(pad.saturating_mul(2))
+        .max(min_grid / rows.max(cols).max(1));
     let grid_w = cell.saturating_mul(cols);
     let grid_h = cell.saturating_mul(rows);
 
