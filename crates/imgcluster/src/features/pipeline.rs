@@ -340,7 +340,7 @@ impl PipelineParams {
     /// [`FeaturesError::Imgproc`] for invalid deskew parameters,
     /// [`FeaturesError::InvalidParam`] for [`Deskew::Auto`] without the graph stages, zero
     /// HOG bins, zero PCA components, or invalid kNN or spectral options.
-    /// Checks that depend on the image size happen in [`Pipeline::run`].
+    /// Checks that depend on the image size happen in [`Pipeline::fit`].
     pub fn check(self) -> Result<Pipeline, FeaturesError> {
         let kmeans = self.kmeans.threads(self.threads).check()?;
         let minibatch = self.minibatch.map(|m| m.check()).transpose()?;
