@@ -445,45 +445,117 @@ fn broken_pipe_is_not_an_error() {
 #[test]
 fn interrupt_leaves_no_output_file() {
     use std::process::{Command as Std, Stdio};
+    for (signal, code, name) in [
+        ("-INT", 130, "SIGINT"),
+        ("-TERM", 143, "SIGTERM"),
+        ("-HUP", 129, "SIGHUP"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let labels = dir.path().join("labels.npy");
+        let figs = dir.path().join("figs");
+        // A long run: many attempts of k-means++ to convergence.
+        let child = Std::new(assert_cmd::cargo::cargo_bin("imgcluster"))
+            .args([
+                "classify",
+                "--init",
+                "pp",
+                "--attempts",
+                "1000",
+                "--max-iter",
+                "100",
+            ])
+            .args(["--epsilon", "0", "--threads", "1", "--labels-out"])
+            .arg(&labels)
+            .arg("--out")
+            .arg(&figs)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        let killed = Std::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{stderr}");
+        assert!(
+            stderr.contains(&format!("interrupted ({name})")),
+            "{stderr}"
+        );
+        assert!(!labels.exists());
+        assert!(
+            !figs.exists(),
+            "the --out folder is made only with the outputs"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+}
+
+/// Several outputs whose last cannot be written: none is left, nor any temporary file or
+/// the figures folder; the same file named twice is refused; a replaced file keeps its
+/// permissions and a symbolic link is written through.
+#[test]
+fn outputs_are_all_or_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let labels = dir.path().join("labels.npy");
-    let figs = dir.path().join("figs");
-    // A long run: many attempts of k-means++ to convergence.
-    let child = Std::new(assert_cmd::cargo::cargo_bin("imgcluster"))
-        .args([
-            "classify",
-            "--init",
-            "pp",
-            "--attempts",
-            "1000",
-            "--max-iter",
-            "100",
-        ])
-        .args(["--epsilon", "0", "--threads", "1", "--labels-out"])
+    let d = dir.path();
+    let (labels, centers, figs) = (d.join("l.npy"), d.join("c.npy"), d.join("figs"));
+    let o = bin()
+        .args(["classify", "--labels-out"])
         .arg(&labels)
+        .arg("--centers-out")
+        .arg(&centers)
         .arg("--out")
         .arg(&figs)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(700));
-    let killed = Std::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
+        .args(["--model-out", "/dev/full"])
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+    assert!(stderr.contains("/dev/full"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    // The same file twice.
+    bin()
+        .args(["classify", "--labels-out"])
+        .arg(&labels)
+        .arg("--centers-out")
+        .arg(d.join(".").join("l.npy"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("is named by two outputs"));
     assert!(!labels.exists());
-    let left: Vec<_> = std::fs::read_dir(&figs).unwrap().collect();
-    assert!(left.is_empty(), "{left:?}");
+    // Permissions kept, links written through.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(&labels, b"old").unwrap();
+        std::fs::set_permissions(&labels, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let link = d.join("link.npy");
+        std::os::unix::fs::symlink(&centers, &link).unwrap();
+        bin()
+            .args(["classify", "--labels-out"])
+            .arg(&labels)
+            .arg("--centers-out")
+            .arg(&link)
+            .assert()
+            .success();
+        let mode = std::fs::metadata(&labels).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(
+            npy::read(&centers).is_ok(),
+            "the link's target holds the centers"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------
