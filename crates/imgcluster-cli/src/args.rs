@@ -6,9 +6,26 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use imgcluster::features::Preset;
 use imgcluster::Threads;
 
-/// `--threads N` as the library takes it: all cores without it.
+/// `--threads N` as the library takes it: all cores without it; more than four threads per
+/// core only add overhead (results never depend on the count), so larger counts are
+/// lowered to that, with a warning.
 pub fn threads(t: Option<u32>) -> Threads {
-    t.map_or(Threads::Auto, |n| Threads::Fixed(n as usize))
+    let Some(n) = t else {
+        return Threads::Auto;
+    };
+    let most = 4 * Threads::Auto.count();
+    if n as usize > most {
+        static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            eprintln!(
+                "imgcluster: warning: --threads {n} is more than 4 per core on this machine's {} \
+             cores; using {most} (the results are the same)",
+                Threads::Auto.count()
+            );
+        }
+        return Threads::Fixed(most);
+    }
+    Threads::Fixed(n as usize)
 }
 
 /// Unsupervised image classification with k-means.
@@ -252,7 +269,7 @@ pub struct ClassifyArgs {
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub seed: Option<i32>,
     /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long, value_name = "N", value_parser = parse_count)]
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<u32>,
     /// Cluster the first R of each row (or class) and score the rest by nearest center.
     #[arg(long, value_name = "R", value_parser = parse_ratio, allow_negative_numbers = true)]
@@ -352,7 +369,7 @@ pub struct PredictArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long, value_name = "N", value_parser = parse_count)]
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<u32>,
     /// Print CSV (path,cluster,class,distance) instead of a table.
     #[arg(long, conflicts_with = "json")]
@@ -401,7 +418,7 @@ pub struct QuantizeArgs {
     #[arg(long, value_name = "N", default_value_t = imgcluster::quantize::DEFAULT_MAX_SAMPLES as u32, value_parser = parse_count)]
     pub max_samples: u32,
     /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long, value_name = "N", value_parser = parse_count)]
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<u32>,
     /// Print one JSON object instead of text.
     #[arg(long)]
@@ -434,6 +451,18 @@ fn parse_ratio(s: &str) -> Result<f64, String> {
         return Err(format!("{s} must be in (0, 1]"));
     }
     Ok(v)
+}
+
+/// The most worker threads `--threads` takes.
+pub const MAX_THREADS: u32 = 1024;
+
+fn parse_threads(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(v) if (1..=MAX_THREADS).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "'{s}' must be a whole number from 1 to {MAX_THREADS}"
+        )),
+    }
 }
 
 fn parse_count(s: &str) -> Result<u32, String> {

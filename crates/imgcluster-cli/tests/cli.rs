@@ -2577,3 +2577,31 @@ fn class_names_everywhere() {
     }
     assert!(figs.join("confusion.png").is_file());
 }
+
+/// `--threads` above 1024 is a usage error; above four per core it is lowered, with one
+/// warning, to a count that gives the same result without the overhead.
+#[test]
+fn thread_counts_are_bounded() {
+    let o = bin()
+        .args(["classify", "--threads", "1000000"])
+        .assert()
+        .failure()
+        .get_output()
+        .clone();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("from 1 to 1024"));
+    let many = bin()
+        .args(["classify", "--json", "--threads", "1000"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&many.stderr);
+    assert_eq!(
+        stderr.matches("warning: --threads 1000").count(),
+        1,
+        "{stderr}"
+    );
+    let v = json_of(&many.stdout);
+    assert_eq!(v["accuracy_percent"].as_f64(), Some(53.18));
+}

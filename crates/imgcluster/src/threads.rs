@@ -33,10 +33,29 @@ impl Threads {
         if rayon::current_thread_index().is_some() && rayon::current_num_threads() == n {
             return f();
         }
-        match rayon::ThreadPoolBuilder::new().num_threads(n).build() {
-            Ok(pool) => pool.install(f),
+        match pool(n) {
+            Some(pool) => pool.install(f),
             // A pool that cannot be built (no threads left) still gives the same result.
-            Err(_) => f(),
+            None => f(),
         }
     }
+}
+
+/// The process's pool of `n` worker threads, built on first use and kept: a run that asks
+/// for the same count in every stage starts its threads once.
+fn pool(n: usize) -> Option<std::sync::Arc<rayon::ThreadPool>> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static POOLS: OnceLock<Mutex<Vec<(usize, Arc<rayon::ThreadPool>)>>> = OnceLock::new();
+    let mut pools = POOLS.get_or_init(|| Mutex::new(Vec::new())).lock().ok()?;
+    if let Some((_, p)) = pools.iter().find(|(m, _)| *m == n) {
+        return Some(Arc::clone(p));
+    }
+    let p = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .ok()?,
+    );
+    pools.push((n, Arc::clone(&p)));
+    Some(p)
 }
