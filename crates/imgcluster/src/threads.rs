@@ -45,7 +45,9 @@ impl Threads {
 /// for the same count in every stage starts its threads once.
 fn pool(n: usize) -> Option<std::sync::Arc<rayon::ThreadPool>> {
     use std::sync::{Arc, Mutex, OnceLock};
-    static POOLS: OnceLock<Mutex<Vec<(usize, Arc<rayon::ThreadPool>)>>> = OnceLock::new();
+    /// The pools built so far, with their thread counts.
+    type Pools = Mutex<Vec<(usize, Arc<rayon::ThreadPool>)>>;
+    static POOLS: OnceLock<Pools> = OnceLock::new();
     let mut pools = POOLS.get_or_init(|| Mutex::new(Vec::new())).lock().ok()?;
     if let Some((_, p)) = pools.iter().find(|(m, _)| *m == n) {
         return Some(Arc::clone(p));
