@@ -505,10 +505,11 @@ const OOD_QUANTILE: f64 = 0.999;
 /// The Euclidean distance of every training sample to its nearest center, as prediction
 /// measures it.
 fn training_distances(v: &Variant) -> Vec<f64> {
+    use rayon::prelude::*;
     let nearest = NearestCenter::new(v.fit.mode, &v.fit.centers, v.fit.dims);
     v.embedded
         .features_f32()
-        .chunks_exact(v.fit.dims)
+        .par_chunks_exact(v.fit.dims)
         .map(|x| f64::from(nearest.nearest(x).1).sqrt())
         .collect()
 }
