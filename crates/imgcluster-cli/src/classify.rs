@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Result;
-use imgcluster::dataset::{npy, open_labels, open_mapped, DatasetError, MappedNpy, MappedValues};
+use imgcluster::dataset::{
+    dense_labels, npy, open_labels, open_mapped, DatasetError, MappedNpy, MappedValues,
+};
 use imgcluster::features::{PipelineParams, Preset};
 use imgcluster::kmeans::{Data, Init, KMeansParams, MiniBatchParams, Mode, TermCriteria};
 use imgcluster::Threads;
@@ -249,6 +251,11 @@ fn run_mapped(
         None => None,
     };
     let load_ms = ms(t0);
+    // Labels that skip values are renumbered densely, their values kept as class names.
+    let (truth, names) = match truth.as_deref().map(dense_labels) {
+        Some(Some((dense, names))) => (Some(dense), Some(names)),
+        _ => (truth, None),
+    };
     let n_classes = truth
         .as_ref()
         .map(|l| l.iter().max().map_or(0, |&m| m as usize + 1));
@@ -259,7 +266,7 @@ fn run_mapped(
         MappedValues::U8(x) => Data::u8(x, mapped.dims()),
         MappedValues::F32(x) => Data::f32(x, mapped.dims()),
     };
-    let o = run::run_in_place(data, truth.as_deref(), &spec, progress)?;
+    let o = run::run_in_place(data, truth.as_deref(), names, &spec, progress)?;
     let description = format!("{} ({})", source, mapped.describe());
     finish(cfg, &o, None, &description, &source, load_ms, true, w, t0)
 }

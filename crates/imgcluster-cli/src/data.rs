@@ -130,6 +130,7 @@ pub fn load(src: &DataSource) -> Result<Loaded> {
         if let Some(lp) = &src.labels {
             dataset = open_labels(lp)
                 .and_then(|l| dataset.with_labels(l))
+                .map(Dataset::with_dense_labels)
                 .map_err(|e| flag_error("--labels", lp, e))?;
         }
         return Ok(Loaded {

@@ -126,6 +126,7 @@ pub fn run(ds: &Dataset, spec: &RunSpec, progress: &Progress) -> Result<ScoredFi
 pub fn run_in_place(
     data: Data<'_>,
     truth: Option<&[u32]>,
+    class_names: Option<Vec<String>>,
     spec: &RunSpec,
     progress: &Progress,
 ) -> Result<ScoredFit> {
@@ -178,7 +179,7 @@ pub fn run_in_place(
     let mut classes = None;
     if let Some(truth) = truth {
         let n_classes = truth.iter().max().map_or(0, |&m| m as usize + 1);
-        let (c, eval) = Classes::learn(truth, &fit.labels, n_classes, fit.k, None)?;
+        let (c, eval) = Classes::learn(truth, &fit.labels, n_classes, fit.k, class_names)?;
         classes = Some(c);
         train = Some(eval);
     }

@@ -2605,3 +2605,32 @@ fn thread_counts_are_bounded() {
     let v = json_of(&many.stdout);
     assert_eq!(v["accuracy_percent"].as_f64(), Some(53.18));
 }
+
+/// Labels that skip values are classes by their distinct values (renumbered in increasing
+/// order, the values kept as class names), however large the values are.
+#[test]
+fn sparse_label_values_are_classes_by_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let csv = d.join("rows.csv");
+    std::fs::write(
+        &csv,
+        "label,a,b\n0,1,2\n0,2,1\n1000000000,50,60\n1000000000,60,50\n7,20,200\n",
+    )
+    .unwrap();
+    let start = std::time::Instant::now();
+    let v = run_json(&["classify", "--json"], &[("--data", &csv)]);
+    assert!(start.elapsed().as_secs() < 2, "{:?}", start.elapsed());
+    assert_eq!(v["k"].as_u64(), Some(3), "{v}");
+    assert_eq!(
+        v["class_names"],
+        serde_json::json!(["0", "7", "1000000000"])
+    );
+    // Digit labels times 10^8, in a labels file: the tutorial's run, classes named by value.
+    let labels: Vec<i32> = (0..5000).map(|i| (i / 500) * 100_000_000).collect();
+    let lab = d.join("huge.npy");
+    std::fs::write(&lab, npy::encode_i32(&[5000], &labels)).unwrap();
+    let v = run_json(&["classify", "--json"], &[("--labels", &lab)]);
+    assert_eq!(v["accuracy_percent"].as_f64(), Some(53.18), "{v}");
+    assert_eq!(v["class_names"][9], "900000000");
+}

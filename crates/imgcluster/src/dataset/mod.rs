@@ -32,4 +32,4 @@ mod samples;
 pub use error::DatasetError;
 pub use mapped::{open_mapped, MappedNpy, MappedValues};
 pub use open::{open, open_labels, sniff, Format, OpenOptions};
-pub use samples::{Dataset, Pixels, Split};
+pub use samples::{dense_labels, Dataset, Pixels, Split};

@@ -232,7 +232,9 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, DatasetError> {
 ///
 /// Labels come from the format where it has them (grid bands, folder classes, a CSV label
 /// column) unless a labels file is given; a folder, or a CSV file with a label column, cannot
-/// also take a labels file.
+/// also take a labels file. Classes are the distinct label values: labels that skip values
+/// are renumbered in increasing order of value, the values kept as class names
+/// ([`Dataset::with_dense_labels`]).
 ///
 /// # Errors
 /// Every error names the file at fault: [`DatasetError::Io`], or [`DatasetError::InFile`]
@@ -248,7 +250,8 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, DatasetError> {
 /// std::fs::write(&labels, idx::encode(&[2], &[3, 5]))?;
 /// let ds = open(&images, &OpenOptions::new().labels(&labels))?;
 /// assert_eq!(ds.describe(), "2 images of 2x2 u8");
-/// assert_eq!(ds.labels(), Some(&[3, 5][..]));
+/// assert_eq!(ds.labels(), Some(&[0, 1][..]));
+/// assert_eq!(ds.class_names().unwrap(), ["3", "5"]);
 /// std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -302,7 +305,7 @@ pub fn open(path: &Path, opts: &OpenOptions) -> Result<Dataset, DatasetError> {
         Format::Auto => unreachable!("sniff never returns Auto"),
     };
     let Some(labels_path) = &opts.labels else {
-        return Ok(ds);
+        return Ok(ds.with_dense_labels());
     };
     if ds.labels().is_some() && format != Format::Grid {
         let why = match format {
@@ -316,7 +319,9 @@ pub fn open(path: &Path, opts: &OpenOptions) -> Result<Dataset, DatasetError> {
         .in_file(labels_path));
     }
     let labels = open_labels(labels_path)?;
-    ds.with_labels(labels).map_err(|e| e.in_file(labels_path))
+    ds.with_labels(labels)
+        .map(Dataset::with_dense_labels)
+        .map_err(|e| e.in_file(labels_path))
 }
 
 /// Reads a labels file: a `.npy` array of non-negative integers (1-D or N×1), or an IDX
@@ -478,6 +483,8 @@ mod tests {
         assert_eq!(ds.labels(), Some(&[0, 0][..]));
         let labels = t.file("l.npy", &npy::encode_u8(&[2], &[4, 2]));
         let ds = open(&png, &OpenOptions::new().grid(grid).labels(&labels)).unwrap();
-        assert_eq!(ds.labels(), Some(&[4, 2][..]));
+        // Classes by value: 2 and 4 become classes 0 and 1, named by their values.
+        assert_eq!(ds.labels(), Some(&[1, 0][..]));
+        assert_eq!(ds.class_names().unwrap(), ["2", "4"]);
     }
 }

@@ -251,6 +251,34 @@ impl Dataset {
         self.shape
     }
 
+    /// The data set with labels that skip values (`{0, 2, 5}`, or one label `10⁹`)
+    /// renumbered `0..m` in increasing order of value, as scikit-learn's `LabelEncoder`
+    /// does, the original values kept as the class names; unchanged when the labels are
+    /// already `0..m` or the classes have names.
+    ///
+    /// # Examples
+    /// ```
+    /// use imgcluster::dataset::Dataset;
+    ///
+    /// let ds = Dataset::from_images(3, 1, 1, vec![0, 1, 2])?
+    ///     .with_labels(vec![7, 1_000_000_000, 7])?
+    ///     .with_dense_labels();
+    /// assert_eq!(ds.labels(), Some(&[0, 1, 0][..]));
+    /// assert_eq!(ds.n_classes(), Some(2));
+    /// assert_eq!(ds.class_names().unwrap(), ["7", "1000000000"]);
+    /// # Ok::<(), imgcluster::dataset::DatasetError>(())
+    /// ```
+    pub fn with_dense_labels(mut self) -> Dataset {
+        if self.class_names.is_some() {
+            return self;
+        }
+        if let Some((dense, names)) = self.labels.as_deref().and_then(dense_labels) {
+            self.labels = Some(dense);
+            self.class_names = Some(names);
+        }
+        self
+    }
+
     /// The raw values.
     pub fn pixels(&self) -> &Pixels {
         &self.pixels
@@ -445,6 +473,25 @@ fn gather<T: Copy>(v: &[T], d: usize, indices: &[usize]) -> Vec<T> {
         out.extend_from_slice(&v[i * d..(i + 1) * d]);
     }
     out
+}
+
+/// Labels that skip values renumbered `0..m` in increasing order of value, with the
+/// original values as names; `None` when they are already `0..m`.
+pub fn dense_labels(labels: &[u32]) -> Option<(Vec<u32>, Vec<String>)> {
+    let mut values = labels.to_vec();
+    values.sort_unstable();
+    values.dedup();
+    let dense = values
+        .last()
+        .is_none_or(|&m| m as usize + 1 == values.len());
+    if dense {
+        return None;
+    }
+    let renumbered = labels
+        .iter()
+        .map(|l| values.binary_search(l).map_or(0, |i| i as u32))
+        .collect();
+    Some((renumbered, values.iter().map(u32::to_string).collect()))
 }
 
 #[cfg(test)]
