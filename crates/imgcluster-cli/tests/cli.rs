@@ -2634,3 +2634,39 @@ fn sparse_label_values_are_classes_by_value() {
     assert_eq!(v["accuracy_percent"].as_f64(), Some(53.18), "{v}");
     assert_eq!(v["class_names"][9], "900000000");
 }
+
+/// Links that loop inside an image folder do not multiply its images, and a FIFO named like
+/// an image is skipped, not waited on.
+#[cfg(unix)]
+#[test]
+fn folder_links_and_fifos() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("bars");
+    bars_folder(&root);
+    let count = |root: &Path| -> u64 {
+        run_json(&["classify", "-k", "2", "--json"], &[("--data", root)])["n_samples"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = count(&root);
+    std::os::unix::fs::symlink(".", root.join("vertical/self")).unwrap();
+    std::os::unix::fs::symlink("..", root.join("horizontal/up")).unwrap();
+    std::os::unix::fs::symlink("../vertical", root.join("horizontal/other")).unwrap();
+    let fifo = root.join("vertical/pipe.png");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let start = std::time::Instant::now();
+    let after = count(&root);
+    assert!(start.elapsed().as_secs() < 5);
+    // Each link leads to a folder visited already, or to the other class: only the
+    // class folders' own images count, once each.
+    assert!(
+        after <= before + 7,
+        "{before} images before, {after} after the links"
+    );
+    let looped = after - before;
+    assert_eq!(looped, 7, "horizontal/other holds vertical's 7 images once");
+}

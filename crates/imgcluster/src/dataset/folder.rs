@@ -61,32 +61,59 @@ pub fn is_image_file(path: &Path) -> bool {
 }
 
 /// The entries of `dir` as (name, path, is a folder), following symbolic links to files and
-/// folders alike.
+/// folders alike. Only folders and regular files are listed: a dangling link, a FIFO, a
+/// socket or a device is skipped (a FIFO would block the reader forever).
 fn entries(dir: &Path) -> Result<Vec<(String, PathBuf, bool)>, DatasetError> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| io_err(dir, e))? {
         let entry = entry.map_err(|e| io_err(dir, e))?;
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        // A dangling link is neither a file nor a folder: skip it.
         let Ok(meta) = std::fs::metadata(&path) else {
             continue;
         };
-        out.push((name, path, meta.is_dir()));
+        if meta.is_dir() || meta.is_file() {
+            out.push((name, path, meta.is_dir()));
+        }
     }
     Ok(out)
 }
 
+/// What identifies a folder however it is reached: its device and inode (its canonical
+/// path where those are not available).
+fn folder_identity(path: &Path) -> Option<(u64, u64, PathBuf)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some((m.dev(), m.ino(), PathBuf::new()))
+    }
+    #[cfg(not(unix))]
+    {
+        Some((0, 0, std::fs::canonicalize(path).ok()?))
+    }
+}
+
 /// Image files under `dir`, in torchvision's order: `sorted(os.walk(dir))`, then sorted
-/// names within a folder. Nested folders are followed up to `depth` levels.
+/// names within a folder. Nested folders are followed up to `depth` levels, links to folders
+/// included, but a folder already visited (by device and inode: a link back to a parent, or
+/// two links to one folder) is not entered again, so no image is counted twice.
 fn class_files(dir: &Path, depth: usize) -> Result<Vec<PathBuf>, DatasetError> {
     // (folder path relative to the class folder, file name, full path)
     let mut found: Vec<(String, String, PathBuf)> = Vec::new();
+    let mut visited: std::collections::HashSet<(u64, u64, PathBuf)> =
+        folder_identity(dir).into_iter().collect();
     let mut stack = vec![(String::new(), dir.to_path_buf(), 0usize)];
     while let Some((rel, path, level)) = stack.pop() {
-        for (name, p, is_dir) in entries(&path)? {
+        let mut listed = entries(&path)?;
+        // Visit folders in name order, so which of two links to one folder counts is fixed.
+        listed.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, p, is_dir) in listed {
             if is_dir {
-                if level < depth && !name.starts_with('.') {
+                if level < depth
+                    && !name.starts_with('.')
+                    && folder_identity(&p).is_some_and(|id| visited.insert(id))
+                {
                     let sub = if rel.is_empty() {
                         name
                     } else {
