@@ -11,7 +11,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use flate2::read::GzDecoder;
+use flate2::read::MultiGzDecoder;
 
 use super::{Dataset, DatasetError};
 
@@ -159,7 +159,7 @@ pub fn parse(bytes: &[u8]) -> Result<IdxArray, DatasetError> {
 pub fn header_values(head: &[u8]) -> Option<u64> {
     let mut header = [0u8; 4 + 4 * 255];
     let len = if head.starts_with(GZIP_MAGIC) {
-        let mut z = GzDecoder::new(head);
+        let mut z = MultiGzDecoder::new(head);
         let mut got = 0;
         while got < header.len() {
             match z.read(&mut header[got..]) {
@@ -189,7 +189,9 @@ fn parse_gzip(bytes: &[u8]) -> Result<IdxArray, DatasetError> {
         }
         _ => bad(format!("corrupt gzip stream: {e}")),
     };
-    let mut z = GzDecoder::new(bytes);
+    // Every member of the stream, as `cat a.gz b.gz` or some tools write it; bytes after
+    // the last member that are not another member are an error.
+    let mut z = MultiGzDecoder::new(bytes);
     let mut magic = [0u8; 4];
     z.read_exact(&mut magic)
         .map_err(|e| gz_err(e, "inside the IDX header"))?;
@@ -212,6 +214,19 @@ fn parse_gzip(bytes: &[u8]) -> Result<IdxArray, DatasetError> {
         .take(need as u64 + 1)
         .read_to_end(&mut data)
         .map_err(|e| gz_err(e, "early"))?;
+    if data.len() == need {
+        // The end of the stream: nothing but the end of the last member may follow.
+        let mut rest = [0u8; 1];
+        match z.read(&mut rest) {
+            Ok(0) => {}
+            Ok(_) => data.push(rest[0]),
+            Err(e) => {
+                return Err(bad(format!(
+                    "bytes after the gzip stream that are not another gzip member: {e}"
+                )))
+            }
+        }
+    }
     if data.len() != need {
         return Err(bad(format!(
             "the header says {} ({need} bytes of data) but the gzip stream holds {}",
@@ -297,6 +312,23 @@ mod tests {
     use super::*;
     use flate2::write::GzEncoder;
     use std::io::Write;
+
+    /// A file of two gzip members (as `cat a.gz b.gz` writes) reads as their
+    /// concatenation; bytes after the last member that are not a member are refused.
+    #[test]
+    fn multi_member_gzip_and_trailing_garbage() {
+        let plain = encode(&[3, 2], &[1, 2, 3, 4, 5, 6]);
+        let (a, b) = plain.split_at(7);
+        let two = [gzip(a), gzip(b)].concat();
+        let arr = parse(&two).unwrap();
+        assert_eq!((arr.shape, arr.data), (vec![3, 2], vec![1, 2, 3, 4, 5, 6]));
+        for garbage in [&b"garbage!"[..], &[0u8; 16][..]] {
+            let bad = [gzip(&plain), garbage.to_vec()].concat();
+            let e = parse(&bad).unwrap_err().to_string();
+            assert!(e.contains("gzip"), "{e}");
+        }
+        assert_eq!(header_values(&two), Some(6));
+    }
 
     fn gzip(bytes: &[u8]) -> Vec<u8> {
         let mut e = GzEncoder::new(Vec::new(), flate2::Compression::default());
