@@ -2670,3 +2670,55 @@ fn folder_links_and_fifos() {
     let looped = after - before;
     assert_eq!(looped, 7, "horizontal/other holds vertical's 7 images once");
 }
+
+/// A JPEG cut short, or whose header claims far more pixels than its bytes can hold, is an
+/// error naming the file, at once.
+#[test]
+fn truncated_and_oversized_jpegs_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = d.join("bars");
+    bars_folder(&root);
+    let model = d.join("m.bin");
+    bin()
+        .args(["classify", "-k", "2", "--data"])
+        .arg(&root)
+        .arg("--model-out")
+        .arg(&model)
+        .assert()
+        .success();
+    let (rgb, _) = bar_rgb(64, 64, true);
+    let whole = jpeg(64, 64, &rgb);
+    let half = d.join("half.jpg");
+    std::fs::write(&half, &whole[..whole.len() / 2]).unwrap();
+    let mut huge = whole.clone();
+    let sof = huge.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+    huge[sof + 5..sof + 9].copy_from_slice(&[0x3E, 0x80, 0x3E, 0x80]); // 16000 x 16000
+    let claims = d.join("claims.jpg");
+    std::fs::write(&claims, &huge).unwrap();
+    for (file, says) in [(&half, "truncated"), (&claims, "16000x16000")] {
+        let start = std::time::Instant::now();
+        let o = bin()
+            .args(["predict", "--model"])
+            .arg(&model)
+            .arg(file)
+            .assert()
+            .failure();
+        let stderr = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+        assert!(stderr.contains(says), "{says}: {stderr}");
+        assert!(
+            stderr.contains(file.file_name().unwrap().to_str().unwrap()),
+            "{stderr}"
+        );
+        assert!(start.elapsed().as_secs() < 2);
+    }
+    // The whole file still reads.
+    let ok = d.join("whole.jpg");
+    std::fs::write(&ok, &whole).unwrap();
+    bin()
+        .args(["predict", "--model"])
+        .arg(&model)
+        .arg(&ok)
+        .assert()
+        .success();
+}

@@ -47,8 +47,9 @@ pub fn image_kind(bytes: &[u8]) -> Option<ImageKind> {
 /// `(width, height, pixels)` with three bytes per pixel, row-major.
 ///
 /// # Errors
-/// [`DatasetError::Jpeg`] when the bytes are not a valid JPEG or decode to more than
-/// [`MAX_DECODED_BYTES`].
+/// [`DatasetError::Jpeg`] when the bytes are not a valid JPEG, are cut short (no end-of-image
+/// marker after the last scan), claim more pixels than their size can hold, or decode to
+/// more than [`MAX_DECODED_BYTES`].
 pub fn decode_jpeg_rgb(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), DatasetError> {
     let err = |e: zune_jpeg::errors::DecodeErrors| DatasetError::Jpeg(format!("{e:?}"));
     let options = DecoderOptions::default().jpeg_set_out_colorspace(ColorSpace::RGB);
@@ -66,6 +67,20 @@ pub fn decode_jpeg_rgb(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), DatasetE
         .info()
         .ok_or_else(|| DatasetError::Jpeg("no image header".into()))?;
     let (w, h) = (usize::from(info.width), usize::from(info.height));
+    // Every 8×8 block of the image takes at least one bit of entropy-coded data: a file
+    // too small for its size is refused before anything is allocated.
+    let blocks = w.div_ceil(8).saturating_mul(h.div_ceil(8));
+    if blocks / 8 > bytes.len() {
+        return Err(DatasetError::Jpeg(format!(
+            "the header says {w}x{h} pixels, more than a {}-byte JPEG can hold",
+            bytes.len()
+        )));
+    }
+    if !has_end_of_image(bytes) {
+        return Err(DatasetError::Jpeg(
+            "the file ends before its end-of-image marker (truncated)".into(),
+        ));
+    }
     let mut rgb = vec![0u8; size];
     decoder.decode_into(&mut rgb).map_err(err)?;
     if rgb.len() != w * h * 3 {
@@ -75,6 +90,16 @@ pub fn decode_jpeg_rgb(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), DatasetE
         )));
     }
     Ok((w, h, rgb))
+}
+
+/// Whether the JPEG's end-of-image marker (`FF D9`) follows its last start-of-scan marker
+/// (`FF DA`): entropy-coded data never holds `FF` followed by a marker byte, so a file cut
+/// anywhere in or after its last scan has none.
+fn has_end_of_image(bytes: &[u8]) -> bool {
+    bytes
+        .windows(2)
+        .rposition(|w| w == [0xFF, 0xDA])
+        .is_some_and(|sos| bytes[sos..].windows(2).any(|w| w == [0xFF, 0xD9]))
 }
 
 /// Decodes a JPEG to 8-bit gray: [`decode_jpeg_rgb`] converted with OpenCV's weights
