@@ -9,8 +9,7 @@ use imgcluster::dataset::Dataset;
 use imgcluster::features::{FeaturesError, Pipeline, PipelineParams, StageTimes};
 use imgcluster::kmeans::{self, Data, KMeansError};
 use imgcluster::model::{
-    Classes, FitRecord, FittedPipeline, InitKind, InputKind, KMeansRecord, MiniBatchInfo,
-    ScoredFit, Stages,
+    Classes, FitRecord, FittedPipeline, InputKind, KMeansRecord, MiniBatchInfo, ScoredFit, Stages,
 };
 use imgcluster::{CvRng, Threads};
 
@@ -161,18 +160,8 @@ pub fn run_in_place(
     };
     let mut record = FitRecord::new(fit.k);
     record.preset = checked.preset().map(|p| p.name().to_string());
-    record.kmeans = KMeansRecord {
-        attempts: p.attempts(),
-        max_iter: p.term().max_iter,
-        epsilon: p.term().epsilon,
-        init: InitKind::of(p.init()),
-        mode: p.mode(),
-        seed: spec.seed,
-        compactness: Some(fit.compactness),
-        iterations: Some(fit.iterations),
-        minibatch,
-        ..KMeansRecord::new(fit.k)
-    };
+    record.kmeans = KMeansRecord::of_fit(p, &fit, minibatch);
+    record.kmeans.seed = spec.seed;
     record.training.source = Some(spec.source.clone());
     record.training.n_samples = n;
     let mut train = None;

@@ -3,20 +3,11 @@
 use std::io::Write;
 
 use anyhow::Result;
-use imgcluster::kmeans::{Init, MiniBatchStop, Mode};
+use imgcluster::kmeans::Init;
 use imgcluster::metrics::{Accuracy, ConfusionMatrix};
 use serde_json::{json, Value};
 
 use imgcluster::model::ScoredFit;
-
-/// Why a mini-batch fit stopped, as the reports say it.
-pub fn stop_name(stop: MiniBatchStop) -> &'static str {
-    match stop {
-        MiniBatchStop::MaxIter => "max-iter",
-        MiniBatchStop::NoImprovement => "no-improvement",
-        MiniBatchStop::Tol => "tol",
-    }
-}
 
 /// `--init` as the reports name it.
 pub fn init_name(init: &Init) -> &'static str {
@@ -60,10 +51,7 @@ pub fn run_json(o: &ScoredFit) -> Value {
         "max_iter": p.max_iter(),
         "epsilon": p.epsilon_sq().sqrt(),
         "init": init_name(p.init()),
-        "mode": match p.mode() {
-            Mode::Fast => "fast",
-            _ => "opencv",
-        },
+        "mode": p.mode().name(),
         "peak_rss_mb": peak_rss_mb(),
         "seed": record.kmeans.seed,
         "threads": o.pipeline.threads().count(),
@@ -83,7 +71,7 @@ pub fn run_json(o: &ScoredFit) -> Value {
         v["batch_size"] = json!(m.batch_size);
         v["steps"] = json!(m.steps);
         v["epochs"] = json!(m.epochs);
-        v["stopped_by"] = json!(stop_name(m.stop));
+        v["stopped_by"] = json!(m.stop.name());
     }
     if let Some(n) = record.ncut {
         v["ncut"] = json!(n);
@@ -215,7 +203,7 @@ pub fn write_run_text(w: &mut impl Write, o: &ScoredFit) -> Result<()> {
             m.steps,
             m.batch_size,
             m.epochs,
-            stop_name(m.stop),
+            m.stop.name(),
             fit.best_attempt + 1,
             p.attempts()
         )?,

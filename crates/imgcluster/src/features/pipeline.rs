@@ -35,8 +35,8 @@ use crate::kmeans::{
     MiniBatchParams, NearestCenter, TermCriteria,
 };
 use crate::model::{
-    quantile, FitRecord, FittedPipeline, InitKind, InputKind, KMeansRecord, MiniBatchInfo, OodRule,
-    Training, TrainingInfo,
+    quantile, FitRecord, FittedPipeline, InputKind, KMeansRecord, MiniBatchInfo, OodRule, Training,
+    TrainingInfo,
 };
 use crate::rng::CvRng;
 use crate::threads::Threads;
@@ -506,12 +506,22 @@ const OOD_QUANTILE: f64 = 0.999;
 /// measures it.
 fn training_distances(v: &Variant) -> Vec<f64> {
     use rayon::prelude::*;
-    let nearest = NearestCenter::new(v.fit.mode, &v.fit.centers, v.fit.dims);
-    v.embedded
-        .features_f32()
-        .par_chunks_exact(v.fit.dims)
-        .map(|x| f64::from(nearest.nearest(x).1).sqrt())
-        .collect()
+    let d = v.fit.dims;
+    let nearest = NearestCenter::new(v.fit.mode, &v.fit.centers, d);
+    let dist = |x: &[f32]| f64::from(nearest.nearest(x).1).sqrt();
+    match (&v.embedded.features, v.embedded.images.pixels()) {
+        // Bytes widened a row at a time, without an f32 copy of the data set.
+        (None, Pixels::U8(px)) => px
+            .par_chunks_exact(d)
+            .map(|row| dist(&row.iter().map(|&b| f32::from(b)).collect::<Vec<f32>>()))
+            .collect(),
+        _ => v
+            .embedded
+            .features_f32()
+            .par_chunks_exact(d)
+            .map(dist)
+            .collect(),
+    }
 }
 
 /// One variant's stages, fitted, and its k-means.
@@ -799,7 +809,6 @@ impl Pipeline {
         decision: Option<DeskewDecision>,
         times: StageTimes,
     ) -> FittedPipeline {
-        let p = &self.kmeans;
         let ood = OodRule {
             max_distance: quantile(training_distances(&v), OOD_QUANTILE).unwrap_or(0.0),
             min_similarity: v
@@ -809,18 +818,7 @@ impl Pipeline {
         };
         let record = FitRecord {
             preset: self.preset.map(|p| p.name().to_string()),
-            kmeans: KMeansRecord {
-                k: v.fit.k,
-                attempts: p.attempts(),
-                max_iter: p.term().max_iter,
-                epsilon: p.term().epsilon,
-                init: InitKind::of(p.init()),
-                mode: p.mode(),
-                seed: None,
-                compactness: Some(v.fit.compactness),
-                iterations: Some(v.fit.iterations),
-                minibatch: v.minibatch,
-            },
+            kmeans: KMeansRecord::of_fit(&self.kmeans, &v.fit, v.minibatch),
             training: TrainingInfo {
                 source: None,
                 n_samples: ds.len(),

@@ -194,6 +194,24 @@ pub enum MiniBatchStop {
     Tol,
 }
 
+impl MiniBatchStop {
+    /// Every reason, in declaration order.
+    pub const ALL: [MiniBatchStop; 3] = [
+        MiniBatchStop::MaxIter,
+        MiniBatchStop::NoImprovement,
+        MiniBatchStop::Tol,
+    ];
+
+    /// `max-iter`, `no-improvement` or `tol`, as reports and model files name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            MiniBatchStop::MaxIter => "max-iter",
+            MiniBatchStop::NoImprovement => "no-improvement",
+            MiniBatchStop::Tol => "tol",
+        }
+    }
+}
+
 /// The result of [`fit_minibatch`]: the fit (labels of every sample and their inertia) and
 /// how far the steps went.
 #[derive(Debug, Clone, PartialEq)]

@@ -109,6 +109,16 @@ pub enum Mode {
     Fast,
 }
 
+impl Mode {
+    /// `opencv` or `fast`, as `imgcluster classify --mode` names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Fast => "fast",
+            _ => "opencv",
+        }
+    }
+}
+
 /// How each attempt chooses its initial centers.
 ///
 /// # Examples

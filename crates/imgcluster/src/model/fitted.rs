@@ -11,7 +11,9 @@ use crate::features::{
 };
 use crate::image::GrayView;
 use crate::imgproc::{conform_polarity, DeskewValidParams, Polarity};
-use crate::kmeans::{Init, KMeansFit, MiniBatchFit, MiniBatchStop, Mode, NearestCenter};
+use crate::kmeans::{
+    CheckedKMeansParams, Init, KMeansFit, MiniBatchFit, MiniBatchStop, Mode, NearestCenter,
+};
 use crate::metrics::{ClusterMapping, Contingency, Evaluation, Mapping, MetricsError};
 use crate::Threads;
 
@@ -125,6 +127,27 @@ pub struct KMeansRecord {
 }
 
 impl KMeansRecord {
+    /// The record of `fit`, made with `params` (and, for mini-batch k-means, the steps
+    /// it took); the seed is unknown to the fit and left `None`.
+    pub fn of_fit(
+        params: &CheckedKMeansParams,
+        fit: &KMeansFit,
+        minibatch: Option<MiniBatchInfo>,
+    ) -> Self {
+        Self {
+            k: fit.k,
+            attempts: params.attempts(),
+            max_iter: params.term().max_iter,
+            epsilon: params.term().epsilon,
+            init: InitKind::of(params.init()),
+            mode: params.mode(),
+            seed: None,
+            compactness: Some(fit.compactness),
+            iterations: Some(fit.iterations),
+            minibatch,
+        }
+    }
+
     /// `k` clusters, 1 attempt, the default criteria, random centers, OpenCV mode, no
     /// results.
     pub fn new(k: usize) -> Self {
@@ -497,15 +520,7 @@ impl FittedPipeline {
                 "the centers have {dims} values, the stages give {len}"
             )));
         }
-        if let Some(c) = &classes {
-            if c.mapping.len() != k {
-                return Err(invalid(format!(
-                    "the mapping has {} entries for {k} clusters",
-                    c.mapping.len()
-                )));
-            }
-        }
-        Ok(Self {
+        let mut model = Self {
             input: stages.input,
             image_shape: stages.image_shape,
             input_dims: stages.input_dims,
@@ -516,13 +531,15 @@ impl FittedPipeline {
             centers,
             k,
             dims,
-            classes,
+            classes: None,
             record,
             training: None,
             polarity: stages.polarity,
             conform_polarity: true,
             ood: None,
-        })
+        };
+        model.set_classes(classes)?;
+        Ok(model)
     }
 
     /// The rule that flags out-of-distribution predictions, if the model has one.

@@ -118,7 +118,11 @@ impl ScoredFit {
             }
         }
         let predict_time = t.elapsed();
-        let images = model.images(ds, threads)?;
+        // Fitted on everything: the fit's own images are those of every sample.
+        let images = match split {
+            None => training.embedded.images,
+            Some(_) => model.images(ds, threads)?,
+        };
         Ok(ScoredFit {
             pipeline,
             model,

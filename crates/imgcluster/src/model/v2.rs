@@ -181,21 +181,6 @@ fn f32_tensor(shape: Vec<usize>, v: &[f32]) -> Tensor {
     }
 }
 
-fn mode_name(m: Mode) -> &'static str {
-    match m {
-        Mode::Fast => "fast",
-        _ => "opencv",
-    }
-}
-
-fn stop_name(s: MiniBatchStop) -> &'static str {
-    match s {
-        MiniBatchStop::MaxIter => "max-iter",
-        MiniBatchStop::NoImprovement => "no-improvement",
-        MiniBatchStop::Tol => "tol",
-    }
-}
-
 /// CRC-32 of the tensors' bytes, names in increasing order.
 fn checksum<'a>(tensors: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
     let mut named: Vec<(&str, &[u8])> = tensors.into_iter().collect();
@@ -274,7 +259,7 @@ pub(super) fn write(m: &FittedPipeline) -> Vec<u8> {
         kmeans: KMeans2 {
             k: m.k,
             dims: m.dims,
-            mode: mode_name(k.mode).into(),
+            mode: k.mode.name().into(),
             attempts: k.attempts,
             max_iter: k.max_iter,
             epsilon: k.epsilon,
@@ -286,7 +271,7 @@ pub(super) fn write(m: &FittedPipeline) -> Vec<u8> {
                 batch_size: b.batch_size,
                 steps: b.steps,
                 epochs: b.epochs,
-                stopped_by: stop_name(b.stop).into(),
+                stopped_by: b.stop.name().into(),
             }),
         },
         training: Training2 {
@@ -455,26 +440,24 @@ pub(super) fn read(bytes: &[u8]) -> Result<FittedPipeline, ModelError> {
         .find(|(n, _)| **n == k.init)
         .map(|(_, i)| i)
         .ok_or_else(|| invalid(format!("kmeans.init \"{}\" is unknown", k.init)))?;
-    let mode = match k.mode.as_str() {
-        "opencv" => Mode::OpenCv,
-        "fast" => Mode::Fast,
-        other => return Err(invalid(format!("kmeans.mode \"{other}\" is unknown"))),
-    };
+    let mode = [Mode::OpenCv, Mode::Fast]
+        .into_iter()
+        .find(|m| m.name() == k.mode)
+        .ok_or_else(|| invalid(format!("kmeans.mode \"{}\" is unknown", k.mode)))?;
     let minibatch = match k.minibatch {
         Some(b) => Some(MiniBatchInfo {
             batch_size: b.batch_size,
             steps: b.steps,
             epochs: b.epochs,
-            stop: match b.stopped_by.as_str() {
-                "max-iter" => MiniBatchStop::MaxIter,
-                "no-improvement" => MiniBatchStop::NoImprovement,
-                "tol" => MiniBatchStop::Tol,
-                other => {
-                    return Err(invalid(format!(
-                        "kmeans.minibatch.stopped_by \"{other}\" is unknown"
-                    )))
-                }
-            },
+            stop: MiniBatchStop::ALL
+                .into_iter()
+                .find(|s| s.name() == b.stopped_by)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "kmeans.minibatch.stopped_by \"{}\" is unknown",
+                        b.stopped_by
+                    ))
+                })?,
         }),
         None => None,
     };
