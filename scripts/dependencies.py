@@ -30,6 +30,16 @@ REASONS = {
     "thiserror-impl": "the procedural macros of the two thiserror versions above (build time only).",
 }
 
+# Why a pre-release version is used (checked by hand when the list changes).
+PRERELEASE = {
+    "zune-jpeg": "0.5.15, the latest release, panics (an unwrap in its AVX2 inverse DCT) on a "
+                 "JPEG whose scan uses a Huffman table it never defines; the `image` fuzz target "
+                 "found it. 0.5.16-rc3 refuses that file with an error, passes the JPEG tests "
+                 "and fuzzes clean. The pin (`=`) is exact so that no other pre-release slips "
+                 "in; move to 0.5.16 when it is released. The file is "
+                 "tests/fixtures/images/undefined-huffman-table.jpg.",
+}
+
 ALLOWED = {"MIT", "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "ISC", "Zlib", "Unicode-3.0",
            "Unicode-DFS-2016", "Unlicense", "0BSD", "BSL-1.0", "CC0-1.0", "MIT-0", "Apache-2.0 WITH LLVM-exception"}
 
@@ -109,6 +119,14 @@ def main():
             users.append(f"{pkgs[pid]['version']} (used by {', '.join(who)})")
         print(f"- **{name}**: " + "; ".join(users))
         print(f"  - why: {REASONS.get(name, 'NOT REVIEWED — find a common version')}")
+    print("\n## Pre-release versions\n")
+    pre = sorted({pkgs[pid]["name"] + " " + pkgs[pid]["version"]
+                  for pid in runtime | any_kind if "-" in pkgs[pid]["version"].split("+")[0]})
+    if not pre:
+        print("None.")
+    for nv in pre:
+        name = nv.split(" ")[0]
+        print(f"- **{nv}**: {PRERELEASE.get(name, 'NOT REVIEWED — use a release')}")
     print("\n## Licences outside the allowed set\n")
     print("\n".join(f"- {b}" for b in bad) if bad else "None: every crate is under " +
           "a permissive licence (" + ", ".join(sorted(ALLOWED)) + ").")

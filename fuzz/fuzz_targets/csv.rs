@@ -1,8 +1,14 @@
 #![no_main]
 //! Any text given to the CSV reader: an error or a data set, never a panic.
 
+#[path = "limit.rs"]
+mod limit;
+
 use imgcluster::dataset::csv::{parse, CsvOptions};
 use libfuzzer_sys::fuzz_target;
+
+#[global_allocator]
+static ALLOC: limit::Limited = limit::Limited;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {

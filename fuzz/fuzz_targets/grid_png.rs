@@ -1,8 +1,14 @@
 #![no_main]
 //! Any bytes given to the grid PNG loader: an error or a data set, never a panic.
 
+#[path = "limit.rs"]
+mod limit;
+
 use imgcluster::dataset::grid::{decode_grid, GridLayout};
 use libfuzzer_sys::fuzz_target;
+
+#[global_allocator]
+static ALLOC: limit::Limited = limit::Limited;
 
 fuzz_target!(|data: &[u8]| {
     if data.is_empty() {

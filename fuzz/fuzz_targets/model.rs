@@ -2,8 +2,14 @@
 //! Any bytes given to the model reader (version 2 safetensors or version 1 JSON): an error
 //! or a consistent model, never a panic.
 
+#[path = "limit.rs"]
+mod limit;
+
 use imgcluster::model::FittedPipeline;
 use libfuzzer_sys::fuzz_target;
+
+#[global_allocator]
+static ALLOC: limit::Limited = limit::Limited;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(model) = FittedPipeline::from_bytes(data) {

@@ -1,8 +1,14 @@
 #![no_main]
 //! Any bytes given to the `.npy` reader: an error or an array, never a panic or a huge allocation.
 
+#[path = "limit.rs"]
+mod limit;
+
 use imgcluster::dataset::npy;
 use libfuzzer_sys::fuzz_target;
+
+#[global_allocator]
+static ALLOC: limit::Limited = limit::Limited;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(arr) = npy::parse(data) {
@@ -10,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
         let len = match &arr.data {
             npy::NpyData::U8(v) => v.len(),
             npy::NpyData::I64(v) => v.len(),
+            npy::NpyData::U64(v) => v.len(),
             npy::NpyData::F32(v) => v.len(),
             npy::NpyData::F64(v) => v.len(),
         };

@@ -442,6 +442,11 @@ fn parse_epsilon(s: &str) -> Result<f64, String> {
     if !v.is_finite() || v < 0.0 {
         return Err(format!("{s} must be a finite number >= 0"));
     }
+    if !(v * v).is_finite() {
+        return Err(format!(
+            "{s} is too large: k-means compares its square, which overflows (at most 1e154)"
+        ));
+    }
     Ok(v)
 }
 

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use imgcluster::dataset::{
-    dense_labels, npy, open_labels, open_mapped, DatasetError, MappedNpy, MappedValues,
+    dense_labels, npy, open_labels_for, open_mapped, DatasetError, MappedNpy, MappedValues,
 };
 use imgcluster::features::{PipelineParams, Preset};
 use imgcluster::kmeans::{Data, Init, KMeansParams, MiniBatchParams, Mode, TermCriteria};
@@ -74,9 +74,12 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
         ModeArg::Opencv => Mode::OpenCv,
         ModeArg::Fast => Mode::Fast,
     };
+    // With --init-centers and no -k, K is the number of rows of the file.
+    let mut k = a.k.map(|k| k as usize);
     let init = match (&a.init_centers, a.mode, a.init) {
         (Some(path), ModeArg::Fast, _) => {
-            let c = read_centers(path, a.k.map(|k| k as usize))?;
+            let (rows, c) = read_centers(path, k)?;
+            k = Some(rows);
             Init::Centers(c)
         }
         (Some(_), ModeArg::Opencv, _) => anyhow::bail!("--init-centers needs --mode fast"),
@@ -94,7 +97,7 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
     if let Some(e) = a.epsilon.or(tutorial.then_some(1.0)) {
         term = term.epsilon(e);
     }
-    let kmeans = KMeansParams::new(a.k.unwrap_or(1) as usize)
+    let kmeans = KMeansParams::new(k.unwrap_or(1))
         .term(term)
         .attempts(a.attempts as usize)
         .init(init)
@@ -140,7 +143,7 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
         },
         preset,
         kmeans,
-        k: a.k.map(|k| k as usize),
+        k,
         minibatch,
         seed: a.seed,
         threads,
@@ -155,18 +158,34 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
     })
 }
 
-/// `--init-centers`: a float32 .npy of K rows (`-k`, when given, must agree).
-fn read_centers(path: &std::path::Path, k: Option<usize>) -> Result<Vec<f32>> {
+/// `--init-centers`: a float32 .npy of K rows (`-k`, when given, must agree); returns K and
+/// the centers, row by row.
+fn read_centers(path: &std::path::Path, k: Option<usize>) -> Result<(usize, Vec<f32>)> {
     use anyhow::Context;
-    let arr = npy::read(path).with_context(|| format!("--init-centers {}", path.display()))?;
-    match (arr.data, arr.shape.first()) {
-        (npy::NpyData::F32(v), Some(&rows)) if k.is_none_or(|k| rows == k) => Ok(v),
-        _ => anyhow::bail!(
-            "--init-centers {}: expected a float32 array of {} rows (K x D)",
-            path.display(),
-            k.map_or("K".to_string(), |k| k.to_string())
+    let name = path.display();
+    let arr = npy::read(path).with_context(|| format!("--init-centers {name}"))?;
+    let (rows, v) = match (arr.data, &arr.shape[..]) {
+        (npy::NpyData::F32(v), &[rows, _]) if rows > 0 && k.is_none_or(|k| rows == k) => (rows, v),
+        (npy::NpyData::F32(_), &[rows, _]) if rows > 0 => anyhow::bail!(
+            "--init-centers {name}: the file holds {rows} centers but -k is {}",
+            k.unwrap_or(0)
         ),
+        _ => anyhow::bail!(
+            "--init-centers {name}: expected a float32 array of {} rows (K x D), got shape {:?}",
+            k.map_or("K".to_string(), |k| k.to_string()),
+            arr.shape
+        ),
+    };
+    let dims = v.len() / rows;
+    if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+        anyhow::bail!(
+            "--init-centers {name}: center {}, value {} is {} (centers must be finite)",
+            i / dims.max(1),
+            i % dims.max(1),
+            v[i]
+        );
     }
+    Ok((rows, v))
 }
 
 /// The `.npy` file to memory-map, when `--mmap` and the other options call for it.
@@ -181,6 +200,10 @@ fn mapping(cfg: &Config) -> Result<Option<MappedNpy>> {
     }
     let blocker = match &cfg.source.data {
         None => Some("the embedded digits are not a file; give --data FILE.npy".to_string()),
+        Some(path) if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) => Some(format!(
+            "--data {} is not a regular file (a folder, pipe or device)",
+            path.display()
+        )),
         Some(path) => {
             let format = match cfg.source.format {
                 imgcluster::dataset::Format::Auto => imgcluster::dataset::sniff(path)
@@ -238,7 +261,8 @@ fn run_mapped(
     let path = mapped.path();
     let truth = match &cfg.source.labels {
         Some(lp) => {
-            let labels = open_labels(lp).map_err(|e| data::flag_error("--labels", lp, e))?;
+            let labels = open_labels_for(lp, mapped.len())
+                .map_err(|e| data::flag_error("--labels", lp, e))?;
             if labels.len() != mapped.len() {
                 let e = DatasetError::LabelCount {
                     labels: labels.len(),
@@ -266,7 +290,7 @@ fn run_mapped(
         MappedValues::U8(x) => Data::u8(x, mapped.dims()),
         MappedValues::F32(x) => Data::f32(x, mapped.dims()),
     };
-    let o = run::run_in_place(data, truth.as_deref(), names, &spec, progress)?;
+    let o = run::run_in_place(data, path, truth.as_deref(), names, &spec, progress)?;
     let description = format!("{} ({})", source, mapped.describe());
     finish(cfg, &o, None, &description, &source, load_ms, true, w, t0)
 }

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Result};
 use imgcluster::dataset::csv::LabelColumn;
 use imgcluster::dataset::grid::{self, GridLayout};
-use imgcluster::dataset::{self, open_labels, Dataset, DatasetError, Format, OpenOptions};
+use imgcluster::dataset::input::Input;
+use imgcluster::dataset::{self, open_labels_for, Dataset, DatasetError, Format, OpenOptions};
 use imgcluster::Threads;
 
 use crate::args::{DataArgs, FormatArg, Hw};
@@ -128,7 +129,7 @@ pub fn load(src: &DataSource) -> Result<Loaded> {
         }
         let mut dataset = grid::digits();
         if let Some(lp) = &src.labels {
-            dataset = open_labels(lp)
+            dataset = open_labels_for(lp, dataset.len())
                 .and_then(|l| dataset.with_labels(l))
                 .map(Dataset::with_dense_labels)
                 .map_err(|e| flag_error("--labels", lp, e))?;
@@ -138,11 +139,23 @@ pub fn load(src: &DataSource) -> Result<Loaded> {
             source: "embedded digits.png".to_string(),
         });
     };
-    let format = match src.format {
-        Format::Auto => dataset::sniff(path).map_err(|e| flag_error("--data", path, e))?,
-        f => f,
+    // A pipe can be read once: its first bytes tell the format, the same open file the rest.
+    let data_err = |e| flag_error("--data", path, e);
+    let input = match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => None,
+        _ => Some(Input::open(path).map_err(data_err)?),
+    };
+    let format = match (src.format, &input) {
+        (Format::Auto, Some(input)) => dataset::sniff_input(input).map_err(data_err)?,
+        (Format::Auto, None) => Format::Folder,
+        (f, _) => f,
     };
     check_options(src, format, path)?;
+    if let (Format::Csv, Some(input)) = (format, &input) {
+        if let Some(note) = dataset::csv::header_notice(input.head()) {
+            eprintln!("imgcluster: note: --data {}: {note}", path.display());
+        }
+    }
     let mut opts = OpenOptions::new()
         .format(format)
         .grid(GridLayout {
@@ -158,7 +171,11 @@ pub fn load(src: &DataSource) -> Result<Loaded> {
     if let Some(lp) = &src.labels {
         opts = opts.labels(lp);
     }
-    let dataset = dataset::open(path, &opts).map_err(|e| match &src.labels {
+    let dataset = match input {
+        Some(input) => dataset::open_input(input, &opts),
+        None => dataset::open(path, &opts),
+    }
+    .map_err(|e| match &src.labels {
         Some(lp) if e.file() == Some(lp.as_path()) => flag_error("--labels", lp, e),
         _ => flag_error("--data", path, e),
     })?;

@@ -6,11 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Result};
-use imgcluster::dataset::imageio::read_gray;
 use imgcluster::dataset::{folder, Dataset, Format};
 use imgcluster::metrics::ConfusionMatrix;
 use imgcluster::model::{FittedPipeline, ModelError, Prediction};
-use imgcluster::GrayImage;
 use serde_json::{json, Value};
 
 use crate::args::{threads, PredictArgs};
@@ -33,14 +31,11 @@ struct Inputs {
 }
 
 fn image_inputs(model: &FittedPipeline, model_path: &Path, paths: &[PathBuf]) -> Result<Inputs> {
-    // The library's errors name the image file.
-    let images: Vec<GrayImage> = paths
-        .iter()
-        .map(|p| read_gray(p).map_err(|e| anyhow!("{e}")))
-        .collect::<Result<_>>()?;
-    let dataset = model
-        .prepare_images(images.iter().map(GrayImage::view))
-        .map_err(|e| anyhow!("--model {}: {e}", model_path.display()))?;
+    // The library's errors name the image file; a model that takes no images is the model's.
+    let dataset = model.read_images(paths).map_err(|e| match e {
+        ModelError::Dataset(e) => anyhow!("{e}"),
+        e => anyhow!("--model {}: {e}", model_path.display()),
+    })?;
     Ok(Inputs {
         dataset,
         names: paths.iter().map(|p| p.display().to_string()).collect(),

@@ -1,10 +1,13 @@
 //! `imgcluster quantize`: reduce the colours of an image to K with k-means.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use imgcluster::dataset::imageio::{check_pixels, image_kind, image_size};
+use imgcluster::dataset::input::Input;
+use imgcluster::dataset::DatasetError;
 use imgcluster::kmeans::{Init, KMeansError, KMeansParams, TermCriteria};
 use imgcluster::quantize::{
     decode_rgb, quantize, CheckedQuantizeParams, QuantizeError, QuantizeParams,
@@ -70,13 +73,36 @@ fn config(a: &QuantizeArgs) -> Result<Config> {
     })
 }
 
+/// The bytes of the image to quantize, read once; what is not a PNG or JPEG, or states more
+/// pixels than can be decoded, is refused from its first bytes.
+fn read_image_file(path: &Path) -> Result<Vec<u8>> {
+    let name = path.display();
+    let input = Input::open(path).map_err(|e| match e {
+        DatasetError::Io { source, .. } => {
+            anyhow::anyhow!("{name}: cannot read the file: {source}")
+        }
+        e => anyhow::anyhow!("{e}"),
+    })?;
+    if image_kind(input.head()).is_none() {
+        bail!("{name}: {}", QuantizeError::NotImage);
+    }
+    if let Some((w, h)) = image_size(input.head()) {
+        check_pixels(w, h, 7).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    }
+    input.read_all(u64::MAX).map_err(|e| match e {
+        DatasetError::Io { source, .. } => {
+            anyhow::anyhow!("{name}: cannot read the file: {source}")
+        }
+        e => anyhow::anyhow!("{e}"),
+    })
+}
+
 pub fn run(a: &QuantizeArgs, progress: &Progress, w: &mut impl Write) -> Result<()> {
     let t0 = Instant::now();
     let cfg = config(a)?;
     let name = cfg.image.display().to_string();
     let loading = progress.spinner(format!("reading {name}…"));
-    let bytes =
-        std::fs::read(&cfg.image).with_context(|| format!("{name}: cannot read the file"))?;
+    let bytes = read_image_file(&cfg.image)?;
     let img = decode_rgb(&bytes).with_context(|| name.clone())?;
     drop(loading);
     let n = img.width() * img.height();
@@ -92,6 +118,12 @@ pub fn run(a: &QuantizeArgs, progress: &Progress, w: &mut impl Write) -> Result<
         .seed
         .map_or_else(CvRng::opencv_default, CvRng::from_set_rng_seed);
     let q = quantize(&img, &cfg.params, &mut rng).map_err(|e| match e {
+        QuantizeError::KMeans(KMeansError::TooFewSamples { n: fitted, .. }) if fitted < n => {
+            anyhow::anyhow!(
+                "--max-samples {}: the {fitted} pixels it keeps are fewer than the {k} colours (-k)",
+                cfg.params.max_samples()
+            )
+        }
         QuantizeError::KMeans(KMeansError::TooFewSamples { n, .. }) => {
             anyhow::anyhow!("-k {k}: more colours than the {n} pixels of {name}")
         }

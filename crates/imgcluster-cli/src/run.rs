@@ -124,6 +124,7 @@ pub fn run(ds: &Dataset, spec: &RunSpec, progress: &Progress) -> Result<ScoredFi
 /// same engine as [`run`]'s, and a model of the raw pixels. `truth` are the classes.
 pub fn run_in_place(
     data: Data<'_>,
+    path: &std::path::Path,
     truth: Option<&[u32]>,
     class_names: Option<Vec<String>>,
     spec: &RunSpec,
@@ -152,7 +153,14 @@ pub fn run_in_place(
             }),
         }
     });
-    let (fit, minibatch) = result.map_err(|e| explain(FeaturesError::KMeans(e), "tutorial-raw"))?;
+    let (fit, minibatch) = result.map_err(|e| match e {
+        // The samples are those of the file: name it, as the in-memory loader does.
+        KMeansError::NonFinite { row, col } => anyhow::anyhow!(
+            "--data {}: sample {row}, feature {col} is not a finite number",
+            path.display()
+        ),
+        e => explain(FeaturesError::KMeans(e), "tutorial-raw"),
+    })?;
     let kmeans_time = t.elapsed();
     let input = match data {
         Data::U8 { .. } => InputKind::U8,

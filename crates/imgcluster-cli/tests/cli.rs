@@ -1934,7 +1934,10 @@ fn bad_input_more_data_than_memory_is_refused_from_the_header() {
         &[os("classify"), os("--data"), path.as_os_str()],
         "huge.npy",
     );
-    assert!(e.contains("GiB is available"), "{e}");
+    assert!(
+        e.contains("GiB is available") && e.contains("needs about"),
+        "{e}"
+    );
 }
 
 fn classify_json(args: &[&str]) -> Value {
@@ -2677,16 +2680,7 @@ fn folder_links_and_fifos() {
 fn truncated_and_oversized_jpegs_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let root = d.join("bars");
-    bars_folder(&root);
-    let model = d.join("m.bin");
-    bin()
-        .args(["classify", "-k", "2", "--data"])
-        .arg(&root)
-        .arg("--model-out")
-        .arg(&model)
-        .assert()
-        .success();
+    let (_, model) = bars_and_model(d);
     let (rgb, _) = bar_rgb(64, 64, true);
     let whole = jpeg(64, 64, &rgb);
     let half = d.join("half.jpg");
@@ -2721,4 +2715,397 @@ fn truncated_and_oversized_jpegs_are_refused() {
         .arg(&ok)
         .assert()
         .success();
+}
+
+/// The bars folder in `d`, and a model of two clusters fitted on it.
+fn bars_and_model(d: &Path) -> (PathBuf, PathBuf) {
+    let root = d.join("bars");
+    bars_folder(&root);
+    let model = d.join("m.bin");
+    bin()
+        .args(["classify", "-k", "2", "--data"])
+        .arg(&root)
+        .arg("--model-out")
+        .arg(&model)
+        .assert()
+        .success();
+    (root, model)
+}
+
+/// A `.npy` header (version 1) for `shape` of `descr`, padded to 64 bytes.
+fn npy_header(descr: &str, shape: &str) -> Vec<u8> {
+    let mut dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    dict.push_str(&" ".repeat(63 - (10 + dict.len()) % 64));
+    dict.push('\n');
+    let mut header = b"\x93NUMPY\x01\x00".to_vec();
+    header.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    header.extend_from_slice(dict.as_bytes());
+    header
+}
+
+/// The first bytes of a PNG whose header says `w × h` gray (or RGB) pixels; its data are
+/// cut short, so only a reader that checks the header first refuses it at once.
+fn png_claiming(w: u32, h: u32, rgb: bool) -> Vec<u8> {
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, if rgb { 2 } else { 0 }, 0, 0, 0]);
+    let crc = {
+        let mut c = 0xFFFF_FFFFu32;
+        for &b in &ihdr {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 == 1 {
+                    (c >> 1) ^ 0xEDB8_8320
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    };
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(&13u32.to_be_bytes());
+    png.extend_from_slice(&ihdr);
+    png.extend_from_slice(&crc.to_be_bytes());
+    png.extend_from_slice(&[0, 0, 0x10, 0, b'I', b'D', b'A', b'T', 0x78, 0x9c]);
+    png
+}
+
+/// Runs `script` under bash (for `<(…)`, `ulimit`), with `$B` the binary; returns the output.
+fn bash(script: &str) -> std::process::Output {
+    let start = std::time::Instant::now();
+    let o = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .env("B", assert_cmd::cargo::cargo_bin("imgcluster"))
+        .output()
+        .unwrap();
+    assert!(start.elapsed().as_secs() < 10, "{script} took too long");
+    o
+}
+
+/// A pipe or FIFO given as --data is read once: every row counts, whatever the format.
+#[test]
+fn pipes_and_fifos_are_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rows: String = (0..300)
+        .map(|i| format!("{},{},{},{}\n", i % 7, (i * 3) % 11, i % 5, (i * 7) % 13))
+        .collect();
+    std::fs::write(d.join("x.csv"), &rows).unwrap();
+    let values: Vec<u8> = (0..300 * 16).map(|i| (i * 37 % 251) as u8).collect();
+    std::fs::write(d.join("x.npy"), npy::encode_u8(&[300, 16], &values)).unwrap();
+    let n_samples = |o: &std::process::Output| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        json_of(&o.stdout)["n_samples"].as_u64().unwrap()
+    };
+    let cd = format!("cd '{}' && ", d.display());
+    for file in ["x.csv", "x.npy"] {
+        let o = bash(&format!(
+            "{cd}\"$B\" classify -k 3 --json --data <(cat {file})"
+        ));
+        assert_eq!(n_samples(&o), 300, "{file} through a pipe");
+    }
+    // A named FIFO: the writer gives its bytes once.
+    assert!(std::process::Command::new("mkfifo")
+        .arg(d.join("f"))
+        .status()
+        .unwrap()
+        .success());
+    let o = bash(&format!(
+        "{cd}(cat x.csv > f &) ; \"$B\" classify -k 3 --json --data f"
+    ));
+    assert_eq!(n_samples(&o), 300, "a named FIFO");
+    // A pipe cannot be memory-mapped: said so, not waited on.
+    let o = bash(&format!(
+        "{cd}\"$B\" classify -k 3 --mode fast --mmap always --data <(cat x.npy)"
+    ));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains("not a regular file"), "{e}");
+}
+
+/// Inputs that would take more memory than there is, or an endless device, are refused
+/// from their first bytes, naming the file or flag, at once.
+#[test]
+fn memory_is_bounded_on_every_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (root, model) = bars_and_model(d);
+    let huge = d.join("huge.png");
+    std::fs::write(&huge, png_claiming(32768, 32768, false)).unwrap();
+    // A labels file whose gzipped IDX header says 10^9 labels (for 5000 samples).
+    let mut labels_header = vec![0, 0, 8, 1];
+    labels_header.extend_from_slice(&1_000_000_000u32.to_be_bytes());
+    labels_header.extend_from_slice(&[0; 1 << 16]);
+    let labels_gz = d.join("labels.gz");
+    std::fs::write(&labels_gz, gzip(&labels_header)).unwrap();
+    let zero = Path::new("/dev/zero");
+    let cases: Vec<(Vec<&std::ffi::OsStr>, &str)> = vec![
+        (
+            vec![
+                os("classify"),
+                os("--data"),
+                root.as_os_str(),
+                os("--size"),
+                os("100000x100000"),
+            ],
+            "GiB of memory",
+        ),
+        (
+            vec![os("classify"), os("--data"), huge.as_os_str()],
+            "not a whole number of 20x20 cells",
+        ),
+        (
+            vec![
+                os("classify"),
+                os("--cell"),
+                os("32"),
+                os("--classes"),
+                os("1"),
+                os("--data"),
+                huge.as_os_str(),
+            ],
+            "32768x32768",
+        ),
+        (
+            vec![
+                os("predict"),
+                os("--model"),
+                model.as_os_str(),
+                huge.as_os_str(),
+                huge.as_os_str(),
+            ],
+            "decompression bomb",
+        ),
+        (
+            vec![
+                os("quantize"),
+                huge.as_os_str(),
+                os("-o"),
+                d.join("q.png").into_os_string().leak(),
+            ],
+            "decompression bomb",
+        ),
+        (
+            vec![os("classify"), os("--labels"), labels_gz.as_os_str()],
+            "1000000000 labels for 5000 samples",
+        ),
+        (
+            vec![os("classify"), os("--labels"), zero.as_os_str()],
+            "--labels /dev/zero",
+        ),
+        (
+            vec![
+                os("predict"),
+                os("--model"),
+                zero.as_os_str(),
+                huge.as_os_str(),
+            ],
+            "model /dev/zero",
+        ),
+        (
+            vec![
+                os("classify"),
+                os("--mode"),
+                os("fast"),
+                os("--init-centers"),
+                zero.as_os_str(),
+            ],
+            "--init-centers /dev/zero",
+        ),
+        (
+            vec![
+                os("classify"),
+                os("--format"),
+                os("csv"),
+                os("--data"),
+                zero.as_os_str(),
+            ],
+            "not CSV text",
+        ),
+        (
+            vec![os("classify"), os("--data"), zero.as_os_str()],
+            "--data /dev/zero",
+        ),
+    ];
+    for (args, says) in cases {
+        let start = std::time::Instant::now();
+        let e = fails_naming(&args, says);
+        assert!(
+            start.elapsed().as_secs() < 2,
+            "{args:?} took {:?}",
+            start.elapsed()
+        );
+        assert!(e.lines().count() <= 2, "{e}");
+    }
+}
+
+/// Under an address-space limit (`ulimit -v`), a data set or image that does not fit is
+/// refused with the memory message, naming the limit, instead of an abort.
+#[test]
+fn address_space_limit_gives_the_memory_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    bars_and_model(d);
+    // A sparse 1.5 GB .npy: its values, their f32 copy and the file need ~8 GiB.
+    let npy_path = d.join("big.npy");
+    let header = npy_header("|u1", "(1500000, 1000)");
+    std::fs::write(&npy_path, &header).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&npy_path)
+        .unwrap()
+        .set_len(header.len() as u64 + 1_500_000_000)
+        .unwrap();
+    std::fs::write(d.join("huge.png"), png_claiming(32768, 32768, false)).unwrap();
+    std::fs::write(d.join("rgb.png"), png_claiming(12000, 12000, true)).unwrap();
+    let cd = format!("cd '{}' && ", d.display());
+    let probe = bash("ulimit -v 2000000 && echo ok");
+    if !String::from_utf8_lossy(&probe.stdout).contains("ok") {
+        panic!("this platform cannot set an address-space limit: {probe:?}");
+    }
+    for (limit, cmd, says) in [
+        (
+            2_000_000,
+            "classify --mmap never --data big.npy",
+            "--data big.npy: loading and clustering",
+        ),
+        (
+            2_000_000,
+            "classify --cell 32 --classes 1 --data huge.png",
+            "huge.png",
+        ),
+        (
+            600_000,
+            "predict --model m.bin rgb.png",
+            "decoding a 12000x12000 image",
+        ),
+    ] {
+        let o = bash(&format!("{cd}ulimit -v {limit} && \"$B\" {cmd}"));
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{cmd}: {e}");
+        assert!(e.contains(says), "{cmd}: {e}");
+        assert!(
+            !e.contains("memory allocation") && !e.contains("panicked"),
+            "{cmd}: {e}"
+        );
+    }
+    let o = bash(&format!(
+        "{cd}ulimit -v 2000000 && \"$B\" classify --mmap never --data big.npy"
+    ));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("address-space limit (ulimit -v)"), "{e}");
+}
+
+/// Messages name the flag or file at fault, and show numbers as they were given.
+#[test]
+fn messages_name_the_flag_or_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let values: Vec<u8> = (0..300 * 16).map(|i| (i * 37 % 251) as u8).collect();
+    std::fs::write(d.join("x.npy"), npy::encode_u8(&[300, 16], &values)).unwrap();
+    let mut with_nan: Vec<f32> = values.iter().map(|&v| f32::from(v)).collect();
+    with_nan[37] = f32::NAN;
+    std::fs::write(d.join("nan.npy"), npy::encode_f32(&[300, 16], &with_nan)).unwrap();
+    std::fs::write(d.join("c3.npy"), npy::encode_f32(&[3, 16], &[1.0; 48])).unwrap();
+    let mut bad_centers = vec![1.0f32; 48];
+    bad_centers[20] = f32::NAN;
+    std::fs::write(d.join("cnan.npy"), npy::encode_f32(&[3, 16], &bad_centers)).unwrap();
+    let mut u64_labels = npy_header("<u8", "(300,)");
+    u64_labels.extend(
+        (0..300u64).flat_map(|i| if i == 0 { (1u64 << 63) + 5 } else { i % 3 }.to_le_bytes()),
+    );
+    std::fs::write(d.join("u64.npy"), u64_labels).unwrap();
+    let mut f64s = npy_header("<f8", "(300, 16)");
+    f64s.extend((0..300 * 16).flat_map(|i| if i == 5 { 1e300f64 } else { 1.0 }.to_le_bytes()));
+    std::fs::write(d.join("f64.npy"), f64s).unwrap();
+    std::fs::write(d.join("latin1.csv"), b"a,b\n1,2\n3,\xe9\n").unwrap();
+    let model_v1 = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/models/deskew-v1.json"),
+    )
+    .unwrap();
+    assert!(model_v1.contains("\"factor\":0.6"));
+    std::fs::write(
+        d.join("far.json"),
+        model_v1.replace("\"factor\":0.6", "\"factor\":1e308"),
+    )
+    .unwrap();
+    std::fs::write(d.join("p.png"), encode_gray8(4, 4, &[9; 16]).unwrap()).unwrap();
+    for (cmd, says) in [
+        (
+            "classify --data nan.npy -k 3 --mode fast --mmap always",
+            "--data nan.npy: sample 2, feature 5",
+        ),
+        (
+            "classify --data nan.npy -k 3 --mmap never",
+            "--data nan.npy: sample 2, feature 5",
+        ),
+        (
+            "classify --data x.npy --mode fast --init-centers cnan.npy",
+            "--init-centers cnan.npy: center 1, value 4 is NaN",
+        ),
+        (
+            "classify --data x.npy -k 3 --labels u64.npy",
+            "--labels u64.npy: label 0 is 9223372036854775813;",
+        ),
+        (
+            "classify --data f64.npy -k 3",
+            "--data f64.npy: sample 0, feature 5 is 1e300, beyond the range",
+        ),
+        ("classify --epsilon 1e308", "1e308 is too large"),
+        (
+            "quantize p.png -o q.png --max-samples 1",
+            "--max-samples 1:",
+        ),
+        (
+            "classify --data latin1.csv -k 2",
+            "--data latin1.csv: line 3: not UTF-8 text (byte 0xE9)",
+        ),
+        (
+            "predict --model far.json p.png",
+            "model far.json: invalid model: deskew: parameter `factor` = 1e308 is invalid",
+        ),
+    ] {
+        let o = bin().current_dir(d).args(cmd.split(' ')).assert().failure();
+        let e = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+        assert!(e.contains(says), "{cmd}: {e}");
+        assert!(!e.contains("panicked") && e.len() < 400, "{cmd}: {e}");
+    }
+    assert!(!d.join("q.png").exists());
+    let o = bin()
+        .current_dir(d)
+        .args([
+            "classify",
+            "--data",
+            "x.npy",
+            "--mode",
+            "fast",
+            "--init-centers",
+            "c3.npy",
+            "--json",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        json_of(&o.get_output().stdout)["k"],
+        3,
+        "K from the centers file"
+    );
+    // A first CSV row that looks like hexadecimal numbers is taken as a header, and said.
+    std::fs::write(d.join("hex.csv"), "0x10,2\n1,2\n3,4\n5,6\n").unwrap();
+    let o = bin()
+        .current_dir(d)
+        .args(["classify", "--data", "hex.csv", "-k", "2", "--json"])
+        .assert()
+        .success();
+    let out = o.get_output();
+    assert_eq!(json_of(&out.stdout)["n_samples"], 3);
+    let note = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        note.contains("--data hex.csv: the first row (0x10,2) is read as a header"),
+        "{note}"
+    );
 }

@@ -34,3 +34,25 @@ pub enum Error {
 
 /// `Result` with the library's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A number for an error message, short whatever its size: `0.6`, `-1`, `1e308`, `2.5e-9`.
+///
+/// Rust's `{}` writes `1e308` with 309 digits; this writes large and tiny magnitudes in
+/// scientific notation and the others as `{}` does.
+///
+/// # Examples
+/// ```
+/// use imgcluster::error::show_f64;
+/// assert_eq!(show_f64(1e308), "1e308");
+/// assert_eq!(show_f64(0.6), "0.6");
+/// assert_eq!(show_f64(-1.0), "-1");
+/// assert_eq!(show_f64(f64::NAN), "NaN");
+/// ```
+pub fn show_f64(x: f64) -> String {
+    let a = x.abs();
+    if a.is_finite() && a != 0.0 && !(1e-5..1e16).contains(&a) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}

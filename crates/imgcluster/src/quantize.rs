@@ -78,6 +78,10 @@ pub enum QuantizeError {
     /// The k-means parameters or the fit failed (e.g. more colours than pixels).
     #[error(transparent)]
     KMeans(#[from] KMeansError),
+    /// The image is larger than imgcluster decodes, or than the memory there is
+    /// ([`check_pixels`](crate::dataset::imageio::check_pixels)).
+    #[error("{0}")]
+    TooLarge(String),
 }
 
 /// An 8-bit RGB image, row-major, three bytes per pixel.
@@ -182,8 +186,13 @@ impl RgbImage {
 /// ```
 pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, QuantizeError> {
     if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
-        let (w, h, rgb) = crate::dataset::imageio::decode_jpeg_rgb(bytes)
-            .map_err(|e| QuantizeError::Jpeg(e.to_string()))?;
+        let (w, h, rgb) = crate::dataset::imageio::decode_jpeg_rgb(bytes).map_err(|e| match e {
+            e @ (crate::dataset::DatasetError::TooManyPixels { .. }
+            | crate::dataset::DatasetError::TooLarge { .. }) => {
+                QuantizeError::TooLarge(e.to_string())
+            }
+            e => QuantizeError::Jpeg(e.to_string()),
+        })?;
         return RgbImage::new(w, h, rgb);
     }
     if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
@@ -198,6 +207,23 @@ pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, QuantizeError> {
     );
     decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
     let mut reader = decoder.read_info().map_err(err)?;
+    {
+        let info = reader.info();
+        let channels = info.color_type.samples()
+            * if info.bit_depth == png::BitDepth::Sixteen {
+                2
+            } else {
+                1
+            };
+        // The decoded samples, the RGB copy (3 bytes a pixel) and the gray ones counted.
+        crate::dataset::imageio::check_pixels(
+            info.width as usize,
+            info.height as usize,
+            channels + 3,
+        )
+        .map_err(|e| QuantizeError::TooLarge(e.to_string()))?;
+        crate::dataset::pngio::check_compressed(info, bytes.len()).map_err(QuantizeError::Png)?;
+    }
     let size = reader
         .output_buffer_size()
         .filter(|&s| s <= MAX_DECODED_BYTES)

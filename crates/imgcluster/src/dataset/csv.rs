@@ -76,6 +76,65 @@ fn square_side(d: usize) -> Option<usize> {
     (s * s == d).then_some(s)
 }
 
+/// Whether the first row of `text` is a header: a field that is not a number above one that
+/// is (or, for a single row, any field that is not a number).
+fn is_header(text: &str) -> bool {
+    let mut rows = lines(text);
+    let Some((_, first)) = rows.next() else {
+        return false;
+    };
+    let first: Vec<&str> = first.split(',').collect();
+    match rows.next() {
+        Some((_, second)) => {
+            let second: Vec<&str> = second.split(',').collect();
+            first
+                .iter()
+                .zip(second.iter().chain(std::iter::repeat(&"0")))
+                .any(|(a, b)| !is_number(a) && is_number(b))
+        }
+        None => first.iter().any(|f| !is_number(f)),
+    }
+}
+
+/// A note for the user when the first row of a CSV file (`head`, its first bytes) is taken
+/// as a header although a field of it looks like a number that is not written in decimal
+/// (`0x10`, `1,5` with a decimal comma, `12px`): the row is then not data, which the user
+/// may not expect. `None` when there is no header or it is plainly made of names.
+///
+/// # Examples
+/// ```
+/// use imgcluster::dataset::csv::header_notice;
+/// assert!(header_notice(b"0x10,2\n1,2\n").unwrap().contains("0x10"));
+/// assert_eq!(header_notice(b"label,a\n1,2\n"), None);
+/// assert_eq!(header_notice(b"1,2\n3,4\n"), None);
+/// ```
+pub fn header_notice(head: &[u8]) -> Option<String> {
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
+    };
+    // Only whole lines: the head may end inside one.
+    let text = match text.rfind('\n') {
+        Some(end) => &text[..end],
+        None => text,
+    };
+    if !is_header(text) {
+        return None;
+    }
+    let (_, first) = lines(text).next()?;
+    let numeric_looking = first.split(',').map(unquote).find(|f| {
+        !is_number(f)
+            && f.trim_start_matches(['+', '-', '.'])
+                .starts_with(|c: char| c.is_ascii_digit())
+    })?;
+    let shown: String = first.chars().take(60).collect();
+    Some(format!(
+        "the first row ({shown}) is read as a header of column names, because \
+         {numeric_looking} is not a decimal number; if that row is data, write its numbers in \
+         decimal"
+    ))
+}
+
 /// Parses CSV text into a data set (see the module documentation).
 ///
 /// # Errors
@@ -99,19 +158,7 @@ pub fn parse(text: &str, opts: &CsvOptions) -> Result<Dataset, DatasetError> {
         return Err(DatasetError::Empty);
     };
     let first_fields: Vec<&str> = first.split(',').collect();
-    let header = {
-        let mut ahead = lines(text).skip(1);
-        match ahead.next() {
-            Some((_, second)) => {
-                let second: Vec<&str> = second.split(',').collect();
-                first_fields
-                    .iter()
-                    .zip(second.iter().chain(std::iter::repeat(&"0")))
-                    .any(|(a, b)| !is_number(a) && is_number(b))
-            }
-            None => first_fields.iter().any(|f| !is_number(f)),
-        }
-    };
+    let header = is_header(text);
     let names: Option<Vec<String>> = header.then(|| {
         rows.next();
         first_fields
@@ -265,24 +312,50 @@ fn parse_labels(
     Ok((labels, Some(names)))
 }
 
-/// Reads a CSV file (UTF-8 text) and parses it with [`parse`].
+/// Reads a CSV file (UTF-8 text) and parses it with [`parse`]. The file is read once (a pipe
+/// works too), and what is not text — a NUL byte in its first bytes, as in `/dev/zero` or a
+/// binary file — is refused before the rest is read.
 ///
 /// # Errors
 /// [`DatasetError::Io`] when the file cannot be read, else as [`parse`] (or
-/// [`DatasetError::Csv`] for text that is not UTF-8), tagged with the path.
+/// [`DatasetError::Csv`] for bytes that are not UTF-8 text), tagged with the path.
 pub fn read(path: &Path, opts: &CsvOptions) -> Result<Dataset, DatasetError> {
-    let bytes = std::fs::read(path).map_err(|source| DatasetError::Io {
-        path: path.to_path_buf(),
-        source,
+    read_input(super::input::Input::open(path)?, opts)
+}
+
+/// [`read`] of an opened input.
+pub(super) fn read_input(
+    input: super::input::Input,
+    opts: &CsvOptions,
+) -> Result<Dataset, DatasetError> {
+    let path = input.path().to_path_buf();
+    if let Some(at) = input.head().iter().position(|&b| b == 0) {
+        let line = 1 + input.head()[..at].iter().filter(|&&b| b == b'\n').count();
+        return Err(err(line, "a NUL byte: this is binary data, not CSV text").in_file(&path));
+    }
+    let bytes = input.read_all(u64::MAX)?;
+    parse_bytes(&bytes, opts).map_err(|e| e.in_file(&path))
+}
+
+/// Parses CSV bytes with [`parse`], once they are known to be UTF-8.
+///
+/// # Errors
+/// [`DatasetError::Csv`] naming the line of the first byte that is not UTF-8, else as
+/// [`parse`].
+pub fn parse_bytes(bytes: &[u8], opts: &CsvOptions) -> Result<Dataset, DatasetError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+        err(
+            line,
+            format!(
+                "not UTF-8 text (byte 0x{:02X}); save the file as UTF-8 (Latin-1 and other \
+                 encodings are not read)",
+                bytes[at]
+            ),
+        )
     })?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| {
-        let line = 1 + bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        err(line, "not UTF-8 text").in_file(path)
-    })?;
-    parse(text, opts).map_err(|e| e.in_file(path))
+    parse(text, opts)
 }
 
 #[cfg(test)]

@@ -68,22 +68,56 @@ pub enum DatasetError {
         /// The label's value as text.
         value: String,
     },
+    /// A label value that does not fit in 32 bits.
+    #[error("label {index} is {value}; label values must be below 2^32 = 4294967296")]
+    LabelTooLarge {
+        /// Position of the label.
+        index: usize,
+        /// Its value.
+        value: u64,
+    },
+    /// A 64-bit float that is finite but beyond the range of the 32-bit floats k-means works in.
+    #[error(
+        "sample {row}, feature {col} is {value:e}, beyond the range of the 32-bit floats k-means works in (about ±3.4e38)"
+    )]
+    OutOfF32Range {
+        /// Sample index.
+        row: usize,
+        /// Feature index.
+        col: usize,
+        /// The value.
+        value: f64,
+    },
     /// The data set holds no samples.
     #[error("the data set is empty")]
     Empty,
     /// The data set needs more memory than the machine has available.
     #[error(
-        "{values} values need about {:.1} GiB of memory to load and cluster, but only {:.1} GiB is available",
-        *.needed as f64 / 1073741824.0,
-        *.available as f64 / 1073741824.0
+        "{what} needs about {} of memory, but only {} is {limit}",
+        super::memory::show_bytes(*.needed),
+        super::memory::show_bytes(*.available)
     )]
     TooLarge {
-        /// Values in the data set, from its header.
-        values: u64,
+        /// What needs the memory, e.g. `loading and clustering 1200000000 values`.
+        what: String,
         /// Bytes needed.
         needed: u64,
-        /// Bytes available.
+        /// Bytes the limit leaves.
         available: u64,
+        /// Which limit: the machine's available memory or the process's address space.
+        limit: super::memory::MemoryLimit,
+    },
+    /// An image whose header states more pixels than imgcluster decodes
+    /// ([`MAX_PIXELS`](super::imageio::MAX_PIXELS)).
+    #[error(
+        "the image is {width}x{height} pixels, more than the {} pixels imgcluster decodes (a decompression bomb?)",
+        super::imageio::MAX_PIXELS
+    )]
+    TooManyPixels {
+        /// Width in pixels, from the header.
+        width: usize,
+        /// Height in pixels, from the header.
+        height: usize,
     },
     /// The operation needs 8-bit images but the data are feature vectors.
     #[error("this needs 8-bit images (N x H x W u8); the data are {0}")]

@@ -222,6 +222,12 @@ pub fn read(
     if height == 0 || width == 0 {
         return Err(DatasetError::Empty.in_file(first_path));
     }
+    // Before decoding anything: the images at this size, and their f32 copy for clustering.
+    let n = listing.files.len() as u64;
+    let values = n.saturating_mul(height as u64).saturating_mul(width as u64);
+    super::memory::ensure(values.saturating_mul(5), || {
+        format!("loading and clustering {n} images of {height}x{width} ({values} values)")
+    })?;
     let images: Vec<Result<GrayImage, DatasetError>> = threads.install(|| {
         listing
             .files

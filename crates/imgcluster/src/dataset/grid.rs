@@ -47,21 +47,9 @@ impl Default for GridLayout {
 /// # Ok::<(), imgcluster::dataset::DatasetError>(())
 /// ```
 pub fn cut_grid(img: GrayView<'_>, layout: GridLayout) -> Result<Dataset, DatasetError> {
-    let cell = layout.cell;
-    if cell == 0 {
-        return Err(DatasetError::InvalidParameter {
-            name: "cell",
-            reason: "the cell size must be at least 1".into(),
-        });
-    }
     let (w, h) = (img.width(), img.height());
-    if w % cell != 0 || h % cell != 0 || w == 0 || h == 0 {
-        return Err(DatasetError::NotDivisible {
-            width: w,
-            height: h,
-            cell,
-        });
-    }
+    check_layout(w, h, layout)?;
+    let cell = layout.cell;
     let (cols, rows) = (w / cell, h / cell);
     let n = cols * rows;
     let mut pixels = Vec::with_capacity(n * cell * cell);
@@ -76,15 +64,48 @@ pub fn cut_grid(img: GrayView<'_>, layout: GridLayout) -> Result<Dataset, Datase
     let ds = Dataset::from_images(n, cell, cell, pixels)?.with_grid_cols(cols)?;
     match layout.classes {
         None => Ok(ds),
-        Some(0) => Err(DatasetError::InvalidParameter {
-            name: "classes",
-            reason: "the number of classes must be at least 1".into(),
-        }),
-        Some(k) if rows % k != 0 => Err(DatasetError::UnevenClasses { rows, classes: k }),
         Some(k) => {
             let per_class = n / k;
             ds.with_labels((0..n).map(|i| (i / per_class) as u32).collect())
         }
+    }
+}
+
+/// Checks that a `width × height` image can be cut with `layout`, as [`cut_grid`] does, from
+/// the size alone: a grid file's header is checked before the image is decoded.
+///
+/// # Errors
+/// As [`cut_grid`].
+///
+/// # Examples
+/// ```
+/// use imgcluster::dataset::grid::{check_layout, GridLayout};
+/// assert!(check_layout(2000, 1000, GridLayout::default()).is_ok());
+/// assert!(check_layout(32768, 32768, GridLayout::default()).is_err());
+/// ```
+pub fn check_layout(width: usize, height: usize, layout: GridLayout) -> Result<(), DatasetError> {
+    let cell = layout.cell;
+    if cell == 0 {
+        return Err(DatasetError::InvalidParameter {
+            name: "cell",
+            reason: "the cell size must be at least 1".into(),
+        });
+    }
+    if !width.is_multiple_of(cell) || !height.is_multiple_of(cell) || width == 0 || height == 0 {
+        return Err(DatasetError::NotDivisible {
+            width,
+            height,
+            cell,
+        });
+    }
+    let rows = height / cell;
+    match layout.classes {
+        Some(0) => Err(DatasetError::InvalidParameter {
+            name: "classes",
+            reason: "the number of classes must be at least 1".into(),
+        }),
+        Some(k) if !rows.is_multiple_of(k) => Err(DatasetError::UnevenClasses { rows, classes: k }),
+        _ => Ok(()),
     }
 }
 
@@ -100,13 +121,14 @@ pub fn decode_grid(bytes: &[u8], layout: GridLayout) -> Result<Dataset, DatasetE
 /// Reads a grid PNG file and cuts it with [`cut_grid`].
 ///
 /// # Errors
-/// [`DatasetError::Io`] when the file cannot be read, else as [`decode_grid`].
+/// [`DatasetError::Io`] when the file cannot be read, else as [`decode_grid`]; the layout is
+/// checked against the PNG's header ([`check_layout`]) before the file is read further.
 pub fn read_grid(path: &Path, layout: GridLayout) -> Result<Dataset, DatasetError> {
-    let bytes = std::fs::read(path).map_err(|source| DatasetError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    decode_grid(&bytes, layout)
+    let input = super::input::Input::open(path)?;
+    if let Some((w, h)) = super::imageio::image_size(input.head()) {
+        check_layout(w, h, layout)?;
+    }
+    decode_grid(&input.read_all(u64::MAX)?, layout)
 }
 
 /// The embedded digits: 5000 images of 20×20, labels 0..9 (500 each), grid split ready.

@@ -154,6 +154,24 @@ pub fn parse(bytes: &[u8]) -> Result<IdxArray, DatasetError> {
     })
 }
 
+/// The length a plain IDX file whose first bytes are `head` must have, from its header, for
+/// reading a stream no further ([`Input::read_all`](super::input::Input::read_all));
+/// `u64::MAX` for a gzip file (a stream is then bounded by the memory budget).
+///
+/// # Errors
+/// [`DatasetError::Idx`] when `head` is neither gzip nor an IDX header: the cheap check,
+/// made before the rest is read.
+pub fn stream_bound(head: &[u8]) -> Result<u64, DatasetError> {
+    if head.starts_with(GZIP_MAGIC) {
+        return Ok(u64::MAX);
+    }
+    let ndims = check_magic(head)?;
+    let header_len = 4 + 4 * ndims as u64;
+    Ok(header_values(head)
+        .and_then(|v| v.checked_add(header_len))
+        .unwrap_or(u64::MAX))
+}
+
 /// The number of values an IDX header declares (plain, or the start of a gzip stream), from
 /// the first bytes of the file; `None` when they are not a valid header.
 pub fn header_values(head: &[u8]) -> Option<u64> {
@@ -246,11 +264,9 @@ fn parse_gzip(bytes: &[u8]) -> Result<IdxArray, DatasetError> {
 /// # Errors
 /// [`DatasetError::Io`] when the file cannot be read, else as [`parse`], tagged with the path.
 pub fn read(path: &Path) -> Result<IdxArray, DatasetError> {
-    let bytes = std::fs::read(path).map_err(|source| DatasetError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse(&bytes).map_err(|e| e.in_file(path))
+    let input = super::input::Input::open(path)?;
+    let max = stream_bound(input.head()).map_err(|e| e.in_file(path))?;
+    parse(&input.read_all(max)?).map_err(|e| e.in_file(path))
 }
 
 impl IdxArray {

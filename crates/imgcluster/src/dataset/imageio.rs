@@ -8,13 +8,64 @@ use zune_jpeg::zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
 
 use super::pngio::{self, rgb_to_gray, MAX_DECODED_BYTES};
-use super::DatasetError;
+use super::{memory, DatasetError};
 use crate::image::GrayImage;
 
 /// The first bytes of every PNG file.
 pub const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
 /// The first bytes of every JPEG file (start-of-image marker and the next marker's prefix).
 pub const JPEG_MAGIC: &[u8] = b"\xff\xd8\xff";
+
+/// The most pixels an image may have to be decoded: the limit of the Python Imaging Library
+/// (Pillow) for a decompression bomb, `2 × 89,478,485`. A header that claims more is refused
+/// before anything is allocated.
+pub const MAX_PIXELS: u64 = 178_956_970;
+
+/// Refuses to decode a `width × height` image of `channels` bytes per pixel (as decoded)
+/// when it has more than [`MAX_PIXELS`] pixels or its decoded bytes, with the gray copy,
+/// exceed the memory budget ([`memory::budget`]).
+///
+/// # Errors
+/// [`DatasetError::TooManyPixels`] or [`DatasetError::TooLarge`].
+pub fn check_pixels(width: usize, height: usize, channels: usize) -> Result<(), DatasetError> {
+    let pixels = (width as u64).saturating_mul(height as u64);
+    if pixels > MAX_PIXELS {
+        return Err(DatasetError::TooManyPixels { width, height });
+    }
+    memory::ensure(pixels.saturating_mul(channels as u64 + 1), || {
+        format!("decoding a {width}x{height} image")
+    })
+}
+
+/// The `(width, height)` an image file's header states, from its first bytes: a PNG's
+/// `IHDR`, or a JPEG's frame header when it lies within `head`. `None` otherwise.
+///
+/// # Examples
+/// ```
+/// use imgcluster::dataset::imageio::image_size;
+/// use imgcluster::report::encode_gray8;
+/// assert_eq!(image_size(&encode_gray8(3, 2, &[0; 6])?), Some((3, 2)));
+/// assert_eq!(image_size(b"not an image"), None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn image_size(head: &[u8]) -> Option<(usize, usize)> {
+    match image_kind(head)? {
+        ImageKind::Png => {
+            if head.len() < 24 || &head[12..16] != b"IHDR" {
+                return None;
+            }
+            let be =
+                |i: usize| u32::from_be_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]]);
+            Some((be(16) as usize, be(20) as usize))
+        }
+        ImageKind::Jpeg => {
+            let mut decoder = JpegDecoder::new(ZCursor::new(head));
+            decoder.decode_headers().ok()?;
+            let info = decoder.info()?;
+            Some((usize::from(info.width), usize::from(info.height)))
+        }
+    }
+}
 
 /// An image file format recognised by [`image_kind`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,12 +100,16 @@ pub fn image_kind(bytes: &[u8]) -> Option<ImageKind> {
 /// # Errors
 /// [`DatasetError::Jpeg`] when the bytes are not a valid JPEG, are cut short (no end-of-image
 /// marker after the last scan), claim more pixels than their size can hold, or decode to
-/// more than [`MAX_DECODED_BYTES`].
+/// more than [`MAX_DECODED_BYTES`]; [`DatasetError::TooManyPixels`] or
+/// [`DatasetError::TooLarge`] as [`check_pixels`] says.
 pub fn decode_jpeg_rgb(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), DatasetError> {
     let err = |e: zune_jpeg::errors::DecodeErrors| DatasetError::Jpeg(format!("{e:?}"));
     let options = DecoderOptions::default().jpeg_set_out_colorspace(ColorSpace::RGB);
     let mut decoder = JpegDecoder::new_with_options(ZCursor::new(bytes), options);
     decoder.decode_headers().map_err(err)?;
+    if let Some(info) = decoder.info() {
+        check_pixels(usize::from(info.width), usize::from(info.height), 3)?;
+    }
     let size = decoder
         .output_buffer_size()
         .ok_or_else(|| DatasetError::Jpeg("image too large".into()))?;
@@ -142,16 +197,23 @@ pub fn decode_gray(bytes: &[u8]) -> Result<GrayImage, DatasetError> {
     }
 }
 
-/// Reads an image file and decodes it with [`decode_gray`].
+/// Reads an image file (once: a pipe works too) and decodes it with [`decode_gray`]. What is
+/// not a PNG or JPEG, or whose header states more pixels than [`check_pixels`] allows, is
+/// refused from its first bytes, before the rest is read.
 ///
 /// # Errors
 /// [`DatasetError::Io`] when the file cannot be read, else as [`decode_gray`], tagged with
 /// the path ([`DatasetError::InFile`]).
 pub fn read_gray(path: &Path) -> Result<GrayImage, DatasetError> {
-    let bytes = std::fs::read(path).map_err(|source| DatasetError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let input = super::input::Input::open(path)?;
+    // Cheap checks first: what is not an image, or is too large to decode, is not read.
+    if image_kind(input.head()).is_none() {
+        return Err(decode_gray(input.head()).unwrap_err().in_file(path));
+    }
+    if let Some((w, h)) = image_size(input.head()) {
+        check_pixels(w, h, 1).map_err(|e| e.in_file(path))?;
+    }
+    let bytes = input.read_all(u64::MAX)?;
     decode_gray(&bytes).map_err(|e| e.in_file(path))
 }
 

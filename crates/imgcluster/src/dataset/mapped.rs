@@ -89,6 +89,14 @@ impl MappedNpy {
             source,
         };
         let file = File::open(path).map_err(io)?;
+        if !file.metadata().map_err(io)?.is_file() {
+            return Err(DatasetError::InvalidParameter {
+                name: "mmap",
+                reason: "only a regular file can be memory-mapped; this is a pipe, FIFO or \
+                         device (read it without memory-mapping)"
+                    .to_string(),
+            });
+        }
         let mut head = Vec::new();
         (&file)
             .take(HEADER_BYTES)

@@ -22,6 +22,55 @@ pub struct MemoryEstimate {
     pub bytes: u64,
 }
 
+/// Which limit a [`Budget`] comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MemoryLimit {
+    /// The memory the operating system says is available (`MemAvailable`).
+    Available,
+    /// The process's address-space limit (`ulimit -v`, `RLIMIT_AS`), less what the process
+    /// already holds.
+    AddressSpace,
+}
+
+impl std::fmt::Display for MemoryLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MemoryLimit::Available => "available",
+            MemoryLimit::AddressSpace => "left under the address-space limit (ulimit -v)",
+        })
+    }
+}
+
+/// The memory a new allocation may take: the smaller of what the machine has available
+/// and what the process's address-space limit leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Bytes.
+    pub bytes: u64,
+    /// Which limit they come from.
+    pub limit: MemoryLimit,
+}
+
+/// `n` bytes for a person: `512 bytes`, `3.4 MiB`, `12.0 GiB`.
+///
+/// # Examples
+/// ```
+/// use imgcluster::dataset::memory::show_bytes;
+/// assert_eq!(show_bytes(512), "512 bytes");
+/// assert_eq!(show_bytes(3 << 20), "3.0 MiB");
+/// assert_eq!(show_bytes(3 << 30), "3.0 GiB");
+/// ```
+pub fn show_bytes(n: u64) -> String {
+    const MIB: f64 = 1024.0 * 1024.0;
+    match n {
+        0..=1023 => format!("{n} bytes"),
+        1024..=0xFFFFF => format!("{:.1} KiB", n as f64 / 1024.0),
+        0x100000..=0x3FFF_FFFF => format!("{:.1} MiB", n as f64 / MIB),
+        _ => format!("{:.1} GiB", n as f64 / (MIB * 1024.0)),
+    }
+}
+
 /// Memory the operating system says is available (`MemAvailable` of `/proc/meminfo`), or `None`
 /// where that is not known.
 pub fn available_bytes() -> Option<u64> {
@@ -31,69 +80,148 @@ pub fn available_bytes() -> Option<u64> {
     kib.checked_mul(1024)
 }
 
-fn head(path: &Path, n: usize) -> Option<Vec<u8>> {
-    let mut buf = Vec::with_capacity(n);
-    std::fs::File::open(path)
-        .ok()?
-        .take(n as u64)
-        .read_to_end(&mut buf)
-        .ok()?;
-    Some(buf)
+/// What the address-space limit (`RLIMIT_AS`) leaves this process: the limit less the
+/// process's current virtual size (`VmSize` of `/proc/self/status`). `None` without a limit.
+pub fn address_space_headroom() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let mut r = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit only writes one `rlimit` through the valid, exclusive pointer.
+        if unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut r) } != 0
+            || r.rlim_cur == libc::RLIM_INFINITY
+        {
+            return None;
+        }
+        #[allow(clippy::unnecessary_cast)] // rlim_t is u64 on Linux, not everywhere
+        let limit = r.rlim_cur as u64;
+        let used = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                let line = s.lines().find(|l| l.starts_with("VmSize:"))?.to_string();
+                line.split_whitespace().nth(1)?.parse::<u64>().ok()
+            })
+            .map_or(0, |kib| kib.saturating_mul(1024));
+        Some(limit.saturating_sub(used))
+    }
+    #[cfg(not(unix))]
+    None
 }
 
-/// Estimates what loading `path` in `format` needs, from its header only. `None` when the
-/// format has no header that states a size (folders, CSV) or the header cannot be read (the
-/// loader then reports the problem).
+/// The memory a new allocation may take now ([`Budget`]), or `None` where neither limit is
+/// known.
+pub fn budget() -> Option<Budget> {
+    let available = available_bytes().map(|bytes| Budget {
+        bytes,
+        limit: MemoryLimit::Available,
+    });
+    let space = address_space_headroom().map(|bytes| Budget {
+        bytes,
+        limit: MemoryLimit::AddressSpace,
+    });
+    match (available, space) {
+        (Some(a), Some(s)) => Some(if s.bytes < a.bytes { s } else { a }),
+        (a, s) => a.or(s),
+    }
+}
+
+/// Refuses to go on when `needed` bytes exceed the [`budget`]; `what` names the work for the
+/// message, e.g. `loading and clustering 1200 values`.
+///
+/// # Errors
+/// [`DatasetError::TooLarge`] with both figures and the limit.
+pub fn ensure(needed: u64, what: impl FnOnce() -> String) -> Result<(), DatasetError> {
+    match budget() {
+        Some(b) if needed > b.bytes => Err(DatasetError::TooLarge {
+            what: what(),
+            needed,
+            available: b.bytes,
+            limit: b.limit,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Estimates what loading `path` in `format` needs, from its header only: [`estimate_head`]
+/// of the file's first bytes. `None` for what is not a regular file (a pipe is not read here:
+/// its one reader checks its head), and as [`estimate_head`] says.
 pub fn estimate(path: &Path, format: Format) -> Option<MemoryEstimate> {
-    let file_len = std::fs::metadata(path).ok()?.len();
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let mut head = Vec::with_capacity(1 << 16);
+    std::fs::File::open(path)
+        .ok()?
+        .take(1 << 16)
+        .read_to_end(&mut head)
+        .ok()?;
+    estimate_head(&head, Some(meta.len()), format)
+}
+
+/// Estimates what loading a file in `format` needs from its first bytes `head` and its
+/// length (`None` for a stream). `None` when the format has no header that states a size
+/// (folders, CSV) or the header cannot be read (the loader then reports the problem).
+pub fn estimate_head(head: &[u8], file_len: Option<u64>, format: Format) -> Option<MemoryEstimate> {
     let (values, width) = match format {
-        Format::Npy => npy::header_shape(&head(path, 1 << 16)?)?,
-        Format::Idx => (idx::header_values(&head(path, 1 << 16)?)?, 1),
+        Format::Npy => npy::header_shape(head)?,
+        Format::Idx => (idx::header_values(head)?, 1),
         Format::Grid => {
-            let h = head(path, 33)?;
-            if h.len() < 24 || &h[12..16] != b"IHDR" {
-                return None;
-            }
-            let w = u64::from(u32::from_be_bytes([h[16], h[17], h[18], h[19]]));
-            let ht = u64::from(u32::from_be_bytes([h[20], h[21], h[22], h[23]]));
-            (w.checked_mul(ht)?, 1)
+            let (w, h) = super::imageio::image_size(head)?;
+            ((w as u64).checked_mul(h as u64)?, 1)
         }
         _ => return None,
     };
-    // An uncompressed array larger than its file is a truncated file: the loader says so.
-    let plain: bool = matches!(format, Format::Npy)
-        || (matches!(format, Format::Idx) && !head(path, 2)?.starts_with(idx::GZIP_MAGIC));
-    if plain && values.saturating_mul(width) > file_len {
-        return None;
-    }
-    // Likewise a gzip stream claiming more than deflate can hold: the loader says so.
-    let limit = file_len.saturating_mul(idx::MAX_RATIO as u64);
-    if matches!(format, Format::Idx) && !plain && values > limit {
-        return None;
+    let gzip = head.starts_with(idx::GZIP_MAGIC);
+    // What the file itself takes once read: its length, or for a stream what the header says.
+    let file_bytes = file_len.unwrap_or_else(|| values.saturating_mul(width));
+    if let Some(len) = file_len {
+        // An uncompressed array larger than its file is a truncated file: the loader says so.
+        let plain = matches!(format, Format::Npy) || (matches!(format, Format::Idx) && !gzip);
+        if plain && values.saturating_mul(width) > len {
+            return None;
+        }
+        // Likewise a gzip stream claiming more than deflate can hold: the loader says so.
+        if matches!(format, Format::Idx)
+            && gzip
+            && values > len.saturating_mul(idx::MAX_RATIO as u64)
+        {
+            return None;
+        }
     }
     let per_value = width + 4;
     Some(MemoryEstimate {
         values,
-        bytes: values.saturating_mul(per_value).saturating_add(file_len),
+        bytes: values.saturating_mul(per_value).saturating_add(file_bytes),
     })
 }
 
-/// Refuses `path` when its estimate exceeds the available memory.
+/// Refuses `path` when its estimate exceeds the memory budget ([`budget`]).
 ///
 /// # Errors
 /// [`DatasetError::TooLarge`] with both figures.
 pub fn check(path: &Path, format: Format) -> Result<(), DatasetError> {
-    let (Some(est), Some(available)) = (estimate(path, format), available_bytes()) else {
-        return Ok(());
-    };
-    if est.bytes > available {
-        return Err(DatasetError::TooLarge {
-            values: est.values,
-            needed: est.bytes,
-            available,
-        });
+    check_estimate(estimate(path, format))
+}
+
+/// Refuses a file from its first bytes and length ([`estimate_head`]) when its estimate
+/// exceeds the memory budget ([`budget`]).
+///
+/// # Errors
+/// [`DatasetError::TooLarge`] with both figures.
+pub fn check_head(head: &[u8], file_len: Option<u64>, format: Format) -> Result<(), DatasetError> {
+    check_estimate(estimate_head(head, file_len, format))
+}
+
+fn check_estimate(est: Option<MemoryEstimate>) -> Result<(), DatasetError> {
+    match est {
+        Some(est) => ensure(est.bytes, || {
+            format!("loading and clustering {} values", est.values)
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Refuses a memory-mapped data set of `n` samples (`values` in all) when what clustering
@@ -105,15 +233,9 @@ pub fn check(path: &Path, format: Format) -> Result<(), DatasetError> {
 /// # Errors
 /// [`DatasetError::TooLarge`] with both figures.
 pub fn check_mapped(values: u64, n: usize) -> Result<(), DatasetError> {
-    let needed = mapped_bytes(n);
-    match available_bytes() {
-        Some(available) if needed > available => Err(DatasetError::TooLarge {
-            values,
-            needed,
-            available,
-        }),
-        _ => Ok(()),
-    }
+    ensure(mapped_bytes(n), || {
+        format!("clustering {n} memory-mapped samples ({values} values)")
+    })
 }
 
 /// The bytes [`check_mapped`] counts for `n` samples.
@@ -144,7 +266,7 @@ mod tests {
         assert!(bytes < 784 * n as u64, "{bytes}");
         assert!(bytes >= 40 * n as u64, "{bytes}");
         assert!(check_mapped(784 * n as u64, n).is_ok());
-        if available_bytes().is_some() {
+        if budget().is_some() {
             assert!(matches!(
                 check_mapped(u64::MAX, usize::MAX / 2),
                 Err(DatasetError::TooLarge { .. })

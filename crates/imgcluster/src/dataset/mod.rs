@@ -21,6 +21,7 @@ pub mod folder;
 pub mod grid;
 pub mod idx;
 pub mod imageio;
+pub mod input;
 mod mapped;
 pub mod memory;
 pub mod npy;
@@ -31,5 +32,7 @@ mod samples;
 
 pub use error::DatasetError;
 pub use mapped::{open_mapped, MappedNpy, MappedValues};
-pub use open::{open, open_labels, sniff, Format, OpenOptions};
+pub use open::{
+    open, open_input, open_labels, open_labels_for, sniff, sniff_input, Format, OpenOptions,
+};
 pub use samples::{dense_labels, Dataset, Pixels, Split};

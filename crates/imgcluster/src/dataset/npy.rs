@@ -12,8 +12,10 @@ use super::{Dataset, DatasetError, Pixels};
 pub enum NpyData {
     /// `u1` values.
     U8(Vec<u8>),
-    /// Any other integer type.
+    /// Any other integer type but unsigned 64-bit.
     I64(Vec<i64>),
+    /// Unsigned 64-bit integers (`<u8`), which `i64` cannot all hold.
+    U64(Vec<u64>),
     /// `f4` values.
     F32(Vec<f32>),
     /// `f8` values.
@@ -156,6 +158,43 @@ pub fn header_shape(head: &[u8]) -> Option<(u64, u64)> {
     Some((count, dtype.size() as u64))
 }
 
+/// The length a `.npy` file whose first bytes are `head` must have, from its header, for
+/// reading a stream no further ([`Input::read_all`](super::input::Input::read_all));
+/// `u64::MAX` when the header lies beyond `head`.
+///
+/// # Errors
+/// [`DatasetError::Npy`] when `head` does not start with the `.npy` magic or its header is
+/// invalid: the cheap check, made before the rest is read.
+pub fn stream_bound(head: &[u8]) -> Result<u64, DatasetError> {
+    match parse_header(head) {
+        Ok((dtype, shape, offset)) => Ok(shape
+            .iter()
+            .try_fold(dtype.size() as u64, |a, &s| a.checked_mul(s as u64))
+            .and_then(|n| n.checked_add(offset as u64))
+            .unwrap_or(u64::MAX)),
+        Err(e) => {
+            // A header longer than the head: read on, and let the parser judge it whole.
+            let end = match head.get(6) {
+                Some(1) if head.len() >= 10 => {
+                    10 + usize::from(u16::from_le_bytes([head[8], head[9]]))
+                }
+                Some(2 | 3) if head.len() >= 12 => {
+                    12 + u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize
+                }
+                _ => 0,
+            };
+            if head.starts_with(b"\x93NUMPY")
+                && end > head.len()
+                && head.len() >= super::input::HEAD_BYTES
+            {
+                Ok(u64::MAX)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
 /// Parses a whole `.npy` file held in memory.
 ///
 /// # Errors
@@ -201,6 +240,15 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, DatasetError> {
                 .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
                 .collect(),
         ),
+        Dtype::Int {
+            size: 8,
+            signed: false,
+        } => NpyData::U64(
+            payload
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+                .collect(),
+        ),
         Dtype::Int { size, signed } => NpyData::I64(
             payload
                 .chunks_exact(size)
@@ -218,16 +266,15 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, DatasetError> {
     Ok(NpyArray { shape, data })
 }
 
-/// Reads and parses a `.npy` file.
+/// Reads and parses a `.npy` file, once (a pipe works too); what does not start with a valid
+/// header is refused before the rest is read.
 ///
 /// # Errors
 /// [`DatasetError::Io`] when the file cannot be read, else as [`parse`].
 pub fn read(path: &Path) -> Result<NpyArray, DatasetError> {
-    let bytes = std::fs::read(path).map_err(|source| DatasetError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse(&bytes)
+    let input = super::input::Input::open(path)?;
+    let max = stream_bound(input.head())?;
+    parse(&input.read_all(max)?)
 }
 
 impl NpyArray {
@@ -263,7 +310,22 @@ impl NpyArray {
                         col: i % dims.max(1),
                     });
                 }
+                if let Some(i) = v.iter().position(|&x| !(x as f32).is_finite()) {
+                    return Err(DatasetError::OutOfF32Range {
+                        row: i / dims.max(1),
+                        col: i % dims.max(1),
+                        value: v[i],
+                    });
+                }
                 Pixels::F32(v.into_iter().map(|x| x as f32).collect())
+            }
+            NpyData::U64(v) => {
+                if let Some(x) = v.iter().find(|&&x| x > 255) {
+                    return Err(bad(format!(
+                        "integer pixel value {x} does not fit in 0..=255"
+                    )));
+                }
+                Pixels::U8(v.into_iter().map(|x| x as u8).collect())
             }
             NpyData::I64(v) => {
                 if let Some(x) = v.iter().find(|x| !(0..=255).contains(*x)) {
@@ -299,6 +361,11 @@ impl NpyArray {
         let as_label = |index: usize, x: f64| -> Result<u32, DatasetError> {
             if x >= 0.0 && x.fract() == 0.0 && x <= f64::from(u32::MAX) {
                 Ok(x as u32)
+            } else if x >= 0.0 && x.fract() == 0.0 && x < 1.8e19 {
+                Err(DatasetError::LabelTooLarge {
+                    index,
+                    value: x as u64,
+                })
             } else {
                 Err(DatasetError::BadLabel {
                     index,
@@ -311,11 +378,23 @@ impl NpyArray {
             NpyData::I64(v) => v
                 .into_iter()
                 .enumerate()
-                .map(|(i, x)| {
-                    u32::try_from(x).map_err(|_| DatasetError::BadLabel {
+                .map(|(i, x)| match u32::try_from(x) {
+                    Ok(l) => Ok(l),
+                    Err(_) if x > 0 => Err(DatasetError::LabelTooLarge {
+                        index: i,
+                        value: x.unsigned_abs(),
+                    }),
+                    Err(_) => Err(DatasetError::BadLabel {
                         index: i,
                         value: x.to_string(),
-                    })
+                    }),
+                })
+                .collect(),
+            NpyData::U64(v) => v
+                .into_iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    u32::try_from(x).map_err(|_| DatasetError::LabelTooLarge { index: i, value: x })
                 })
                 .collect(),
             NpyData::F32(v) => v

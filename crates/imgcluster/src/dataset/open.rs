@@ -5,10 +5,11 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::csv::{CsvOptions, LabelColumn};
-use super::grid::{cut_grid, GridLayout};
+use super::grid::{check_layout, cut_grid, GridLayout};
 use super::idx::{self, GZIP_MAGIC};
-use super::imageio::{decode_gray, image_kind};
-use super::{folder, npy, Dataset, DatasetError};
+use super::imageio::{check_pixels, decode_gray, image_kind, image_size};
+use super::input::Input;
+use super::{folder, memory, npy, Dataset, DatasetError};
 use crate::Threads;
 
 /// A data set format.
@@ -126,9 +127,6 @@ impl OpenOptions {
     }
 }
 
-/// Bytes read from the start of a file to recognise its format.
-const SNIFF_BYTES: usize = 4096;
-
 fn io_err(path: &Path, source: std::io::Error) -> DatasetError {
     DatasetError::Io {
         path: path.to_path_buf(),
@@ -136,22 +134,22 @@ fn io_err(path: &Path, source: std::io::Error) -> DatasetError {
     }
 }
 
-fn head(path: &Path) -> Result<Vec<u8>, DatasetError> {
-    let mut buf = Vec::with_capacity(SNIFF_BYTES);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(SNIFF_BYTES as u64).read_to_end(&mut buf))
-        .map_err(|e| io_err(path, e))?;
-    Ok(buf)
-}
-
 /// True when `head` (the start of a file) looks like text: no NUL byte, and UTF-8 except
-/// perhaps for a character cut at the end.
+/// perhaps for a character cut at the end, or else text in
+/// another encoding (no control character but white space, which the CSV reader then
+/// refuses as not UTF-8, naming the line).
 fn looks_like_text(head: &[u8]) -> bool {
-    !head.contains(&0)
-        && match std::str::from_utf8(head) {
-            Ok(_) => true,
-            Err(e) => e.error_len().is_none(),
-        }
+    if head.contains(&0) {
+        return false;
+    }
+    match std::str::from_utf8(head) {
+        Ok(_) => true,
+        Err(e) if e.error_len().is_none() => true,
+        // Text in an 8-bit encoding has no control character but white space.
+        Err(_) => !head
+            .iter()
+            .any(|&b| (b < 0x20 && !b.is_ascii_whitespace()) || b == 0x7f),
+    }
 }
 
 /// Recognises the format of a data set from its content: a folder is [`Format::Folder`];
@@ -169,23 +167,27 @@ pub fn sniff(path: &Path) -> Result<Format, DatasetError> {
     if meta.is_dir() {
         return Ok(Format::Folder);
     }
-    let head = head(path)?;
+    sniff_head(path, Input::open(path)?.head())
+}
+
+/// [`sniff`] of a file's first bytes.
+fn sniff_head(path: &Path, head: &[u8]) -> Result<Format, DatasetError> {
     let unrecognised = |msg: &str| DatasetError::Unrecognised(msg.to_string()).in_file(path);
     if head.is_empty() {
         return Err(unrecognised("the file is empty"));
     }
-    if image_kind(&head).is_some() {
+    if image_kind(head).is_some() {
         return Ok(Format::Grid);
     }
     if head.starts_with(b"\x93NUMPY") {
         return Ok(Format::Npy);
     }
-    if idx::looks_like_idx(&head) {
+    if idx::looks_like_idx(head) {
         return Ok(Format::Idx);
     }
     if head.starts_with(GZIP_MAGIC) {
         let mut inner = [0u8; 4];
-        let mut z = flate2::read::GzDecoder::new(&head[..]);
+        let mut z = flate2::read::GzDecoder::new(head);
         return match z.read_exact(&mut inner) {
             Ok(()) if idx::looks_like_idx(&inner) => Ok(Format::Idx),
             _ => Err(unrecognised(
@@ -208,23 +210,13 @@ pub fn sniff(path: &Path) -> Result<Format, DatasetError> {
             "the name says {kind} but the content is not one"
         )));
     }
-    if looks_like_text(&head) {
+    if looks_like_text(head) {
         return Ok(Format::Csv);
     }
     Err(unrecognised(
         "expected a grid PNG/JPEG, a .npy array, an IDX file (optionally gzipped), a CSV file, \
          or a folder with one sub-folder of images per class",
     ))
-}
-
-fn read_bytes(path: &Path) -> Result<Vec<u8>, DatasetError> {
-    if path.is_dir() {
-        return Err(DatasetError::Unrecognised(
-            "is a folder; only the folder format reads folders".to_string(),
-        )
-        .in_file(path));
-    }
-    std::fs::read(path).map_err(|e| io_err(path, e))
 }
 
 /// Opens a data set in any supported format (recognised by [`sniff`] unless
@@ -256,54 +248,36 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, DatasetError> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn open(path: &Path, opts: &OpenOptions) -> Result<Dataset, DatasetError> {
-    let format = match opts.format {
-        Format::Auto => sniff(path)?,
-        f => f,
-    };
-    let in_file = |e: DatasetError| e.in_file(path);
-    super::memory::check(path, format).map_err(in_file)?;
-    let ds = match format {
-        Format::Grid => {
-            let layout = GridLayout {
-                classes: opts.labels.is_none().then_some(opts.grid.classes).flatten(),
-                ..opts.grid
-            };
-            let bytes = read_bytes(path)?;
-            decode_gray(&bytes)
-                .and_then(|img| cut_grid(img.view(), layout))
-                .map_err(in_file)?
-        }
-        Format::Npy => {
-            let bytes = read_bytes(path)?;
-            npy::parse(&bytes)
-                .and_then(|a| a.into_dataset())
-                .and_then(|ds| shaped(ds, opts.csv.shape))
-                .map_err(in_file)?
-        }
-        Format::Idx => {
-            let bytes = read_bytes(path)?;
-            idx::parse(&bytes)
-                .and_then(|a| a.into_dataset())
-                .and_then(|ds| shaped(ds, opts.csv.shape))
-                .map_err(in_file)?
-        }
-        Format::Folder => {
-            if !path.is_dir() {
-                return Err(in_file(DatasetError::InvalidParameter {
-                    name: "format",
-                    reason: "the folder format needs a folder; this is a file".to_string(),
-                }));
-            }
-            folder::read(path, opts.size, opts.threads).map_err(in_file)?
-        }
-        Format::Csv => {
-            if path.is_dir() {
-                return Err(read_bytes(path).unwrap_err());
-            }
-            super::csv::read(path, &opts.csv)?
-        }
-        Format::Auto => unreachable!("sniff never returns Auto"),
-    };
+    let is_dir = std::fs::metadata(path).is_ok_and(|m| m.is_dir());
+    if is_dir && matches!(opts.format, Format::Auto | Format::Folder) {
+        let ds = folder::read(path, opts.size, opts.threads).map_err(|e| e.in_file(path))?;
+        return attach_labels(ds, Format::Folder, opts);
+    }
+    open_input(Input::open(path)?, opts)
+}
+
+/// [`open`] of a file already opened as an [`Input`] (whose head [`sniff_input`] may have
+/// looked at): the way to open a pipe whose format the caller needs to know first, since a
+/// pipe can be read only once.
+///
+/// # Errors
+/// As [`open`].
+pub fn open_input(input: Input, opts: &OpenOptions) -> Result<Dataset, DatasetError> {
+    let (ds, format) = open_file(input, opts)?;
+    attach_labels(ds, format, opts)
+}
+
+/// Recognises the format of an opened file from its head, as [`sniff`] does.
+///
+/// # Errors
+/// As [`sniff`].
+pub fn sniff_input(input: &Input) -> Result<Format, DatasetError> {
+    sniff_head(input.path(), input.head())
+}
+
+/// `ds` (read as `format`) with the labels file of `opts` attached, if one is given, and its
+/// classes made dense.
+fn attach_labels(ds: Dataset, format: Format, opts: &OpenOptions) -> Result<Dataset, DatasetError> {
     let Some(labels_path) = &opts.labels else {
         return Ok(ds.with_dense_labels());
     };
@@ -318,10 +292,64 @@ pub fn open(path: &Path, opts: &OpenOptions) -> Result<Dataset, DatasetError> {
         }
         .in_file(labels_path));
     }
-    let labels = open_labels(labels_path)?;
+    let labels = read_labels(labels_path, Some(ds.len()))?;
     ds.with_labels(labels)
         .map(Dataset::with_dense_labels)
         .map_err(|e| e.in_file(labels_path))
+}
+
+/// [`open`] of one file, read once: its format recognised and its header checked (memory,
+/// grid layout, image size) from its first bytes, before the rest is read.
+fn open_file(input: Input, opts: &OpenOptions) -> Result<(Dataset, Format), DatasetError> {
+    let path = input.path().to_path_buf();
+    let in_file = |e: DatasetError| e.in_file(&path);
+    let format = match opts.format {
+        Format::Auto => sniff_head(&path, input.head())?,
+        f => f,
+    };
+    memory::check_head(input.head(), input.len(), format).map_err(in_file)?;
+    let ds = match format {
+        Format::Grid => {
+            let layout = GridLayout {
+                classes: opts.labels.is_none().then_some(opts.grid.classes).flatten(),
+                ..opts.grid
+            };
+            if let Some((w, h)) = image_size(input.head()) {
+                check_layout(w, h, layout)
+                    .and_then(|()| check_pixels(w, h, 1))
+                    .map_err(in_file)?;
+            }
+            let bytes = input.read_all(u64::MAX)?;
+            decode_gray(&bytes)
+                .and_then(|img| cut_grid(img.view(), layout))
+                .map_err(in_file)?
+        }
+        Format::Npy => {
+            let max = npy::stream_bound(input.head()).map_err(in_file)?;
+            let bytes = input.read_all(max)?;
+            npy::parse(&bytes)
+                .and_then(|a| a.into_dataset())
+                .and_then(|ds| shaped(ds, opts.csv.shape))
+                .map_err(in_file)?
+        }
+        Format::Idx => {
+            let max = idx::stream_bound(input.head()).map_err(in_file)?;
+            let bytes = input.read_all(max)?;
+            idx::parse(&bytes)
+                .and_then(|a| a.into_dataset())
+                .and_then(|ds| shaped(ds, opts.csv.shape))
+                .map_err(in_file)?
+        }
+        Format::Csv => super::csv::read_input(input, &opts.csv)?,
+        Format::Folder => {
+            return Err(in_file(DatasetError::InvalidParameter {
+                name: "format",
+                reason: "the folder format needs a folder; this is a file".to_string(),
+            }))
+        }
+        Format::Auto => unreachable!("sniff_head never returns Auto"),
+    };
+    Ok((ds, format))
 }
 
 /// Reads a labels file: a `.npy` array of non-negative integers (1-D or N×1), or an IDX
@@ -330,22 +358,51 @@ pub fn open(path: &Path, opts: &OpenOptions) -> Result<Dataset, DatasetError> {
 /// # Errors
 /// [`DatasetError::Io`] when it cannot be read; else the format's error tagged with the path.
 pub fn open_labels(path: &Path) -> Result<Vec<u32>, DatasetError> {
-    let bytes = read_bytes(path)?;
+    read_labels(path, None)
+}
+
+/// [`open_labels`] for a data set of `samples` samples: a header that states another count is
+/// refused from the file's first bytes, before the labels are read (or inflated).
+///
+/// # Errors
+/// As [`open_labels`]; [`DatasetError::LabelCount`] (tagged with the path) for another count.
+pub fn open_labels_for(path: &Path, samples: usize) -> Result<Vec<u32>, DatasetError> {
+    read_labels(path, Some(samples))
+}
+
+fn read_labels(path: &Path, samples: Option<usize>) -> Result<Vec<u32>, DatasetError> {
+    let input = Input::open(path)?;
     let in_file = |e: DatasetError| e.in_file(path);
-    if bytes.starts_with(b"\x93NUMPY") {
-        npy::parse(&bytes)
-            .and_then(|a| a.into_labels())
-            .map_err(in_file)
-    } else if idx::looks_like_idx(&bytes) || bytes.starts_with(GZIP_MAGIC) {
-        idx::parse(&bytes)
-            .and_then(|a| a.into_labels())
-            .map_err(in_file)
+    let head = input.head();
+    let (declared, max) = if head.starts_with(b"\x93NUMPY") {
+        (
+            npy::header_shape(head).map(|(n, _)| n),
+            npy::stream_bound(head),
+        )
+    } else if idx::looks_like_idx(head) || head.starts_with(GZIP_MAGIC) {
+        (idx::header_values(head), idx::stream_bound(head))
     } else {
-        Err(in_file(DatasetError::Unrecognised(
+        return Err(in_file(DatasetError::Unrecognised(
             "expected labels as a .npy array or an IDX labels file (idx1, optionally gzipped)"
                 .to_string(),
-        )))
+        )));
+    };
+    if let (Some(declared), Some(samples)) = (declared, samples) {
+        if declared != samples as u64 {
+            return Err(in_file(DatasetError::LabelCount {
+                labels: usize::try_from(declared).unwrap_or(usize::MAX),
+                samples,
+            }));
+        }
     }
+    let npy = head.starts_with(b"\x93NUMPY");
+    let bytes = input.read_all(max.map_err(in_file)?)?;
+    if npy {
+        npy::parse(&bytes).and_then(|a| a.into_labels())
+    } else {
+        idx::parse(&bytes).and_then(|a| a.into_labels())
+    }
+    .map_err(in_file)
 }
 
 /// `ds` with its rows read as images of `shape`, when given: flat rows of `h · w` values

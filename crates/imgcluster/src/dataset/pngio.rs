@@ -21,6 +21,32 @@ pub fn rgb_to_gray(r: u8, g: u8, b: u8) -> u8 {
     ((u32::from(r) * 4899 + u32::from(g) * 9617 + u32::from(b) * 1868 + (1 << 13)) >> 14) as u8
 }
 
+/// The most bytes deflate can expand one byte to (a stream of zeros: 258 bytes per 2-bit
+/// code, about 1032 to 1), with a margin.
+const MAX_DEFLATE_RATIO: usize = 1100;
+
+/// Refuses a PNG whose header states more image data than its `file_len` bytes can hold once
+/// inflated: the decoder would otherwise allocate what the header claims before finding the
+/// data missing.
+///
+/// # Errors
+/// A message saying what the header claims.
+pub(crate) fn check_compressed(info: &png::Info<'_>, file_len: usize) -> Result<(), String> {
+    let raw = info.raw_bytes();
+    if raw
+        > file_len
+            .saturating_mul(MAX_DEFLATE_RATIO)
+            .saturating_add(1 << 12)
+    {
+        return Err(format!(
+            "the header says {}x{} pixels ({raw} bytes of image data), more than a {file_len}-byte \
+             PNG can hold",
+            info.width, info.height
+        ));
+    }
+    Ok(())
+}
+
 /// Decodes a PNG of any colour type and bit depth to 8-bit gray.
 ///
 /// Palette and low bit depths are expanded, 16-bit samples keep their high byte, colour is
@@ -28,7 +54,8 @@ pub fn rgb_to_gray(r: u8, g: u8, b: u8) -> u8 {
 ///
 /// # Errors
 /// [`DatasetError::Png`] when the bytes are not a valid PNG or decode to more than
-/// [`MAX_DECODED_BYTES`].
+/// [`MAX_DECODED_BYTES`]; [`DatasetError::TooManyPixels`] or [`DatasetError::TooLarge`] as
+/// [`check_pixels`](super::imageio::check_pixels) says, before decoding.
 pub fn decode_gray(bytes: &[u8]) -> Result<GrayImage, DatasetError> {
     let err = |e: png::DecodingError| DatasetError::Png(e.to_string());
     let mut decoder = png::Decoder::new_with_limits(
@@ -39,6 +66,16 @@ pub fn decode_gray(bytes: &[u8]) -> Result<GrayImage, DatasetError> {
     );
     decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
     let mut reader = decoder.read_info().map_err(err)?;
+    {
+        let info = reader.info();
+        let channels = info.color_type.samples()
+            * if info.bit_depth == png::BitDepth::Sixteen {
+                2
+            } else {
+                1
+            };
+        super::imageio::check_pixels(info.width as usize, info.height as usize, channels)?;
+    }
     let size = reader
         .output_buffer_size()
         .ok_or_else(|| DatasetError::Png("image too large".into()))?;

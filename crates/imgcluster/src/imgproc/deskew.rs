@@ -66,14 +66,15 @@ impl DeskewParams {
     /// Validates the parameters.
     ///
     /// # Errors
-    /// [`ImgprocError::InvalidParam`] if the factor is not finite, or the threshold is not
+    /// [`ImgprocError::InvalidParam`] if the factor is not within ±[`MAX_FACTOR`] (a larger
+    /// shift moves any skewed image out of its frame, and overflows), or the threshold is not
     /// finite and positive (a zero threshold would divide by `mu02 = 0` on blank images).
     pub fn check(&self) -> Result<DeskewValidParams, ImgprocError> {
-        if !self.factor.is_finite() {
+        if self.factor.is_nan() || self.factor.abs() > MAX_FACTOR {
             return Err(ImgprocError::InvalidParam {
                 name: "factor",
                 value: self.factor,
-                reason: "must be finite",
+                reason: "must be a number from -100 to 100 (the shift is factor x size x skew)",
             });
         }
         if !(self.threshold.is_finite() && self.threshold > 0.0) {
@@ -90,6 +91,9 @@ impl DeskewParams {
         })
     }
 }
+
+/// The largest factor [`DeskewParams::check`] accepts, in magnitude (the tutorial's is 0.6).
+pub const MAX_FACTOR: f64 = 100.0;
 
 /// Checked deskew parameters, made by [`DeskewParams::check`].
 ///

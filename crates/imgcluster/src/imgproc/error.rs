@@ -36,7 +36,7 @@ pub enum ImgprocError {
         height: usize,
     },
     /// A parameter is outside its valid range.
-    #[error("parameter `{name}` = {value} is invalid: {reason}")]
+    #[error("parameter `{name}` = {} is invalid: {reason}", crate::error::show_f64(*.value))]
     InvalidParam {
         /// Name of the parameter.
         name: &'static str,

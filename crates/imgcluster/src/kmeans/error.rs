@@ -14,7 +14,8 @@ pub enum KMeansError {
     ZeroAttempts,
     /// The termination epsilon is NaN, infinite, or so large that its square overflows.
     #[error(
-        "termination epsilon {epsilon} is not usable (NaN, infinite, or its square overflows)"
+        "termination epsilon {} is not usable (NaN, infinite, or its square overflows)",
+        crate::error::show_f64(*.epsilon)
     )]
     InvalidEpsilon {
         /// The epsilon given.

@@ -810,6 +810,41 @@ impl FittedPipeline {
         Ok(Dataset::from_images(n, h, w, pixels)?)
     }
 
+    /// Reads image files (PNG or JPEG, any size and colour) and brings them to the model's
+    /// input as [`prepare_images`](Self::prepare_images) does, one at a time: each image is
+    /// resized as soon as it is decoded, so memory holds one full-size image, not all of them.
+    ///
+    /// # Errors
+    /// As [`prepare_images`](Self::prepare_images); [`ModelError::Dataset`] naming the file
+    /// for one that cannot be read or decoded, or that is too large to decode
+    /// ([`check_pixels`](crate::dataset::imageio::check_pixels)).
+    pub fn read_images<P: AsRef<std::path::Path>>(
+        &self,
+        paths: &[P],
+    ) -> Result<Dataset, ModelError> {
+        let mut pixels = Vec::new();
+        let mut shape = None;
+        for path in paths {
+            let img = crate::dataset::imageio::read_gray(path.as_ref())?;
+            let one = self
+                .prepare_images(std::iter::once(img.view()))
+                .map_err(|e| match e {
+                    ModelError::Input(msg) => {
+                        ModelError::Input(format!("{}: {msg}", path.as_ref().display()))
+                    }
+                    e => e,
+                })?;
+            shape = one.image_shape();
+            if let crate::dataset::Pixels::U8(p) = one.pixels() {
+                pixels.extend_from_slice(p);
+            }
+        }
+        match shape {
+            Some((h, w)) => Ok(Dataset::from_images(paths.len(), h, w, pixels)?),
+            None => self.prepare_images(std::iter::empty()),
+        }
+    }
+
     /// The input the model takes, in words.
     pub fn describe_input(&self) -> String {
         match self.image_shape {

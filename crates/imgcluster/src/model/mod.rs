@@ -46,6 +46,9 @@ mod v2;
 
 use std::path::Path;
 
+use crate::dataset::input::Input;
+use crate::dataset::DatasetError;
+
 pub use error::ModelError;
 pub(crate) use fitted::quantile;
 pub use fitted::{
@@ -218,7 +221,7 @@ impl FittedPipeline {
         })
     }
 
-    /// Reads a model file.
+    /// Reads a model file, once (a pipe works too), within the memory there is.
     ///
     /// # Errors
     /// [`ModelError::Io`] when the file cannot be read; else as
@@ -226,10 +229,22 @@ impl FittedPipeline {
     /// names the file (e.g. "model m.bin has format version 7; this imgcluster reads
     /// versions 1 and 2").
     pub fn load(path: &Path) -> Result<FittedPipeline, ModelError> {
-        let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let io = |e: DatasetError| match e {
+            DatasetError::Io { path, source } => ModelError::Io { path, source },
+            e => ModelError::Dataset(e),
+        };
+        let input = Input::open(path).map_err(io)?;
+        // Cheap check first: what starts as neither JSON nor a safetensors header (an 8-byte
+        // length, then `{`), such as /dev/zero, is refused from its first bytes.
+        let head = input.head();
+        let json = head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        if !json && head.get(8) != Some(&b'{') {
+            let e = FittedPipeline::from_bytes(head).err().unwrap_or_else(|| {
+                ModelError::NotAModel("neither a safetensors file nor JSON".to_string())
+            });
+            return Err(e.in_file(path));
+        }
+        let bytes = input.read_all(u64::MAX).map_err(io)?;
         FittedPipeline::from_bytes(&bytes).map_err(|e| e.in_file(path))
     }
 }

@@ -136,3 +136,17 @@ fn mapped_npy_clusters_exactly_as_in_memory() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A JPEG whose scan uses a Huffman table it never defines (found by the `image` fuzz target)
+/// made zune-jpeg 0.5.15 panic inside its inverse DCT: it is an error, for both decoders.
+#[test]
+fn jpeg_with_an_undefined_huffman_table_is_an_error() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/images/undefined-huffman-table.jpg");
+    let bytes = std::fs::read(&path).expect("the fixture is in the repository");
+    let e = imgcluster::dataset::imageio::decode_gray(&bytes).unwrap_err();
+    assert!(e.to_string().contains("not a valid JPEG image"), "{e}");
+    assert!(imgcluster::quantize::decode_rgb(&bytes).is_err());
+    let e = imgcluster::dataset::imageio::read_gray(&path).unwrap_err();
+    assert!(e.to_string().contains("undefined-huffman-table.jpg"), "{e}");
+}
