@@ -259,7 +259,8 @@ pub struct ClassifyArgs {
     /// larger than the memory can be clustered: the OS pages the samples in and out, only
     /// labels and bounds are allocated. auto: for a u8 or f32 .npy with --mode fast and no
     /// preprocessing or held-out part (nothing that needs a copy of the samples); always
-    /// (or --mmap alone): whenever possible, else an error; never: always read.
+    /// (or --mmap alone): whenever possible, else an error; never: always read. The file must
+    /// not change during the run: a truncation stops it with an error.
     #[arg(long, value_enum, value_name = "WHEN", num_args = 0..=1, default_value_t = MmapArg::Auto, default_missing_value = "always")]
     pub mmap: MmapArg,
     /// Initial centers as a .npy of float32, K x D (needs --mode fast).

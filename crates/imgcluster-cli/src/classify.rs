@@ -242,7 +242,11 @@ fn mapping(cfg: &Config) -> Result<Option<MappedNpy>> {
     if cfg.mmap == MmapArg::Auto && cfg.kmeans.clone().check()?.mode() != Mode::Fast {
         return Ok(None);
     }
-    match open_mapped(path) {
+    // A truncation while mapped ends the run with a message naming the file, not a crash.
+    output::report_sigbus_as_changed_file(path);
+    // SAFETY: `--mmap` documents (README, `classify --help`) that the data file must not be
+    // written to or truncated during the run, the contract of `open_mapped`.
+    match unsafe { open_mapped(path) } {
         Ok(m) => Ok(Some(m)),
         Err(e) if cfg.mmap == MmapArg::Always => Err(data::flag_error("--data", path, e)),
         // Not mappable (another dtype, say): read it; the loader reports what is wrong.

@@ -65,6 +65,55 @@ pub fn install_interrupt_cleanup() {
     });
 }
 
+/// The message a `SIGBUS` prints: set once, before a file is memory-mapped.
+#[cfg(unix)]
+static SIGBUS_MESSAGE: std::sync::OnceLock<Box<[u8]>> = std::sync::OnceLock::new();
+
+/// Makes a `SIGBUS` — what reading a memory-mapped file past its end raises once another
+/// process has truncated it — print an error naming `path` and exit with status 1, instead
+/// of ending the process with no word. The handler only writes the message prepared here and
+/// exits (both async-signal-safe); no output has been committed while samples are read.
+#[cfg(unix)]
+pub fn report_sigbus_as_changed_file(path: &std::path::Path) {
+    let msg = format!(
+        "imgcluster: error: --data {}: the file was truncated or changed while it was \
+         memory-mapped (it must not change during a --mmap run)\n",
+        path.display()
+    );
+    if SIGBUS_MESSAGE
+        .set(msg.into_bytes().into_boxed_slice())
+        .is_err()
+    {
+        return;
+    }
+    extern "C" fn on_sigbus(_: libc::c_int) {
+        // Several threads may fault at once: one message.
+        static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if SAID.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            // SAFETY: as below.
+            unsafe { libc::_exit(1) };
+        }
+        if let Some(m) = SIGBUS_MESSAGE.get() {
+            // SAFETY: write(2) of a buffer that lives for the whole process.
+            let _ = unsafe { libc::write(2, m.as_ptr().cast(), m.len()) };
+        }
+        // SAFETY: _exit is async-signal-safe and ends the process at once.
+        unsafe { libc::_exit(1) };
+    }
+    // SAFETY: a zeroed sigaction is valid; the handler above is async-signal-safe and never
+    // returns, so the faulting read is never resumed.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_sigbus as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut());
+    }
+}
+
+/// Elsewhere a truncated map cannot be reported: nothing to install.
+#[cfg(not(unix))]
+pub fn report_sigbus_as_changed_file(_path: &std::path::Path) {}
+
 /// Makes Ctrl-C remove any temporary file or folder of a commit in progress and exit
 /// with 130.
 #[cfg(not(unix))]

@@ -12,16 +12,18 @@ fn bin() -> Command {
     Command::cargo_bin("imgcluster").unwrap()
 }
 
-fn fixture(name: &str) -> Option<PathBuf> {
+/// An OpenCV fixture file. The fixtures are part of the repository: a missing one fails the
+/// test that needs it, it is never skipped.
+fn fixture(name: &str) -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures/opencv")
         .join(name);
-    if p.is_file() {
-        Some(p)
-    } else {
-        eprintln!("skipping: fixture {} not found", p.display());
-        None
-    }
+    assert!(
+        p.is_file(),
+        "the fixture {} is missing (it is part of the repository)",
+        p.display()
+    );
+    p
 }
 
 fn read_labels(path: &Path) -> Vec<i64> {
@@ -109,9 +111,8 @@ fn classify_reproduces_the_tutorial_raw_run() {
         );
     }
     assert_eq!(v["compactness"].as_f64().unwrap(), 5269121590.875);
-    if let Some(want) = fixture("kmeans_00_labels.npy") {
-        assert_eq!(read_labels(&labels), read_labels(&want));
-    }
+    let want = fixture("kmeans_00_labels.npy");
+    assert_eq!(read_labels(&labels), read_labels(&want));
 }
 
 #[test]
@@ -132,16 +133,13 @@ fn classify_reproduces_the_tutorial_deskew_run() {
         matrix(&v["confusion_matrix"]),
         TUTORIAL_DESKEW.map(|r| r.to_vec()).to_vec()
     );
-    if let Some(want) = fixture("kmeans_01_labels.npy") {
-        assert_eq!(read_labels(&labels), read_labels(&want));
-    }
+    let want = fixture("kmeans_01_labels.npy");
+    assert_eq!(read_labels(&labels), read_labels(&want));
 }
 
 #[test]
 fn seed_means_set_rng_seed() {
-    let Some(want) = fixture("kmeans_04_labels.npy") else {
-        return;
-    };
+    let want = fixture("kmeans_04_labels.npy");
     let dir = tempfile::tempdir().unwrap();
     let labels = dir.path().join("labels.npy");
     bin()
@@ -282,9 +280,8 @@ fn features_writes_opencv_deskewed_cells() {
         .success();
     let got = npy::read(&out).unwrap();
     assert_eq!(got.shape, vec![5000, 20, 20]);
-    if let Some(want) = fixture("digits_deskewed.npy") {
-        assert_eq!(got, npy::read(&want).unwrap());
-    }
+    let want = fixture("digits_deskewed.npy");
+    assert_eq!(got, npy::read(&want).unwrap());
 }
 
 #[test]
@@ -1624,9 +1621,7 @@ fn quantize_leaves_at_most_k_colours() {
 
 #[test]
 fn quantize_reproduces_opencv_colour_quantization() {
-    let Some(input) = fixture("quantize_input.png") else {
-        return;
-    };
+    let input = fixture("quantize_input.png");
     let dir = tempfile::tempdir().unwrap();
     for (args, want) in [
         (&["-k", "8"][..], "quantize_k8.png"),
@@ -1635,9 +1630,7 @@ fn quantize_reproduces_opencv_colour_quantization() {
             "quantize_pp_k5_seed3.png",
         ),
     ] {
-        let Some(want) = fixture(want) else {
-            return;
-        };
+        let want = fixture(want);
         let out = dir.path().join("out.png");
         bin()
             .arg("quantize")
@@ -2347,17 +2340,22 @@ fn rendered_digit(path: &Path, digit: u32, ink: u8, paper: u8) {
     std::fs::write(path, c.to_png().unwrap()).unwrap();
 }
 
-/// Noise: every pixel drawn at random.
-fn noise_png(path: &Path) {
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    let px: Vec<u8> = (0..100 * 100)
+/// `n` pseudo-random bytes (xorshift64 from `seed`).
+fn noise_bytes(n: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed;
+    (0..n)
         .map(|_| {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             (state >> 56) as u8
         })
-        .collect();
+        .collect()
+}
+
+/// Noise: every pixel drawn at random.
+fn noise_png(path: &Path) {
+    let px = noise_bytes(100 * 100, 0x9e37_79b9_7f4a_7c15);
     std::fs::write(path, encode_gray8(100, 100, &px).unwrap()).unwrap();
 }
 
@@ -3108,4 +3106,74 @@ fn messages_name_the_flag_or_file() {
         note.contains("--data hex.csv: the first row (0x10,2) is read as a header"),
         "{note}"
     );
+}
+
+/// A memory-mapped data file truncated during the run: the run stops with an error naming
+/// the file and the rule (the file must not change during a `--mmap` run), exit status 1,
+/// instead of dying of SIGBUS with no word.
+#[cfg(unix)]
+#[test]
+fn truncating_a_mapped_file_stops_the_run_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mapped.npy");
+    let (n, d) = (300_000, 64);
+    let values = noise_bytes(n * d, 0x2545_f491_4f6c_dd1d);
+    std::fs::write(&path, npy::encode_u8(&[n, d], &values)).unwrap();
+    // OpenCV's k-means reads every sample on every iteration: minutes of work unless stopped.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("imgcluster"))
+        .args([
+            "classify",
+            "-k",
+            "32",
+            "--mmap",
+            "always",
+            "--epsilon",
+            "0",
+            "--max-iter",
+            "1000",
+            "--attempts",
+            "10",
+            "--data",
+        ])
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run ended before the truncation"
+    );
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(4096)
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed().as_secs() > 30 {
+            child.kill().unwrap();
+            panic!("the run went on after its file was truncated");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    use std::io::Read;
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("mapped.npy: the file was truncated or changed while it was memory-mapped"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("imgcluster: error").count(), 1, "{stderr}");
 }

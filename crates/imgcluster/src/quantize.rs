@@ -228,11 +228,22 @@ pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, QuantizeError> {
         .output_buffer_size()
         .filter(|&s| s <= MAX_DECODED_BYTES)
         .ok_or_else(|| QuantizeError::Png("the image is too large".into()))?;
-    let mut buf = vec![0u8; size];
+    let too_large = |e: crate::dataset::DatasetError| QuantizeError::TooLarge(e.to_string());
+    let what = || {
+        format!(
+            "decoding a {}x{} image",
+            reader.info().width,
+            reader.info().height
+        )
+    };
+    let mut buf = crate::dataset::memory::try_zeroed(size, what).map_err(too_large)?;
     let info = reader.next_frame(&mut buf).map_err(err)?;
     let (w, h) = (info.width as usize, info.height as usize);
     let channels = info.color_type.samples();
-    let mut out = Vec::with_capacity(w * h * 3);
+    let mut out = crate::dataset::memory::try_with_capacity(w * h * 3, || {
+        format!("decoding a {w}x{h} image")
+    })
+    .map_err(too_large)?;
     for row in buf.chunks(info.line_size).take(h) {
         for px in row[..w * channels].chunks_exact(channels) {
             match px.len() {

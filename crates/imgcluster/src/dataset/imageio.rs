@@ -67,6 +67,24 @@ pub fn image_size(head: &[u8]) -> Option<(usize, usize)> {
     }
 }
 
+/// Bytes per pixel the decoders produce for the image whose first bytes are `head`: a PNG's
+/// samples (times 2 at 16 bits) by its header's colour type, 3 for a JPEG (decoded to RGB).
+fn decoded_channels(head: &[u8]) -> usize {
+    match image_kind(head) {
+        Some(ImageKind::Png) if head.len() >= 26 => {
+            let samples = match head[25] {
+                2 => 3,
+                4 => 2,
+                6 => 4,
+                _ => 1,
+            };
+            samples * if head[24] == 16 { 2 } else { 1 }
+        }
+        Some(ImageKind::Jpeg) => 3,
+        _ => 1,
+    }
+}
+
 /// An image file format recognised by [`image_kind`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImageKind {
@@ -136,7 +154,7 @@ pub fn decode_jpeg_rgb(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), DatasetE
             "the file ends before its end-of-image marker (truncated)".into(),
         ));
     }
-    let mut rgb = vec![0u8; size];
+    let mut rgb = memory::try_zeroed(size, || format!("decoding a {w}x{h} image"))?;
     decoder.decode_into(&mut rgb).map_err(err)?;
     if rgb.len() != w * h * 3 {
         return Err(DatasetError::Jpeg(format!(
@@ -165,10 +183,8 @@ fn has_end_of_image(bytes: &[u8]) -> bool {
 /// As [`decode_jpeg_rgb`].
 pub fn decode_jpeg_gray(bytes: &[u8]) -> Result<GrayImage, DatasetError> {
     let (w, h, rgb) = decode_jpeg_rgb(bytes)?;
-    let gray = rgb
-        .chunks_exact(3)
-        .map(|p| rgb_to_gray(p[0], p[1], p[2]))
-        .collect();
+    let mut gray = memory::try_with_capacity(w * h, || format!("decoding a {w}x{h} image"))?;
+    gray.extend(rgb.chunks_exact(3).map(|p| rgb_to_gray(p[0], p[1], p[2])));
     Ok(GrayImage::from_vec(w, h, gray))
 }
 
@@ -211,7 +227,7 @@ pub fn read_gray(path: &Path) -> Result<GrayImage, DatasetError> {
         return Err(decode_gray(input.head()).unwrap_err().in_file(path));
     }
     if let Some((w, h)) = image_size(input.head()) {
-        check_pixels(w, h, 1).map_err(|e| e.in_file(path))?;
+        check_pixels(w, h, decoded_channels(input.head())).map_err(|e| e.in_file(path))?;
     }
     let bytes = input.read_all(u64::MAX)?;
     decode_gray(&bytes).map_err(|e| e.in_file(path))

@@ -8,6 +8,14 @@
 //! in memory; [`open_mapped`] checks that ([`memory::check_mapped`](super::memory::check_mapped))
 //! instead of the size of the file.
 //!
+//! A map shares the file with every other process: **the file must not be written to or
+//! truncated while it is mapped**. A write would change memory behind a shared Rust reference
+//! (undefined behaviour) and a truncation ends the process with `SIGBUS` on Unix when a page
+//! past the new end is touched. That is why [`open_mapped`] is an `unsafe fn` whose caller
+//! promises it (as with `memmap2::Mmap::map`, NumPy's `mmap_mode='r'` and ripgrep's
+//! `--mmap`); the `imgcluster` binary documents the promise for `--mmap` and turns a `SIGBUS`
+//! into an error message naming the file.
+//!
 //! Only arrays whose bytes already are the samples can be mapped: u8 or little-endian f32,
 //! C order, N×D or N×H×W. Other types need a conversion, hence a copy; read them with
 //! [`open`](super::open). The payload of an f32 array must also be 4-byte aligned in the file,
@@ -40,7 +48,8 @@ pub enum MappedValues<'a> {
 /// std::fs::create_dir_all(&dir)?;
 /// let path = dir.join("x.npy");
 /// std::fs::write(&path, npy::encode_u8(&[2, 1, 2], &[1, 2, 3, 4]))?;
-/// let mapped = open_mapped(&path)?;
+/// // SAFETY: the file is this example's own; nothing else writes it while it is mapped.
+/// let mapped = unsafe { open_mapped(&path) }?;
 /// assert_eq!((mapped.len(), mapped.dims(), mapped.image_shape()), (2, 2, Some((1, 2))));
 /// assert_eq!(mapped.values(), MappedValues::U8(&[1, 2, 3, 4]));
 /// assert_eq!(mapped.describe(), "2 images of 1x2 u8, memory-mapped");
@@ -51,7 +60,9 @@ pub enum MappedValues<'a> {
 #[derive(Debug)]
 pub struct MappedNpy {
     map: Mmap,
+    /// Where the samples start in the map, and how many bytes they take (the header's).
     offset: usize,
+    bytes: usize,
     dtype: Dtype,
     n: usize,
     dims: usize,
@@ -70,20 +81,32 @@ fn bad(msg: impl Into<String>) -> DatasetError {
 /// Maps the `.npy` array at `path` (u8 or f32, N×D or N×H×W, C order) without reading it.
 ///
 /// The memory check counts only what clustering the samples allocates per sample
-/// ([`memory::check_mapped`]); the file itself may be larger than the memory.
+/// ([`memory::check_mapped`]); the file itself may be larger than the memory. The samples are
+/// exactly the bytes the header promises, after the header: a file of another length is
+/// refused.
+///
+/// # Safety
+/// The file must not be written to or truncated, by this or any other process, while the
+/// returned value (or a slice borrowed from it) lives: the map is shared with the file, so a
+/// write changes memory behind a shared reference, and on Unix a truncation ends the process
+/// with `SIGBUS` as soon as a page past the new end is read.
 ///
 /// # Errors
 /// Every error is tagged with the path ([`DatasetError::InFile`]): [`DatasetError::Io`] when
-/// the file cannot be opened or mapped; [`DatasetError::Npy`] for a bad header, another
-/// dtype or number of dimensions, a payload that does not match the header or is not
-/// aligned for f32; [`DatasetError::Empty`] for no samples; [`DatasetError::TooLarge`]
-/// when even the per-sample state does not fit in the available memory.
-pub fn open_mapped(path: &Path) -> Result<MappedNpy, DatasetError> {
-    MappedNpy::open(path).map_err(|e| e.in_file(path))
+/// the file cannot be opened or mapped; [`DatasetError::InvalidParameter`] for a pipe,
+/// FIFO or device; [`DatasetError::Npy`] for a bad header, another dtype or number of
+/// dimensions, a payload that does not match the header or is not aligned for f32;
+/// [`DatasetError::Empty`] for no samples; [`DatasetError::TooLarge`] when even the
+/// per-sample state does not fit in the available memory.
+pub unsafe fn open_mapped(path: &Path) -> Result<MappedNpy, DatasetError> {
+    // SAFETY: the caller upholds the contract above.
+    unsafe { MappedNpy::open(path) }.map_err(|e| e.in_file(path))
 }
 
 impl MappedNpy {
-    fn open(path: &Path) -> Result<Self, DatasetError> {
+    /// # Safety
+    /// As [`open_mapped`].
+    unsafe fn open(path: &Path) -> Result<Self, DatasetError> {
         let io = |source| DatasetError::Io {
             path: path.to_path_buf(),
             source,
@@ -128,22 +151,21 @@ impl MappedNpy {
             .checked_mul(dims)
             .and_then(|v| v.checked_mul(dtype.size()))
             .ok_or_else(overflow)?;
-        let file_len = file.metadata().map_err(io)?.len();
-        let payload = file_len.saturating_sub(offset as u64);
+        if n == 0 || dims == 0 {
+            return Err(DatasetError::Empty);
+        }
+        memory::check_mapped((n * dims) as u64, n)?;
+        // SAFETY: the map is shared with the file; the caller of `open_mapped` promised that
+        // nothing writes to or truncates the file while it is mapped, so the bytes behind the
+        // slices handed out stay as they are.
+        let map = unsafe { Mmap::map(&file) }.map_err(io)?;
+        // The length that counts is the one mapped, read after the map was made.
+        let payload = (map.len() as u64).saturating_sub(offset as u64);
         if payload != need as u64 {
             return Err(bad(format!(
                 "header says {shape:?} ({need} bytes of data) but the file holds {payload} bytes"
             )));
         }
-        if n == 0 || dims == 0 {
-            return Err(DatasetError::Empty);
-        }
-        memory::check_mapped((n * dims) as u64, n)?;
-        // SAFETY: the mapping is read-only and private to this value. Another process
-        // truncating or rewriting the file while it is mapped would change (or make
-        // unreadable) what the slices see; that is the documented contract of reading a
-        // data set in place, as with NumPy's `mmap_mode='r'`.
-        let map = unsafe { Mmap::map(&file) }.map_err(io)?;
         #[cfg(unix)]
         {
             // k-means streams through the samples in order, pass after pass: let the kernel
@@ -153,6 +175,7 @@ impl MappedNpy {
         let mapped = Self {
             map,
             offset,
+            bytes: need,
             dtype,
             n,
             dims,
@@ -168,7 +191,7 @@ impl MappedNpy {
     }
 
     fn payload(&self) -> &[u8] {
-        &self.map[self.offset..]
+        &self.map[self.offset..self.offset + self.bytes]
     }
 
     /// The samples, `len() × dims()` values row-major, borrowed from the mapping.
@@ -246,7 +269,8 @@ mod tests {
             "f32",
             &npy::encode_f32(&[2, 3], &[1.0, -2.5, 3.0, 0.0, 7.0, 8.0]),
         );
-        let m = open_mapped(&f.0).unwrap();
+        // SAFETY: the test's own file, not written while mapped.
+        let m = unsafe { open_mapped(&f.0) }.unwrap();
         assert_eq!(
             m.values(),
             MappedValues::F32(&[1.0, -2.5, 3.0, 0.0, 7.0, 8.0])
@@ -274,7 +298,8 @@ mod tests {
         ];
         for (name, bytes, says) in cases {
             let f = TempFile::new(name, &bytes);
-            let e = open_mapped(&f.0).unwrap_err().to_string();
+            // SAFETY: the test's own file, not written while mapped.
+            let e = unsafe { open_mapped(&f.0) }.unwrap_err().to_string();
             assert!(
                 e.contains(says) && e.contains(&*f.0.to_string_lossy()),
                 "{e}"

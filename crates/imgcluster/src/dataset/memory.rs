@@ -81,7 +81,8 @@ pub fn available_bytes() -> Option<u64> {
 }
 
 /// What the address-space limit (`RLIMIT_AS`) leaves this process: the limit less the
-/// process's current virtual size (`VmSize` of `/proc/self/status`). `None` without a limit.
+/// process's current virtual size (`VmSize` of `/proc/self/status`) and less an eighth of the
+/// limit kept in reserve. `None` without a limit.
 pub fn address_space_headroom() -> Option<u64> {
     #[cfg(unix)]
     {
@@ -104,10 +105,47 @@ pub fn address_space_headroom() -> Option<u64> {
                 line.split_whitespace().nth(1)?.parse::<u64>().ok()
             })
             .map_or(0, |kib| kib.saturating_mul(1024));
-        Some(limit.saturating_sub(used))
+        // The process grows on its own (thread stacks, allocator arenas) between this check
+        // and the allocation it guards: keep an eighth of the limit in reserve.
+        Some(limit.saturating_sub(used).saturating_sub(limit / 8))
     }
     #[cfg(not(unix))]
     None
+}
+
+/// A zeroed buffer of `n` bytes, allocated fallibly: an allocation the system refuses (under
+/// `ulimit -v`, say) is [`DatasetError::TooLarge`] naming `what`, not an abort.
+///
+/// # Errors
+/// [`DatasetError::TooLarge`] when the allocation fails.
+pub fn try_zeroed(n: usize, what: impl FnOnce() -> String) -> Result<Vec<u8>, DatasetError> {
+    let mut v = try_with_capacity(n, what)?;
+    v.resize(n, 0);
+    Ok(v)
+}
+
+/// An empty vector with room for `n` elements, allocated fallibly as [`try_zeroed`] is.
+///
+/// # Errors
+/// [`DatasetError::TooLarge`] when the allocation fails.
+pub fn try_with_capacity<T>(
+    n: usize,
+    what: impl FnOnce() -> String,
+) -> Result<Vec<T>, DatasetError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| {
+        let b = budget().unwrap_or(Budget {
+            bytes: 0,
+            limit: MemoryLimit::Available,
+        });
+        DatasetError::TooLarge {
+            what: what(),
+            needed: (n as u64).saturating_mul(std::mem::size_of::<T>() as u64),
+            available: b.bytes,
+            limit: b.limit,
+        }
+    })?;
+    Ok(v)
 }
 
 /// The memory a new allocation may take now ([`Budget`]), or `None` where neither limit is

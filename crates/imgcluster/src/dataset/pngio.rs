@@ -84,12 +84,19 @@ pub fn decode_gray(bytes: &[u8]) -> Result<GrayImage, DatasetError> {
             "decoded image would take {size} bytes"
         )));
     }
-    let mut buf = vec![0u8; size];
+    let what = || {
+        format!(
+            "decoding a {}x{} image",
+            reader.info().width,
+            reader.info().height
+        )
+    };
+    let mut buf = super::memory::try_zeroed(size, what)?;
     let info = reader.next_frame(&mut buf).map_err(err)?;
     let (w, h) = (info.width as usize, info.height as usize);
     let stride = info.line_size;
     let channels = info.color_type.samples();
-    let mut out = Vec::with_capacity(w * h);
+    let mut out = super::memory::try_with_capacity(w * h, || format!("decoding a {w}x{h} image"))?;
     for row in buf.chunks(stride).take(h) {
         for px in row[..w * channels].chunks_exact(channels) {
             out.push(match px.len() {

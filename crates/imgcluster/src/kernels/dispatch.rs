@@ -122,6 +122,14 @@ pub fn dot16(a: &[f32], b: &[f32]) -> f32 {
     }
 }
 
+/// Whether a slice of `len` values holds `a × b` of them; `false` when the product
+/// overflows `usize`, so that no shape check wraps around (in release builds plain
+/// multiplication does) and lets an unchecked kernel read past a slice.
+#[inline]
+fn holds(len: usize, a: usize, b: usize) -> bool {
+    a.checked_mul(b).is_some_and(|n| len >= n)
+}
+
 /// Blocked [`dot16`] products: `out[r * n_cols + c] = dot16(row r, column c)`, where
 /// rows and columns are stored with `stride` values each (`stride` a multiple of 16;
 /// values past the real length must be zero, which leaves `dot16` unchanged).
@@ -155,9 +163,9 @@ pub fn dot16_panel(
         "dot16_panel: stride must be a multiple of 16"
     );
     assert!(
-        rows.len() >= n_rows * stride
-            && cols.len() >= n_cols * stride
-            && out.len() >= n_rows * n_cols,
+        holds(rows.len(), n_rows, stride)
+            && holds(cols.len(), n_cols, stride)
+            && holds(out.len(), n_rows, n_cols),
         "dot16_panel: slices shorter than their shapes"
     );
     match isa() {
@@ -210,7 +218,7 @@ pub fn dot16_gather(
         "dot16_gather: row index out of range"
     );
     assert!(
-        cols.len() >= n_cols * stride && out.len() >= idx.len() * n_cols,
+        holds(cols.len(), n_cols, stride) && holds(out.len(), idx.len(), n_cols),
         "dot16_gather: slices shorter than their shapes"
     );
     match isa() {
@@ -481,7 +489,7 @@ impl SparseU8 {
     #[inline]
     pub fn dot_t16(&self, i: usize, ct: &[f32], out: &mut [f32; 16]) {
         assert!(
-            ct.len() >= self.dims * 16,
+            holds(ct.len(), self.dims, 16),
             "SparseU8::dot_t16: ct too short"
         );
         let (idx, val) = self.row(i);
@@ -542,7 +550,7 @@ impl SparseU8 {
                 && range.end.is_multiple_of(16)
                 && range.start <= range.end
                 && range.end <= cols
-                && ct.len() >= self.dims * cols
+                && holds(ct.len(), self.dims, cols)
                 && out.len() >= range.len(),
             "SparseU8::dot_cols: bad shapes"
         );
@@ -835,7 +843,11 @@ mod tests {
     #[test]
     fn every_panel_path_matches_the_scalar_reference() {
         if isa() != Isa::Avx2Fma {
+            eprintln!("every_panel_path_matches_the_scalar_reference: no AVX2+FMA on this CPU: only the scalar path ran");
             return;
+        }
+        if !avx512() {
+            eprintln!("every_panel_path_matches_the_scalar_reference: no AVX-512F on this CPU: its kernels were not run");
         }
         let mut bits = xorshift(0x9e37_79b9_7f4a_7c15_u64);
         let mut next = move || {
@@ -877,7 +889,11 @@ mod tests {
     #[test]
     fn every_sparse_path_matches_the_scalar_reference() {
         if isa() != Isa::Avx2Fma {
+            eprintln!("every_sparse_path_matches_the_scalar_reference: no AVX2+FMA on this CPU: only the scalar path ran");
             return;
+        }
+        if !avx512() {
+            eprintln!("every_sparse_path_matches_the_scalar_reference: no AVX-512F on this CPU: its kernels were not run");
         }
         let mut next = xorshift(0x2545_f491_4f6c_dd1d_u64);
         let dims = 400;
@@ -1026,7 +1042,11 @@ mod tests {
     #[test]
     fn every_many_column_sparse_path_matches_the_scalar_reference() {
         if isa() != Isa::Avx2Fma {
+            eprintln!("every_many_column_sparse_path_matches_the_scalar_reference: no AVX2+FMA on this CPU: only the scalar path ran");
             return;
+        }
+        if !avx512() {
+            eprintln!("every_many_column_sparse_path_matches_the_scalar_reference: no AVX-512F on this CPU: its kernels were not run");
         }
         let mut next = xorshift(0x9e37_79b9_7f4a_7c15_u64);
         let dims = 67;
@@ -1086,7 +1106,11 @@ mod tests {
     #[test]
     fn every_fused_shortlist_path_matches_the_scalar_reference() {
         if isa() != Isa::Avx2Fma {
+            eprintln!("every_fused_shortlist_path_matches_the_scalar_reference: no AVX2+FMA on this CPU: only the scalar path ran");
             return;
+        }
+        if !avx512() {
+            eprintln!("every_fused_shortlist_path_matches_the_scalar_reference: no AVX-512F on this CPU: its kernels were not run");
         }
         let mut bits = xorshift(0x9e37_79b9_7f4a_7c15_u64);
         let mut next = move || {
@@ -1159,7 +1183,11 @@ mod tests {
     #[test]
     fn every_fast_distance_path_matches_the_scalar_reference() {
         if isa() != Isa::Avx2Fma {
+            eprintln!("every_fast_distance_path_matches_the_scalar_reference: no AVX2+FMA on this CPU: only the scalar path ran");
             return;
+        }
+        if !avx512() {
+            eprintln!("every_fast_distance_path_matches_the_scalar_reference: no AVX-512F on this CPU: its kernels were not run");
         }
         let mut bits = xorshift(0x2545_f491_4f6c_dd1d_u64);
         let mut next = move || {
@@ -1246,7 +1274,11 @@ mod tests {
     #[test]
     fn every_byte_sum_path_matches_plain_integer_sums() {
         if isa() != Isa::Avx2Fma {
+            eprintln!("every_byte_sum_path_matches_plain_integer_sums: no AVX2+FMA on this CPU: only the scalar path ran");
             return;
+        }
+        if !avx512() {
+            eprintln!("every_byte_sum_path_matches_plain_integer_sums: no AVX-512F on this CPU: its kernels were not run");
         }
         for n in [0_usize, 1, 7, 8, 9, 15, 16, 17, 31, 63, 400] {
             let x: Vec<u8> = (0..n).map(|i| (i * 91 % 256) as u8).collect();
@@ -1304,7 +1336,11 @@ mod tests {
     #[test]
     fn select_matches_the_scalar_reference_for_every_count() {
         if isa() != Isa::Avx2Fma {
+            eprintln!("select_matches_the_scalar_reference_for_every_count: no AVX2+FMA on this CPU: only the scalar path ran");
             return;
+        }
+        if !avx512() {
+            eprintln!("select_matches_the_scalar_reference_for_every_count: no AVX-512F on this CPU: its kernels were not run");
         }
         let mut next = xorshift(0x1234_5678_9abc_def1_u64);
         for stride in [16_usize, 48, 784] {

@@ -194,9 +194,9 @@ pub fn dot16_panel(
     out: &mut [f32],
 ) {
     assert!(
-        rows.len() >= n_rows * stride
-            && cols.len() >= n_cols * stride
-            && out.len() >= n_rows * n_cols
+        n_rows.checked_mul(stride).is_some_and(|n| rows.len() >= n)
+            && n_cols.checked_mul(stride).is_some_and(|n| cols.len() >= n)
+            && n_rows.checked_mul(n_cols).is_some_and(|n| out.len() >= n)
     );
     for r in 0..n_rows {
         let x = &rows[r * stride..(r + 1) * stride];

@@ -3,15 +3,16 @@
 
 use std::path::PathBuf;
 
-/// The fixture folder, or `None` (with a message) when it is missing.
-pub fn fixture_dir() -> Option<PathBuf> {
+/// The fixture folder. The fixtures are part of the repository: a missing one fails the
+/// test that needs it, it is never skipped.
+pub fn fixture_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/opencv");
-    if dir.join("manifest.json").is_file() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: OpenCV fixtures not found at {}", dir.display());
-        None
-    }
+    assert!(
+        dir.join("manifest.json").is_file(),
+        "the OpenCV fixtures are missing at {} (they are part of the repository)",
+        dir.display()
+    );
+    dir
 }
 
 /// A `.npy` array as read by [`read_npy`].
@@ -54,8 +55,8 @@ impl Npy {
 }
 
 /// Reads a C-order `.npy` file (version 1 or 2 header) from the fixture folder.
-pub fn read_npy(name: &str) -> Option<Npy> {
-    let path = fixture_dir()?.join(name);
+pub fn read_npy(name: &str) -> Npy {
+    let path = fixture_dir().join(name);
     let raw = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(&raw[..6], b"\x93NUMPY");
     let (hlen, start) = if raw[6] == 1 {
@@ -82,14 +83,14 @@ pub fn read_npy(name: &str) -> Option<Npy> {
         .filter(|s| !s.is_empty())
         .map(|s| s.parse().unwrap())
         .collect();
-    Some(Npy {
+    Npy {
         descr,
         shape,
         bytes: raw[start + hlen..].to_vec(),
-    })
+    }
 }
 
 /// The fixture manifest as text (tests pick the few numbers they need from it).
-pub fn manifest() -> Option<String> {
-    Some(std::fs::read_to_string(fixture_dir()?.join("manifest.json")).unwrap())
+pub fn manifest() -> String {
+    std::fs::read_to_string(fixture_dir().join("manifest.json")).unwrap()
 }

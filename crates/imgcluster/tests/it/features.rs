@@ -113,7 +113,7 @@ fn best_is_reproducible_and_independent_of_threads() {
     );
 }
 
-/// Each stage alone gives the same bits on 1 and 3 threads.
+/// Each multi-threaded stage alone gives the same bits on 1 and 3 threads.
 #[test]
 fn stages_do_not_depend_on_the_thread_count() {
     let digits = grid::digits();
@@ -130,11 +130,10 @@ fn stages_do_not_depend_on_the_thread_count() {
     let g1 = KnnGraph::build(&z1, 100, &KnnOptions::new(), Threads::Fixed(1)).unwrap();
     let g3 = KnnGraph::build(&z1, 100, &KnnOptions::new(), Threads::Fixed(3)).unwrap();
     assert_eq!(g1, g3);
+    // The embedding runs on one thread (its Lanczos iteration is sequential) and is checked
+    // against a dense eigensolver in `features::spectral`'s own tests; on the digits graph,
+    // its leading eigenvalue is that of a connected normalised adjacency: 1.
     let e = SpectralEmbedding::fit(&g1, 10, &SpectralOptions::new()).unwrap();
-    assert_eq!(
-        e,
-        SpectralEmbedding::fit(&g1, 10, &SpectralOptions::new()).unwrap()
-    );
     assert_eq!(e.dims(), 10);
     assert!((e.eigenvalues()[0] - 1.0).abs() < 1e-12);
 }

@@ -3,7 +3,7 @@
 //! Set `IMGCLUSTER_FIGURE_DIR` to a folder to also write every figure rendered here
 //! as a PNG there, for looking at them.
 
-use crate::common::{fixture_dir, read_npy};
+use crate::common::read_npy;
 use imgcluster::report::{
     centers_grid, colormap::lut_index, confusion_heatmap, deskew_strip, image_grid, Colormap,
     GridOptions, HeatmapOptions, ReportError, Rgb, TileStyle, ValueRange,
@@ -489,41 +489,17 @@ fn absurd_scales_are_errors_not_panics() {
     )));
 }
 
-#[test]
-fn figures_are_deterministic() {
-    let centers = synthetic_centers(10);
-    let opts = GridOptions::new()
-        .title("t")
-        .captions((0..10).map(|i| format!("{i}")));
-    let a = centers_grid(&centers, 10, 20, 20, &opts).unwrap();
-    assert_eq!(a, centers_grid(&centers, 10, 20, 20, &opts).unwrap());
-    let counts: Vec<u64> = (0..100).map(|i| (i * 37 % 101) as u64).collect();
-    let h = confusion_heatmap(&counts, 10, 10, &HeatmapOptions::new()).unwrap();
-    assert_eq!(
-        h,
-        confusion_heatmap(&counts, 10, 10, &HeatmapOptions::new()).unwrap()
-    );
-    let imgs = vec![gray(5, 5, |x, y| (x * y * 9) as u8)];
-    let s = deskew_strip(&imgs, &imgs, &TileStyle::new()).unwrap();
-    assert_eq!(s, deskew_strip(&imgs, &imgs, &TileStyle::new()).unwrap());
-}
-
 /// The tutorial's figures from the OpenCV fixtures: centers of case 00 captioned with
 /// each cluster's majority digit, its confusion matrix, and deskew examples.
 #[test]
 fn tutorial_figures_from_fixtures() {
-    if fixture_dir().is_none() {
-        return;
-    }
-    let (Some(cells), Some(deskewed), Some(truth), Some(labels), Some(centers)) = (
+    let (cells, deskewed, truth, labels, centers) = (
         read_npy("digits_cells.npy"),
         read_npy("digits_deskewed.npy"),
         read_npy("digits_labels.npy"),
         read_npy("kmeans_00_labels.npy"),
         read_npy("kmeans_00_centers.npy"),
-    ) else {
-        return;
-    };
+    );
     let truth = truth.to_i32();
     let labels = labels.to_i32();
     let centers = centers.to_f32();

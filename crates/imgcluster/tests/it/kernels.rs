@@ -139,7 +139,53 @@ fn widening_bytes_is_exact() {
     }
 }
 
+/// The instruction set chosen is the one the CPU reports, detected here independently; the
+/// test says which one the kernel tests of this run exercised.
 #[test]
-fn an_instruction_set_is_chosen_once() {
-    assert_eq!(kernels::isa(), kernels::isa());
+fn the_instruction_set_is_the_cpus() {
+    #[cfg(target_arch = "x86_64")]
+    let (want, avx512) = (
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            kernels::Isa::Avx2Fma
+        } else {
+            kernels::Isa::Scalar
+        },
+        std::arch::is_x86_feature_detected!("avx512f"),
+    );
+    #[cfg(not(target_arch = "x86_64"))]
+    let (want, avx512) = (kernels::Isa::Scalar, false);
+    assert_eq!(kernels::isa(), want);
+    eprintln!(
+        "kernel tests ran: scalar reference and {:?}{}",
+        want,
+        if avx512 && want == kernels::Isa::Avx2Fma {
+            " with its AVX-512F blocks"
+        } else {
+            " (no AVX-512F on this CPU: its blocks were not run)"
+        }
+    );
+}
+
+/// Shapes whose products overflow `usize` are refused with a message, never wrapped into a
+/// small product that would let an unchecked kernel read past a slice.
+#[test]
+#[should_panic(expected = "dot16_panel: slices shorter than their shapes")]
+fn dot16_panel_refuses_an_overflowing_shape() {
+    kernels::dot16_panel(&[], 1 << 60, &[0.0; 256], 16, 16, &mut []);
+}
+
+#[test]
+#[should_panic(expected = "dot16_gather: slices shorter than their shapes")]
+fn dot16_gather_refuses_an_overflowing_shape() {
+    let idx = [0usize; 16];
+    kernels::dot16_gather(&[0.0; 16], &idx, &[0.0; 16], 1 << 60, 16, &mut []);
+}
+
+#[test]
+#[should_panic(expected = "SparseU8::dot_cols: bad shapes")]
+fn sparse_dot_cols_refuses_an_overflowing_shape() {
+    let sp = kernels::SparseU8::from_bytes(&[1; 32], 16);
+    let cols = 1usize << 61;
+    sp.dot_cols(0, &[0.0; 16], cols, 0..16, &mut [0.0; 16]);
 }

@@ -199,7 +199,8 @@ fn readme_scale_example() -> Result<(), Box<dyn std::error::Error>> {
     let path = dir.join("small.npy");
     std::fs::write(&path, npy::encode_u8(&[2000, 12], &blobs(2000, 12, 4, 9)))?;
 
-    let mapped = open_mapped(&path)?;
+    // SAFETY: the test's own file, not written while mapped.
+    let mapped = unsafe { open_mapped(&path) }?;
     let params = KMeansParams::new(4)
         .mode(Mode::Fast)
         .init(Init::Samples)
