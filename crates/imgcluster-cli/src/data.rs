@@ -151,10 +151,10 @@ pub fn load(src: &DataSource) -> Result<Loaded> {
         (f, _) => f,
     };
     check_options(src, format, path)?;
-    if let (Format::Csv, Some(input)) = (format, &input) {
-        if let Some(note) = dataset::csv::header_notice(input.head()) {
-            eprintln!("imgcluster: note: --data {}: {note}", path.display());
-        }
+    if let (Format::Csv, Some(input)) = (format, &input)
+        && let Some(note) = dataset::csv::header_notice(input.head())
+    {
+        eprintln!("imgcluster: note: --data {}: {note}", path.display());
     }
     let mut opts = OpenOptions::new()
         .format(format)

@@ -387,13 +387,13 @@ fn read_labels(path: &Path, samples: Option<usize>) -> Result<Vec<u32>, DatasetE
                 .to_string(),
         )));
     };
-    if let (Some(declared), Some(samples)) = (declared, samples) {
-        if declared != samples as u64 {
-            return Err(in_file(DatasetError::LabelCount {
-                labels: usize::try_from(declared).unwrap_or(usize::MAX),
-                samples,
-            }));
-        }
+    if let (Some(declared), Some(samples)) = (declared, samples)
+        && declared != samples as u64
+    {
+        return Err(in_file(DatasetError::LabelCount {
+            labels: usize::try_from(declared).unwrap_or(usize::MAX),
+            samples,
+        }));
     }
     let npy = head.starts_with(b"\x93NUMPY");
     let bytes = input.read_all(max.map_err(in_file)?)?;

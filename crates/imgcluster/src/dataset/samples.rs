@@ -107,21 +107,21 @@ impl Dataset {
             return Err(DatasetError::Empty);
         }
         check_len(pixels.len(), n, dims)?;
-        if let Some((h, w)) = shape {
-            if h.checked_mul(w) != Some(dims) {
-                return Err(DatasetError::InvalidParameter {
-                    name: "shape",
-                    reason: format!("{h}x{w} images do not have {dims} values"),
-                });
-            }
+        if let Some((h, w)) = shape
+            && h.checked_mul(w) != Some(dims)
+        {
+            return Err(DatasetError::InvalidParameter {
+                name: "shape",
+                reason: format!("{h}x{w} images do not have {dims} values"),
+            });
         }
-        if let Pixels::F32(v) = &pixels {
-            if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                return Err(DatasetError::NonFinite {
-                    row: i / dims,
-                    col: i % dims,
-                });
-            }
+        if let Pixels::F32(v) = &pixels
+            && let Some(i) = v.iter().position(|x| !x.is_finite())
+        {
+            return Err(DatasetError::NonFinite {
+                row: i / dims,
+                col: i % dims,
+            });
         }
         Ok(Self {
             n,

@@ -193,13 +193,13 @@ impl HogOptions {
                 reason: "at least one orientation bin is needed".into(),
             });
         }
-        if let Cells::Fixed { rows, cols } = self.cells {
-            if rows == 0 || cols == 0 {
-                return Err(FeaturesError::InvalidParam {
-                    name: "cells",
-                    reason: format!("{rows}x{cols} cells"),
-                });
-            }
+        if let Cells::Fixed { rows, cols } = self.cells
+            && (rows == 0 || cols == 0)
+        {
+            return Err(FeaturesError::InvalidParam {
+                name: "cells",
+                reason: format!("{rows}x{cols} cells"),
+            });
         }
         Ok(())
     }

@@ -338,7 +338,7 @@ pub fn sparse_fill(row: &[u8], idx: &mut [u32], val: &mut [f32]) {
     for ((p, &b), (i, v)) in row
         .iter()
         .enumerate()
-        .filter(|(_, &b)| b != 0)
+        .filter(|&(_, &b)| b != 0)
         .zip(idx.iter_mut().zip(val.iter_mut()))
     {
         *i = p as u32;

@@ -104,21 +104,21 @@ pub(crate) fn fit<T: Element>(
     parallel: bool,
 ) -> Result<KMeansFit, KMeansError> {
     let (n, dims, k) = (samples.n, samples.dims, params.k());
-    if let Init::Centers(c) = params.init() {
-        if c.len() != k * dims {
-            return Err(KMeansError::InitialCentersLength {
-                expected: k * dims,
-                got: c.len(),
-            });
-        }
+    if let Init::Centers(c) = params.init()
+        && c.len() != k * dims
+    {
+        return Err(KMeansError::InitialCentersLength {
+            expected: k * dims,
+            got: c.len(),
+        });
     }
-    if let Init::Labels { labels, .. } = params.init() {
-        if labels.len() != n {
-            return Err(KMeansError::InitialLabelsLength {
-                expected: n,
-                got: labels.len(),
-            });
-        }
+    if let Init::Labels { labels, .. } = params.init()
+        && labels.len() != n
+    {
+        return Err(KMeansError::InitialLabelsLength {
+            expected: n,
+            got: labels.len(),
+        });
     }
     if !samples.magnitude_ok() {
         return Err(KMeansError::DistanceOverflow);

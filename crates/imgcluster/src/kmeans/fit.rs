@@ -368,13 +368,13 @@ fn validate<'a, T: Element>(
 ) -> Result<Samples<'a, T>, KMeansError> {
     let samples = Samples::new(data, dims, params.k())?;
     let n = samples.n;
-    if let Init::Labels { labels, .. } = params.init() {
-        if labels.len() != n {
-            return Err(KMeansError::InitialLabelsLength {
-                expected: n,
-                got: labels.len(),
-            });
-        }
+    if let Init::Labels { labels, .. } = params.init()
+        && labels.len() != n
+    {
+        return Err(KMeansError::InitialLabelsLength {
+            expected: n,
+            got: labels.len(),
+        });
     }
     Ok(samples)
 }

@@ -305,10 +305,10 @@ impl KMeansParams {
         if self.mode == Mode::OpenCv && matches!(self.init, Init::Samples | Init::Centers(_)) {
             return Err(KMeansError::InitNeedsFastMode);
         }
-        if let Init::Centers(c) = &self.init {
-            if let Some(index) = c.iter().position(|v| !v.is_finite()) {
-                return Err(KMeansError::NonFiniteCenter { index });
-            }
+        if let Init::Centers(c) = &self.init
+            && let Some(index) = c.iter().position(|v| !v.is_finite())
+        {
+            return Err(KMeansError::NonFiniteCenter { index });
         }
         let epsilon_sq = match self.term.epsilon {
             Some(epsilon) => {
@@ -336,18 +336,17 @@ impl KMeansParams {
             attempts = 1;
             max_iter = 2;
         }
-        if let Init::Labels { labels, .. } = &self.init {
-            if let Some((index, &label)) = labels
+        if let Init::Labels { labels, .. } = &self.init
+            && let Some((index, &label)) = labels
                 .iter()
                 .enumerate()
-                .find(|(_, &l)| l as usize >= self.k)
-            {
-                return Err(KMeansError::InitialLabelOutOfRange {
-                    index,
-                    label,
-                    k: self.k,
-                });
-            }
+                .find(|&(_, &l)| l as usize >= self.k)
+        {
+            return Err(KMeansError::InitialLabelOutOfRange {
+                index,
+                label,
+                k: self.k,
+            });
         }
         let epsilon_sq = match (self.mode, self.term.epsilon) {
             (Mode::Fast, None) => 0.0,

@@ -88,7 +88,7 @@ impl ClusterMapping {
         if let Some((cluster, &class)) = classes
             .iter()
             .enumerate()
-            .find(|(_, &c)| c as usize >= n_classes)
+            .find(|&(_, &c)| c as usize >= n_classes)
         {
             return Err(MetricsError::MappedClassOutOfRange {
                 cluster,

@@ -234,13 +234,13 @@ impl Classes {
                 mapping[c]
             )));
         }
-        if let Some(names) = &names {
-            if names.len() != n_classes {
-                return Err(invalid(format!(
-                    "{} class names for {n_classes} classes",
-                    names.len()
-                )));
-            }
+        if let Some(names) = &names
+            && names.len() != n_classes
+        {
+            return Err(invalid(format!(
+                "{} class names for {n_classes} classes",
+                names.len()
+            )));
         }
         Ok(Self {
             mapping,
@@ -476,13 +476,13 @@ impl FittedPipeline {
         if stages.input_dims == 0 {
             return Err(invalid("the input has no values"));
         }
-        if let Some((h, w)) = stages.image_shape {
-            if h.checked_mul(w) != Some(stages.input_dims) {
-                return Err(invalid(format!(
-                    "{h}x{w} images do not have {} values",
-                    stages.input_dims
-                )));
-            }
+        if let Some((h, w)) = stages.image_shape
+            && h.checked_mul(w) != Some(stages.input_dims)
+        {
+            return Err(invalid(format!(
+                "{h}x{w} images do not have {} values",
+                stages.input_dims
+            )));
         }
         let images = stages.image_shape.is_some() && stages.input == InputKind::U8;
         if (stages.deskew.is_some() || stages.hog.is_some()) && !images {
@@ -552,10 +552,10 @@ impl FittedPipeline {
     /// # Errors
     /// [`ModelError::Invalid`] for a distance or similarity that is not finite.
     pub fn set_ood(&mut self, ood: Option<OodRule>) -> Result<(), ModelError> {
-        if let Some(r) = &ood {
-            if !r.max_distance.is_finite() || r.min_similarity.is_some_and(|s| !s.is_finite()) {
-                return Err(invalid("the out-of-distribution limits must be finite"));
-            }
+        if let Some(r) = &ood
+            && (!r.max_distance.is_finite() || r.min_similarity.is_some_and(|s| !s.is_finite()))
+        {
+            return Err(invalid("the out-of-distribution limits must be finite"));
         }
         self.ood = ood;
         Ok(())
@@ -711,14 +711,14 @@ impl FittedPipeline {
     /// # Errors
     /// [`ModelError::Invalid`] when `classes` has another number of clusters.
     pub fn set_classes(&mut self, classes: Option<Classes>) -> Result<(), ModelError> {
-        if let Some(c) = &classes {
-            if c.mapping.len() != self.k {
-                return Err(invalid(format!(
-                    "the mapping has {} entries for {} clusters",
-                    c.mapping.len(),
-                    self.k
-                )));
-            }
+        if let Some(c) = &classes
+            && c.mapping.len() != self.k
+        {
+            return Err(invalid(format!(
+                "the mapping has {} entries for {} clusters",
+                c.mapping.len(),
+                self.k
+            )));
         }
         self.classes = classes;
         Ok(())
@@ -866,10 +866,10 @@ impl FittedPipeline {
         if ds.dims() != self.input_dims {
             return Err(wrong());
         }
-        if let (Some(want), Some(got)) = (self.image_shape, ds.image_shape()) {
-            if want != got {
-                return Err(wrong());
-            }
+        if let (Some(want), Some(got)) = (self.image_shape, ds.image_shape())
+            && want != got
+        {
+            return Err(wrong());
         }
         let shaped = match (ds.image_shape(), ds.pixels(), self.image_shape) {
             (None, Pixels::U8(v), Some((h, w))) => {

@@ -169,7 +169,7 @@ pub fn cluster_means(
             actual: clusters.len(),
         });
     }
-    if let Some((index, &cluster)) = clusters.iter().enumerate().find(|(_, &c)| c as usize >= k) {
+    if let Some((index, &cluster)) = clusters.iter().enumerate().find(|&(_, &c)| c as usize >= k) {
         return Err(ReportError::ClusterOutOfRange { index, cluster, k });
     }
     let d = ds.dims();

@@ -109,10 +109,10 @@ pub fn fit_report(
                 .block(halves(b)),
         );
     }
-    if let (true, Some(images)) = (o.model.deskewed(), &o.images) {
-        if let Some(b) = deskew_strip(original, images)? {
-            report = report.section(Section::new("Deskewing").intro(DESKEW_INTRO).block(b));
-        }
+    if let (true, Some(images)) = (o.model.deskewed(), &o.images)
+        && let Some(b) = deskew_strip(original, images)?
+    {
+        report = report.section(Section::new("Deskewing").intro(DESKEW_INTRO).block(b));
     }
     report = report.section(Section::new("Timings").block(timings_table(timings)));
     Ok(report.to_html())

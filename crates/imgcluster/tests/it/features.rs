@@ -61,7 +61,7 @@ fn readme_best_example() -> Result<(), Box<dyn std::error::Error>> {
     let right = predictions
         .iter()
         .zip(halves.test.labels().unwrap())
-        .filter(|(p, &l)| p.class == Some(l))
+        .filter(|&(p, &l)| p.class == Some(l))
         .count();
     assert_eq!(right, 2441); // 97.64%
 

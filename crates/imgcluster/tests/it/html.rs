@@ -240,7 +240,7 @@ fn digits_report_blocks() {
         let wrong = labels
             .iter()
             .zip(&fit.labels)
-            .filter(|(&l, &p)| l as usize == t && l != p)
+            .filter(|&(&l, &p)| l as usize == t && l != p)
             .count();
         assert_eq!(row.images.len(), wrong.min(8));
         assert_eq!(

@@ -27,7 +27,8 @@ struct Case {
 fn cases() -> Vec<Case> {
     let text = manifest();
     let json: serde_json::Value = serde_json::from_str(&text).expect("manifest.json parses");
-    let cases = json["kmeans"]
+
+    json["kmeans"]
         .as_array()
         .expect("manifest has a kmeans array")
         .iter()
@@ -43,8 +44,7 @@ fn cases() -> Vec<Case> {
             labels: c["labels"].as_str().unwrap().to_string(),
             centers: c["centers"].as_str().unwrap().to_string(),
         })
-        .collect();
-    cases
+        .collect()
 }
 
 /// The 5000 cells (raw or deskewed) as f32 rows of 400 values.
@@ -95,7 +95,7 @@ fn run_case(index: usize) {
         .labels
         .iter()
         .zip(&want_labels)
-        .filter(|(&a, &b)| a as i32 != b)
+        .filter(|&(&a, &b)| a as i32 != b)
         .count();
     let rel = (fit.compactness - case.compactness).abs() / case.compactness;
     let max_center_err = fit

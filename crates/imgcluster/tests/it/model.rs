@@ -58,7 +58,7 @@ fn best_predicts_held_out_and_training_samples() {
     let same = again
         .iter()
         .zip(m.training_labels().unwrap())
-        .filter(|(p, &c)| p.cluster == c)
+        .filter(|&(p, &c)| p.cluster == c)
         .count();
     let agreement = same as f64 / again.len() as f64;
     assert!(agreement >= 0.99, "{same} of {} clusters back", again.len());
