@@ -574,7 +574,7 @@ def main() -> None:
     sub = ap.add_subparsers(dest="cmd", required=True)
     for name in ("run", "gen"):
         p = sub.add_parser(name)
-        p.add_argument("--work", default=str(HERE / "work"), help="cache and output folder")
+        p.add_argument("--work", default=str(HERE / "cache"), help="cache and output folder")
         p.add_argument("--quick", action="store_true",
                        help=f"small smoke set: {','.join(wl.QUICK_SET)}")
         p.add_argument("--workloads", help=f"comma list of: {','.join(wl.WORKLOADS)}")

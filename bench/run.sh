@@ -17,7 +17,7 @@
 # defaults for --threads / --repeats.
 #
 # Prints one Markdown table on stdout (progress goes to stderr) and writes
-# results.json and results.md in the bench/work folder.
+# results.json and results.md in the bench/cache folder.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -62,7 +62,7 @@ if [ "$peers_only" = 0 ] && [ "$have_bin" = 0 ]; then
   extra+=(--imgcluster "$root/target/release/imgcluster")
 fi
 
-# 3. Workloads (cached in the bench/work folder) and the measurements.
+# 3. Workloads (cached in the bench/cache folder) and the measurements.
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE may be set on this machine for old OpenBLAS builds; they
 # slow the current numpy / scikit-learn wheels, so they are unset for this Python process only.
 # Every tool is pinned to the same thread count (OMP_NUM_THREADS here; cv2.setNumThreads,
