@@ -87,7 +87,8 @@ fn read_image_file(path: &Path) -> Result<Vec<u8>> {
         bail!("{name}: {}", QuantizeError::NotImage);
     }
     if let Some((w, h)) = image_size(input.head()) {
-        check_pixels(w, h, 7).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        // Up to 4 decoded bytes a pixel (RGBA) and the 3 of the RGB copy quantize works on.
+        check_pixels(w, h, 4 + 3).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     }
     input.read_all(u64::MAX).map_err(|e| match e {
         DatasetError::Io { source, .. } => {
