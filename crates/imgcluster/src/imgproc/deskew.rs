@@ -66,11 +66,11 @@ impl DeskewParams {
     /// Validates the parameters.
     ///
     /// # Errors
-    /// [`ImgprocError::InvalidParam`] if the factor is not within ±[`MAX_FACTOR`] (a larger
+    /// [`ImgprocError::InvalidParam`] if the factor is not within ±[`MAX_DESKEW_FACTOR`] (a larger
     /// shift moves any skewed image out of its frame, and overflows), or the threshold is not
     /// finite and positive (a zero threshold would divide by `mu02 = 0` on blank images).
     pub fn check(&self) -> Result<DeskewValidParams, ImgprocError> {
-        if self.factor.is_nan() || self.factor.abs() > MAX_FACTOR {
+        if self.factor.is_nan() || self.factor.abs() > MAX_DESKEW_FACTOR {
             return Err(ImgprocError::InvalidParam {
                 name: "factor",
                 value: self.factor,
@@ -93,7 +93,7 @@ impl DeskewParams {
 }
 
 /// The largest factor [`DeskewParams::check`] accepts, in magnitude (the tutorial's is 0.6).
-pub const MAX_FACTOR: f64 = 100.0;
+pub const MAX_DESKEW_FACTOR: f64 = 100.0;
 
 /// Checked deskew parameters, made by [`DeskewParams::check`].
 ///

@@ -8,7 +8,9 @@ mod moments;
 mod polarity;
 mod warp;
 
-pub use deskew::{deskew, deskew_into, deskew_matrix, DeskewParams, DeskewValidParams};
+pub use deskew::{
+    deskew, deskew_into, deskew_matrix, DeskewParams, DeskewValidParams, MAX_DESKEW_FACTOR,
+};
 pub use error::ImgprocError;
 pub use moments::{moments, Moments};
 pub use polarity::{conform_polarity, Polarity};
