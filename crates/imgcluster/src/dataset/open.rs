@@ -159,6 +159,9 @@ fn looks_like_text(head: &[u8]) -> bool {
 /// `.png`, `.jpg`, `.jpeg`, `.npy` or `.gz`, which is then an error). Never returns
 /// [`Format::Auto`].
 ///
+/// It reads the file's first bytes, so a pipe or FIFO given here loses them: open such an
+/// input once with [`Input::open`], then [`sniff_input`] and [`open_input`].
+///
 /// # Errors
 /// [`DatasetError::Io`] when the path cannot be read; [`DatasetError::Unrecognised`] (tagged
 /// with the path) for an empty file, a gzip file without IDX data, or unknown content.
