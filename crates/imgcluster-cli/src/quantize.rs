@@ -77,12 +77,13 @@ fn config(a: &QuantizeArgs) -> Result<Config> {
 /// pixels than can be decoded, is refused from its first bytes.
 fn read_image_file(path: &Path) -> Result<Vec<u8>> {
     let name = path.display();
-    let input = Input::open(path).map_err(|e| match e {
+    let err = |e: DatasetError| match e {
         DatasetError::Io { source, .. } => {
             anyhow::anyhow!("{name}: cannot read the file: {source}")
         }
         e => anyhow::anyhow!("{e}"),
-    })?;
+    };
+    let input = Input::open(path).map_err(err)?;
     if image_kind(input.head()).is_none() {
         bail!("{name}: {}", QuantizeError::NotImage);
     }
@@ -90,12 +91,7 @@ fn read_image_file(path: &Path) -> Result<Vec<u8>> {
         // Up to 4 decoded bytes a pixel (RGBA) and the 3 of the RGB copy quantize works on.
         check_pixels(w, h, 4 + 3).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     }
-    input.read_all(u64::MAX).map_err(|e| match e {
-        DatasetError::Io { source, .. } => {
-            anyhow::anyhow!("{name}: cannot read the file: {source}")
-        }
-        e => anyhow::anyhow!("{e}"),
-    })
+    input.read_all(u64::MAX).map_err(err)
 }
 
 pub fn run(a: &QuantizeArgs, progress: &Progress, w: &mut impl Write) -> Result<()> {

@@ -209,12 +209,7 @@ pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, QuantizeError> {
     let mut reader = decoder.read_info().map_err(err)?;
     {
         let info = reader.info();
-        let channels = info.color_type.samples()
-            * if info.bit_depth == png::BitDepth::Sixteen {
-                2
-            } else {
-                1
-            };
+        let channels = crate::dataset::pngio::bytes_per_pixel(info);
         // The decoded samples, the RGB copy (3 bytes a pixel) and the gray ones counted.
         crate::dataset::imageio::check_pixels(
             info.width as usize,

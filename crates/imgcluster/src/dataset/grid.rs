@@ -71,6 +71,22 @@ pub fn cut_grid(img: GrayView<'_>, layout: GridLayout) -> Result<Dataset, Datase
     }
 }
 
+/// Checks a grid image from its first bytes `head`, before it is decoded: the size its header
+/// states must cut into `layout` ([`check_layout`]) and be decodable
+/// ([`check_pixels`](super::imageio::check_pixels)). Nothing to check when the size is not
+/// in `head` (the decoder then checks).
+///
+/// # Errors
+/// As [`check_layout`] and [`check_pixels`](super::imageio::check_pixels).
+pub fn check_header(head: &[u8], layout: GridLayout) -> Result<(), DatasetError> {
+    match super::imageio::image_size(head) {
+        Some((w, h)) => {
+            check_layout(w, h, layout).and_then(|()| super::imageio::check_pixels(w, h, 1))
+        }
+        None => Ok(()),
+    }
+}
+
 /// Checks that a `width × height` image can be cut with `layout`, as [`cut_grid`] does, from
 /// the size alone: a grid file's header is checked before the image is decoded.
 ///
@@ -125,9 +141,7 @@ pub fn decode_grid(bytes: &[u8], layout: GridLayout) -> Result<Dataset, DatasetE
 /// checked against the PNG's header ([`check_layout`]) before the file is read further.
 pub fn read_grid(path: &Path, layout: GridLayout) -> Result<Dataset, DatasetError> {
     let input = super::input::Input::open(path)?;
-    if let Some((w, h)) = super::imageio::image_size(input.head()) {
-        check_layout(w, h, layout)?;
-    }
+    check_header(input.head(), layout)?;
     decode_grid(&input.read_all(u64::MAX)?, layout)
 }
 

@@ -34,19 +34,9 @@ fn io_err(path: &Path, source: std::io::Error) -> DatasetError {
     }
 }
 
-/// The error for an input that does not fit: [`DatasetError::TooLarge`] with the budget.
+/// The error for an input that does not fit: [`memory::refused`], tagged with the path.
 fn out_of_memory(path: &Path, needed: u64) -> DatasetError {
-    let b = memory::budget().unwrap_or(memory::Budget {
-        bytes: 0,
-        limit: memory::MemoryLimit::Available,
-    });
-    DatasetError::TooLarge {
-        what: "reading the file".to_string(),
-        needed,
-        available: b.bytes,
-        limit: b.limit,
-    }
-    .in_file(path)
+    memory::refused("reading the file".to_string(), needed).in_file(path)
 }
 
 /// Reads into `buf` until it is full or the reader ends; returns the bytes read.

@@ -8,9 +8,6 @@
 //! It counts the file's bytes (read whole), the decoded values, and the 32-bit float copy that
 //! clustering works on.
 
-use std::io::Read;
-use std::path::Path;
-
 use super::{idx, npy, DatasetError, Format};
 
 /// What loading and clustering a data set will need, from its header.
@@ -134,18 +131,27 @@ pub fn try_with_capacity<T>(
 ) -> Result<Vec<T>, DatasetError> {
     let mut v = Vec::new();
     v.try_reserve_exact(n).map_err(|_| {
-        let b = budget().unwrap_or(Budget {
-            bytes: 0,
-            limit: MemoryLimit::Available,
-        });
-        DatasetError::TooLarge {
-            what: what(),
-            needed: (n as u64).saturating_mul(std::mem::size_of::<T>() as u64),
-            available: b.bytes,
-            limit: b.limit,
-        }
+        refused(
+            what(),
+            (n as u64).saturating_mul(std::mem::size_of::<T>() as u64),
+        )
     })?;
     Ok(v)
+}
+
+/// [`DatasetError::TooLarge`] for `what`, which needed `needed` bytes that the system refused,
+/// with the current [`budget`] (0 bytes available when no limit is known).
+pub fn refused(what: String, needed: u64) -> DatasetError {
+    let b = budget().unwrap_or(Budget {
+        bytes: 0,
+        limit: MemoryLimit::Available,
+    });
+    DatasetError::TooLarge {
+        what,
+        needed,
+        available: b.bytes,
+        limit: b.limit,
+    }
 }
 
 /// The memory a new allocation may take now ([`Budget`]), or `None` where neither limit is
@@ -180,23 +186,6 @@ pub fn ensure(needed: u64, what: impl FnOnce() -> String) -> Result<(), DatasetE
         }),
         _ => Ok(()),
     }
-}
-
-/// Estimates what loading `path` in `format` needs, from its header only: [`estimate_head`]
-/// of the file's first bytes. `None` for what is not a regular file (a pipe is not read here:
-/// its one reader checks its head), and as [`estimate_head`] says.
-pub fn estimate(path: &Path, format: Format) -> Option<MemoryEstimate> {
-    let meta = std::fs::metadata(path).ok()?;
-    if !meta.is_file() {
-        return None;
-    }
-    let mut head = Vec::with_capacity(1 << 16);
-    std::fs::File::open(path)
-        .ok()?
-        .take(1 << 16)
-        .read_to_end(&mut head)
-        .ok()?;
-    estimate_head(&head, Some(meta.len()), format)
 }
 
 /// Estimates what loading a file in `format` needs from its first bytes `head` and its
@@ -236,25 +225,13 @@ pub fn estimate_head(head: &[u8], file_len: Option<u64>, format: Format) -> Opti
     })
 }
 
-/// Refuses `path` when its estimate exceeds the memory budget ([`budget`]).
-///
-/// # Errors
-/// [`DatasetError::TooLarge`] with both figures.
-pub fn check(path: &Path, format: Format) -> Result<(), DatasetError> {
-    check_estimate(estimate(path, format))
-}
-
 /// Refuses a file from its first bytes and length ([`estimate_head`]) when its estimate
 /// exceeds the memory budget ([`budget`]).
 ///
 /// # Errors
 /// [`DatasetError::TooLarge`] with both figures.
 pub fn check_head(head: &[u8], file_len: Option<u64>, format: Format) -> Result<(), DatasetError> {
-    check_estimate(estimate_head(head, file_len, format))
-}
-
-fn check_estimate(est: Option<MemoryEstimate>) -> Result<(), DatasetError> {
-    match est {
+    match estimate_head(head, file_len, format) {
         Some(est) => ensure(est.bytes, || {
             format!("loading and clustering {} values", est.values)
         }),
@@ -314,14 +291,13 @@ mod tests {
 
     #[test]
     fn a_small_file_passes_the_check() {
-        let dir = std::env::temp_dir().join(format!("imgcluster-mem-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("small.npy");
-        std::fs::write(&path, npy::encode_u8(&[2, 2], &[1, 2, 3, 4])).unwrap();
-        let est = estimate(&path, Format::Npy).unwrap();
+        let bytes = npy::encode_u8(&[2, 2], &[1, 2, 3, 4]);
+        let len = Some(bytes.len() as u64);
+        let est = estimate_head(&bytes, len, Format::Npy).unwrap();
         assert_eq!(est.values, 4);
         assert!(est.bytes >= 4 * 5);
-        assert!(check(&path, Format::Npy).is_ok());
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(check_head(&bytes, len, Format::Npy).is_ok());
+        // A header claiming more values than the file holds is the loader's to refuse.
+        assert_eq!(estimate_head(&bytes, Some(3), Format::Npy), None);
     }
 }

@@ -5,9 +5,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::csv::{CsvOptions, LabelColumn};
-use super::grid::{check_layout, cut_grid, GridLayout};
+use super::grid::{check_header, cut_grid, GridLayout};
 use super::idx::{self, GZIP_MAGIC};
-use super::imageio::{check_pixels, decode_gray, image_kind, image_size};
+use super::imageio::{decode_gray, image_kind};
 use super::input::Input;
 use super::{folder, memory, npy, Dataset, DatasetError};
 use crate::Threads;
@@ -317,11 +317,7 @@ fn open_file(input: Input, opts: &OpenOptions) -> Result<(Dataset, Format), Data
                 classes: opts.labels.is_none().then_some(opts.grid.classes).flatten(),
                 ..opts.grid
             };
-            if let Some((w, h)) = image_size(input.head()) {
-                check_layout(w, h, layout)
-                    .and_then(|()| check_pixels(w, h, 1))
-                    .map_err(in_file)?;
-            }
+            check_header(input.head(), layout).map_err(in_file)?;
             let bytes = input.read_all(u64::MAX)?;
             decode_gray(&bytes)
                 .and_then(|img| cut_grid(img.view(), layout))
@@ -377,7 +373,8 @@ fn read_labels(path: &Path, samples: Option<usize>) -> Result<Vec<u32>, DatasetE
     let input = Input::open(path)?;
     let in_file = |e: DatasetError| e.in_file(path);
     let head = input.head();
-    let (declared, max) = if head.starts_with(b"\x93NUMPY") {
+    let npy = head.starts_with(b"\x93NUMPY");
+    let (declared, max) = if npy {
         (
             npy::header_shape(head).map(|(n, _)| n),
             npy::stream_bound(head),
@@ -398,7 +395,6 @@ fn read_labels(path: &Path, samples: Option<usize>) -> Result<Vec<u32>, DatasetE
             samples,
         }));
     }
-    let npy = head.starts_with(b"\x93NUMPY");
     let bytes = input.read_all(max.map_err(in_file)?)?;
     if npy {
         npy::parse(&bytes).and_then(|a| a.into_labels())

@@ -25,6 +25,17 @@ pub fn rgb_to_gray(r: u8, g: u8, b: u8) -> u8 {
 /// code, about 1032 to 1), with a margin.
 const MAX_DEFLATE_RATIO: usize = 1100;
 
+/// Bytes a pixel of `info`'s image takes once decoded with `EXPAND | STRIP_16`: one per
+/// sample, two per sample at 16 bits before stripping.
+pub(crate) fn bytes_per_pixel(info: &png::Info<'_>) -> usize {
+    let samples = info.color_type.samples();
+    if info.bit_depth == png::BitDepth::Sixteen {
+        2 * samples
+    } else {
+        samples
+    }
+}
+
 /// Refuses a PNG whose header states more image data than its `file_len` bytes can hold once
 /// inflated: the decoder would otherwise allocate what the header claims before finding the
 /// data missing.
@@ -68,13 +79,11 @@ pub fn decode_gray(bytes: &[u8]) -> Result<GrayImage, DatasetError> {
     let mut reader = decoder.read_info().map_err(err)?;
     {
         let info = reader.info();
-        let channels = info.color_type.samples()
-            * if info.bit_depth == png::BitDepth::Sixteen {
-                2
-            } else {
-                1
-            };
-        super::imageio::check_pixels(info.width as usize, info.height as usize, channels)?;
+        super::imageio::check_pixels(
+            info.width as usize,
+            info.height as usize,
+            bytes_per_pixel(info),
+        )?;
     }
     let size = reader
         .output_buffer_size()
