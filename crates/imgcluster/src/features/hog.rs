@@ -98,8 +98,11 @@ pub enum Normalize {
 ///
 /// let spec = HogSpec::new(20, 20, &HogOptions::new())?;
 /// assert_eq!((spec.cells(), spec.bins(), spec.len()), ((6, 6), 12, 432));
+/// // An 8×8 image is upscaled to 16×16 first (see `HogOptions::min_side`).
 /// let spec = HogSpec::new(8, 8, &HogOptions::new())?;
-/// assert_eq!(spec.cells(), (4, 4));
+/// assert_eq!((spec.upscale(), spec.cells()), (2, (6, 6)));
+/// let spec = HogSpec::new(8, 8, &HogOptions::new().min_side(None))?;
+/// assert_eq!((spec.upscale(), spec.cells()), (1, (4, 4)));
 /// let spec = HogSpec::new(20, 20, &HogOptions::new().cells(Cells::Fixed { rows: 2, cols: 2 }).bins(16))?;
 /// assert_eq!(spec.len(), 64);
 /// # Ok::<(), imgcluster::features::FeaturesError>(())
@@ -107,6 +110,8 @@ pub enum Normalize {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HogOptions {
+    #[serde(default)]
+    min_side: Option<usize>,
     cells: Cells,
     bins: usize,
     orientation: Orientation,
@@ -122,11 +127,13 @@ impl Default for HogOptions {
 }
 
 impl HogOptions {
-    /// The options of the `best` pipeline: [`Cells::Auto`], 12 bins,
+    /// The options of the `best` pipeline: images brought to a smaller side of at least
+    /// 16 pixels ([`HogOptions::min_side`]), [`Cells::Auto`], 12 bins,
     /// [`Orientation::Signed`], [`Binning::Linear`], [`Pooling::Tent`],
     /// [`Normalize::Hellinger`].
     pub fn new() -> Self {
         Self {
+            min_side: Some(DEFAULT_MIN_SIDE),
             cells: Cells::Auto,
             bins: 12,
             orientation: Orientation::Signed,
@@ -140,6 +147,7 @@ impl HogOptions {
     /// [`Pooling::Hard`], [`Normalize::CellHellinger`].
     pub fn opencv_sample() -> Self {
         Self {
+            min_side: None,
             cells: Cells::Fixed { rows: 2, cols: 2 },
             bins: 16,
             orientation: Orientation::Signed,
@@ -147,6 +155,27 @@ impl HogOptions {
             pooling: Pooling::Hard,
             normalize: Normalize::CellHellinger,
         }
+    }
+
+    /// Sets the smallest side the gradients are taken at: an image whose smaller side `s`
+    /// is under `m` pixels is first upscaled by the whole factor `⌈m / s⌉` along both axes
+    /// with cubic interpolation ([`upscale_cubic`]); `None` (or `Some(0)`) takes the
+    /// gradients at the given size.
+    ///
+    /// Why: the 3×3 Sobel filters see a stroke of a small image as one or two pixels of
+    /// gradient, so the orientation of a curve is sampled too coarsely to tell its shape;
+    /// at 16 pixels a stroke spans several filter positions. Cubic rather than linear
+    /// interpolation keeps the curvature between samples, so the upscaled strokes bend
+    /// smoothly instead of along the pixel grid. A whole factor keeps every source pixel
+    /// on the output grid's period, the same for every image size.
+    pub fn min_side(mut self, min_side: Option<usize>) -> Self {
+        self.min_side = min_side;
+        self
+    }
+
+    /// The smallest side the gradients are taken at ([`HogOptions::min_side`]).
+    pub fn get_min_side(&self) -> Option<usize> {
+        self.min_side
     }
 
     /// Sets the cell grid.
@@ -203,6 +232,88 @@ impl HogOptions {
         }
         Ok(())
     }
+}
+
+/// The smallest side of the gradients in [`HogOptions::new`].
+pub const DEFAULT_MIN_SIDE: usize = 16;
+
+/// The upscale factor for a `height × width` image so that its smaller side reaches
+/// `min_side`: `⌈min_side / min(height, width)⌉`, at least 1.
+fn upscale_factor(height: usize, width: usize, min_side: Option<usize>) -> usize {
+    let side = height.min(width).max(1);
+    match min_side {
+        Some(m) if m > side => m.div_ceil(side),
+        _ => 1,
+    }
+}
+
+/// Keys' cubic kernel with `a = −0.75`, OpenCV's `INTER_CUBIC`.
+fn cubic_weights(t: f32) -> [f32; 4] {
+    const A: f32 = -0.75;
+    let w0 = ((A * (t + 1.0) - 5.0 * A) * (t + 1.0) + 8.0 * A) * (t + 1.0) - 4.0 * A;
+    let w1 = ((A + 2.0) * t - (A + 3.0)) * t * t + 1.0;
+    let w2 = ((A + 2.0) * (1.0 - t) - (A + 3.0)) * (1.0 - t) * (1.0 - t) + 1.0;
+    [w0, w1, w2, 1.0 - w0 - w1 - w2]
+}
+
+/// Upscales one axis of `len` samples by the whole factor `f`: output `o` samples the
+/// source at `(o + 0.5) / f − 0.5` (pixel centres aligned, as `cv2.resize`), with
+/// [`cubic_weights`] over four source samples, the edge sample repeated beyond the border.
+fn upscale_axis(src: &[f32], stride: usize, len: usize, f: usize, out: &mut [f32], ostride: usize) {
+    for o in 0..len * f {
+        let x = (o as f32 + 0.5) / f as f32 - 0.5;
+        let i0 = x.floor();
+        let w = cubic_weights(x - i0);
+        let i0 = i0 as isize;
+        let mut acc = 0.0f32;
+        for (t, wt) in w.iter().enumerate() {
+            let i = (i0 - 1 + t as isize).clamp(0, len as isize - 1) as usize;
+            acc += wt * src[i * stride];
+        }
+        out[o * ostride] = acc;
+    }
+}
+
+/// The `height × width` image `img` upscaled by the whole factor `f` along both axes with
+/// cubic interpolation (Keys, `a = −0.75`, as OpenCV's `INTER_CUBIC`; pixel centres
+/// aligned; edge pixels repeated): `height·f × width·f` values in `f32`, not rounded.
+///
+/// # Panics
+/// Panics if `img` does not hold `height × width` values or `f == 0`.
+///
+/// # Examples
+/// A constant image stays constant; a whole factor of 1 copies.
+/// ```
+/// use imgcluster::features::upscale_cubic;
+///
+/// let up = upscale_cubic(&[7u8; 4], 2, 2, 3);
+/// assert_eq!(up.len(), 36);
+/// assert!(up.iter().all(|v| (v - 7.0).abs() < 1e-5));
+/// assert_eq!(upscale_cubic(&[1u8, 2, 3, 4], 2, 2, 1), [1.0, 2.0, 3.0, 4.0]);
+/// ```
+pub fn upscale_cubic<P: Copy + Into<f32>>(
+    img: &[P],
+    height: usize,
+    width: usize,
+    f: usize,
+) -> Vec<f32> {
+    assert_eq!(img.len(), height * width, "image of {height}x{width}");
+    assert!(f > 0, "upscale factor 0");
+    let src: Vec<f32> = img.iter().map(|&v| v.into()).collect();
+    if f == 1 {
+        return src;
+    }
+    let (h2, w2) = (height * f, width * f);
+    // Rows first (each source row widened), then columns.
+    let mut wide = vec![0.0f32; height * w2];
+    for y in 0..height {
+        upscale_axis(&src[y * width..], 1, width, f, &mut wide[y * w2..], 1);
+    }
+    let mut out = vec![0.0f32; h2 * w2];
+    for x in 0..w2 {
+        upscale_axis(&wide[x..], w2, height, f, &mut out[x..], w2);
+    }
+    out
 }
 
 /// The cells one pixel row (or column) contributes to, with their weights.
@@ -262,6 +373,8 @@ fn taps(len: usize, cells: usize, pooling: Pooling) -> Vec<Taps> {
 pub struct HogSpec {
     height: usize,
     width: usize,
+    /// Whole upscale factor before the gradients (1: none).
+    factor: usize,
     rows: usize,
     cols: usize,
     bins: usize,
@@ -289,27 +402,30 @@ impl HogSpec {
             });
         }
         opts.check_shape_free()?;
+        let factor = upscale_factor(height, width, opts.min_side);
+        let (gh, gw) = (height * factor, width * factor);
         let (rows, cols) = match opts.cells {
-            Cells::Auto => ((height / 2).min(6), (width / 2).min(6)),
+            Cells::Auto => ((gh / 2).min(6), (gw / 2).min(6)),
             Cells::Fixed { rows, cols } => (rows, cols),
         };
-        if rows == 0 || cols == 0 || rows > height || cols > width {
+        if rows == 0 || cols == 0 || rows > gh || cols > gw {
             return Err(FeaturesError::InvalidParam {
                 name: "cells",
-                reason: format!("{rows}x{cols} cells do not fit {height}x{width} images"),
+                reason: format!("{rows}x{cols} cells do not fit {gh}x{gw} images"),
             });
         }
         Ok(Self {
             height,
             width,
+            factor,
             rows,
             cols,
             bins: opts.bins,
             orientation: opts.orientation,
             binning: opts.binning,
             normalize: opts.normalize,
-            row_taps: taps(height, rows, opts.pooling),
-            col_taps: taps(width, cols, opts.pooling),
+            row_taps: taps(gh, rows, opts.pooling),
+            col_taps: taps(gw, cols, opts.pooling),
         })
     }
 
@@ -326,6 +442,11 @@ impl HogSpec {
     /// The image size `(height, width)` this spec is for.
     pub fn image_shape(&self) -> (usize, usize) {
         (self.height, self.width)
+    }
+
+    /// The whole factor the images are upscaled by before the gradients (1: none).
+    pub fn upscale(&self) -> usize {
+        self.factor
     }
 
     /// The cell grid `(rows, cols)`.
@@ -351,7 +472,8 @@ impl HogSpec {
     /// use imgcluster::features::{Cells, HogOptions, HogSpec};
     ///
     /// let img = [0u8, 0, 10, 10].repeat(4);
-    /// let spec = HogSpec::new(4, 4, &HogOptions::new().cells(Cells::Fixed { rows: 1, cols: 1 }))?;
+    /// let opts = HogOptions::new().min_side(None).cells(Cells::Fixed { rows: 1, cols: 1 });
+    /// let spec = HogSpec::new(4, 4, &opts)?;
     /// let mut out = vec![0.0; spec.len()];
     /// spec.compute_into(&img, &mut out)?;
     /// let h = std::f32::consts::FRAC_1_SQRT_2;
@@ -379,13 +501,21 @@ impl HogSpec {
             });
         }
         out.fill(0.0);
+        let up;
+        let (img, h, w): (&[f32], usize, usize) = if self.factor > 1 {
+            up = upscale_cubic(img, h, w, self.factor);
+            (&up, h * self.factor, w * self.factor)
+        } else {
+            up = img.iter().map(|&v| v.into()).collect::<Vec<f32>>();
+            (&up, h, w)
+        };
         // The image with a one-pixel reflect-101 border, so the filters need no tests.
         let pw = w + 2;
         let mut pad = vec![0.0f32; pw * (h + 2)];
         for (py, prow) in pad.chunks_exact_mut(pw).enumerate() {
             let src = &img[reflect101(py as isize - 1, h) * w..][..w];
             for (px, v) in prow.iter_mut().enumerate() {
-                *v = src[reflect101(px as isize - 1, w)].into();
+                *v = src[reflect101(px as isize - 1, w)];
             }
         }
         let bins = self.bins;
@@ -612,8 +742,13 @@ pub fn hog_features(
 mod tests {
     use super::*;
 
+    /// The options at the given image size (no upscale), for gradients by hand.
+    fn at_size() -> HogOptions {
+        HogOptions::new().min_side(None)
+    }
+
     fn one_cell() -> HogOptions {
-        HogOptions::new()
+        at_size()
             .cells(Cells::Fixed { rows: 1, cols: 1 })
             .normalize(Normalize::None)
     }
@@ -628,7 +763,9 @@ mod tests {
         assert_eq!(o.binning, Binning::Linear);
         assert_eq!(o.pooling, Pooling::Tent);
         assert_eq!(o.normalize, Normalize::Hellinger);
+        assert_eq!(o.min_side, Some(16));
         let s = HogOptions::opencv_sample();
+        assert_eq!(s.min_side, None);
         assert_eq!(s.cells, Cells::Fixed { rows: 2, cols: 2 });
         assert_eq!((s.bins, s.pooling), (16, Pooling::Hard));
     }
@@ -636,11 +773,105 @@ mod tests {
     #[test]
     fn auto_cells_follow_the_rule() {
         for (side, want) in [(2, 1), (3, 1), (8, 4), (11, 5), (12, 6), (20, 6), (28, 6)] {
+            let s = HogSpec::new(side, side, &at_size()).unwrap();
+            assert_eq!((s.upscale(), s.cells()), (1, (want, want)), "{side}");
+        }
+        let s = HogSpec::new(8, 28, &at_size()).unwrap();
+        assert_eq!(s.cells(), (4, 6));
+        // Upscaled first: the factor is ⌈16 / smaller side⌉, the cells follow the new size.
+        for (side, factor) in [
+            (2, 8),
+            (3, 6),
+            (5, 4),
+            (8, 2),
+            (11, 2),
+            (15, 2),
+            (16, 1),
+            (20, 1),
+        ] {
             let s = HogSpec::new(side, side, &HogOptions::new()).unwrap();
-            assert_eq!(s.cells(), (want, want), "{side}");
+            assert_eq!((s.upscale(), s.cells()), (factor, (6, 6)), "{side}");
         }
         let s = HogSpec::new(8, 28, &HogOptions::new()).unwrap();
-        assert_eq!(s.cells(), (4, 6));
+        assert_eq!(
+            (s.upscale(), s.cells(), s.image_shape()),
+            (2, (6, 6), (8, 28))
+        );
+        let s = HogSpec::new(3, 3, &HogOptions::new().min_side(Some(0))).unwrap();
+        assert_eq!((s.upscale(), s.cells()), (1, (1, 1)));
+    }
+
+    /// The HOG of a small image is the HOG of its cubic upscale at the size reached.
+    #[test]
+    fn hog_of_an_upscaled_8x8_image() {
+        let img: Vec<u8> = (0..64u32).map(|i| ((i * 53 + 7) % 256) as u8).collect();
+        let small = HogSpec::new(8, 8, &HogOptions::new()).unwrap();
+        let big = HogSpec::new(16, 16, &at_size()).unwrap();
+        assert_eq!(small.len(), big.len());
+        let up = upscale_cubic(&img, 8, 8, 2);
+        assert_eq!(small.compute(&img).unwrap(), big.compute(&up).unwrap());
+        // And it is not the HOG at the given size.
+        let plain = HogSpec::new(8, 8, &at_size().cells(Cells::Fixed { rows: 6, cols: 6 }))
+            .unwrap()
+            .compute(&img)
+            .unwrap();
+        assert_ne!(small.compute(&img).unwrap(), plain);
+    }
+
+    /// Cubic upscaling against `cv2.resize(img.astype(np.float32), None, fx=f, fy=f,
+    /// interpolation=cv2.INTER_CUBIC)`: an 8×8 image by 2 and its top-left 5×7 by 3
+    /// (values from OpenCV, `tests/fixtures/opencv/make_fixtures.py`).
+    #[test]
+    fn cubic_upscale_matches_opencv_resize() {
+        use crate::dataset::npy::{self, NpyData};
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/opencv");
+        let read = |name: &str| {
+            npy::read(&dir.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+        };
+        let img = read("upscale_input.npy");
+        assert_eq!(img.shape, [8, 8]);
+        let NpyData::U8(px) = img.data else {
+            panic!("upscale_input.npy is not u8")
+        };
+        for (name, (h, w), f) in [("upscale_x2.npy", (8, 8), 2), ("upscale_x3.npy", (5, 7), 3)] {
+            let want = read(name);
+            assert_eq!(want.shape, [h * f, w * f], "{name}");
+            let NpyData::F32(want) = want.data else {
+                panic!("{name} is not f32")
+            };
+            let src: Vec<u8> = (0..h).flat_map(|y| px[y * 8..y * 8 + w].to_vec()).collect();
+            let got = upscale_cubic(&src, h, w, f);
+            for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (a - b).abs() <= 2e-3,
+                    "{name} [{i}]: {a} against OpenCV's {b}"
+                );
+            }
+        }
+    }
+
+    /// Cubic interpolation keeps constants, and pixel centres are aligned: the upscale
+    /// of a mirrored image is the mirrored upscale.
+    #[test]
+    fn cubic_upscale_keeps_constants_and_mirrors() {
+        assert!(upscale_cubic(&[9u8; 12], 3, 4, 5)
+            .iter()
+            .all(|&v| (v - 9.0).abs() < 1e-4));
+        let (h, w, f) = (5, 7, 3);
+        let img: Vec<u8> = (0..h * w).map(|i| ((i * 89 + 13) % 256) as u8).collect();
+        let mirrored: Vec<u8> = (0..h * w)
+            .map(|i| img[i / w * w + (w - 1 - i % w)])
+            .collect();
+        let (a, b) = (
+            upscale_cubic(&img, h, w, f),
+            upscale_cubic(&mirrored, h, w, f),
+        );
+        let wf = w * f;
+        for (i, v) in a.iter().enumerate() {
+            let m = b[i / wf * wf + (wf - 1 - i % wf)];
+            assert!((v - m).abs() < 1e-3, "[{i}]: {v} against {m}");
+        }
     }
 
     #[test]
@@ -654,7 +885,7 @@ mod tests {
             Err(FeaturesError::InvalidParam { name: "bins", .. })
         ));
         for (rows, cols) in [(0, 1), (1, 0), (5, 1)] {
-            let o = HogOptions::new().cells(Cells::Fixed { rows, cols });
+            let o = at_size().cells(Cells::Fixed { rows, cols });
             assert!(matches!(
                 HogSpec::new(4, 4, &o),
                 Err(FeaturesError::InvalidParam { name: "cells", .. })
@@ -733,7 +964,7 @@ mod tests {
     fn nearest_binning_and_hard_cells() {
         let mut img = vec![0u8; 8];
         img.extend([10u8; 8]);
-        let o = HogOptions::new()
+        let o = at_size()
             .cells(Cells::Fixed { rows: 2, cols: 2 })
             .binning(Binning::Nearest)
             .pooling(Pooling::Hard)
@@ -802,7 +1033,7 @@ mod tests {
 
     #[test]
     fn blank_image_gives_zeros_and_scale_does_not_matter() {
-        let spec = HogSpec::new(6, 6, &HogOptions::new()).unwrap();
+        let spec = HogSpec::new(6, 6, &at_size()).unwrap();
         assert!(spec.compute(&[7u8; 36]).unwrap().iter().all(|&v| v == 0.0));
         let img: Vec<u8> = (0..36u32).map(|i| ((i * 37) % 101) as u8).collect();
         let scaled: Vec<f32> = img.iter().map(|&v| f32::from(v) / 255.0).collect();

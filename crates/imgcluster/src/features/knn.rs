@@ -9,8 +9,11 @@
 //!
 //! * `d_ij = √(2 − 2 cos_ij)`, the distance between the unit vectors;
 //! * `s_i` = the distance from `i` to its `m`-th neighbour (`m = min(7, k)`);
-//! * `a_ij = exp(−d_ij² / (s_i s_j))` for each `j` among the neighbours of `i`;
-//! * `w_ij = max(a_ij, a_ji)` (an edge exists when either point lists the other).
+//! * `a_ij = exp(−d_ij² / (s_i s_j))` for each `j` among the neighbours of `i` (0 for the
+//!   others);
+//! * `w_ij`, the union of the two directions ([`Union`]): the fuzzy union
+//!   `a_ij + a_ji − a_ij·a_ji` by default, or `max(a_ij, a_ji)`. An edge exists when either
+//!   point lists the other.
 
 use faer::Mat;
 use rayon::prelude::*;
@@ -31,17 +34,64 @@ const BLOCKS_PER_TASK: usize = 4;
 /// the `k`-th and the `(k + 8)`-th similarity.
 const CANDIDATE_MARGIN: usize = 8;
 
+/// Nodes per parallel task of [`KnnGraph::smooth_labels`].
+const NODES_PER_TASK: usize = 256;
+
 /// Guard added to `s_i s_j` so that duplicate points (`s_i = 0`) do not divide by zero.
 const SCALE_GUARD: f64 = 1e-12;
+
+/// How the two directions of an edge are merged into one symmetric weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Union {
+    /// `w = a + b − a·b`, the probabilistic (fuzzy-set) union of UMAP: a pair that lists
+    /// each other weighs more than a pair where only one lists the other (with `a = b`,
+    /// `2a − a²` against `a`).
+    ///
+    /// Why: a mutual neighbour is much more likely to share the class than a one-way one
+    /// (hubs in high dimensions are listed by many points that they do not list back), so
+    /// the cut between classes runs through one-way edges, which this union leaves
+    /// lighter. The weight stays in `[0, 1]` and equals `max` when one side is 0.
+    #[default]
+    Fuzzy,
+    /// `w = max(a, b)`.
+    Max,
+}
+
+impl Union {
+    /// The merged weight of `a` and `b` (both in `[0, 1]`).
+    pub fn merge(self, a: f64, b: f64) -> f64 {
+        match self {
+            Union::Fuzzy => a + b - a * b,
+            Union::Max => a.max(b),
+        }
+    }
+
+    /// `fuzzy` or `max`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Union::Fuzzy => "fuzzy",
+            Union::Max => "max",
+        }
+    }
+
+    /// The union named `name` (as [`Union::name`] gives it).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "fuzzy" => Some(Union::Fuzzy),
+            "max" => Some(Union::Max),
+            _ => None,
+        }
+    }
+}
 
 /// kNN graph options.
 ///
 /// # Examples
 /// ```
-/// use imgcluster::features::KnnOptions;
+/// use imgcluster::features::{KnnOptions, Union};
 ///
 /// let o = KnnOptions::new();
-/// assert_eq!((o.k, o.scale_neighbour), (10, 7));
+/// assert_eq!((o.k, o.scale_neighbour, o.union), (10, 7, Union::Fuzzy));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KnnOptions {
@@ -50,6 +100,8 @@ pub struct KnnOptions {
     /// Which neighbour's distance sets a point's scale `s_i`: the `m`-th nearest with
     /// `m = min(scale_neighbour, k)` (at least 1).
     pub scale_neighbour: usize,
+    /// How the two directions of an edge are merged.
+    pub union: Union,
 }
 
 impl Default for KnnOptions {
@@ -59,12 +111,19 @@ impl Default for KnnOptions {
 }
 
 impl KnnOptions {
-    /// `k = 10` neighbours, scale from the 7th.
+    /// `k = 10` neighbours, scale from the 7th, [`Union::Fuzzy`].
     pub const fn new() -> Self {
         Self {
             k: 10,
             scale_neighbour: 7,
+            union: Union::Fuzzy,
         }
+    }
+
+    /// Sets how the two directions of an edge are merged.
+    pub const fn union(mut self, union: Union) -> Self {
+        self.union = union;
+        self
     }
 
     /// Sets the number of neighbours.
@@ -291,8 +350,10 @@ impl KnnGraph {
     /// let g = KnnGraph::build(&p, 2, &KnnOptions::new().k(1), Threads::Fixed(1))?;
     /// assert_eq!(g.neighbours(0).0, [1]);
     /// assert_eq!(g.neighbours(3).0, [2]);
-    /// // The scale of each point is the distance to its only neighbour, so w = exp(−1).
-    /// assert!((g.neighbours(0).1[0] - (-1f64).exp()).abs() < 1e-9);
+    /// // The scale of each point is the distance to its only neighbour, so a = exp(−1)
+    /// // each way, and 0 and 1 list each other: the fuzzy union is 2a − a².
+    /// let a = (-1f64).exp();
+    /// assert!((g.neighbours(0).1[0] - (2.0 * a - a * a)).abs() < 1e-9);
     /// # Ok::<(), imgcluster::features::FeaturesError>(())
     /// ```
     pub fn build(
@@ -308,14 +369,15 @@ impl KnnGraph {
             });
         }
         let nb = cosine_neighbours(points, dims, opts.k, threads)?;
-        Ok(Self::from_neighbours(&nb, opts.scale_neighbour))
+        Ok(Self::from_neighbours(&nb, opts))
     }
 
     /// The self-tuning graph of given neighbour lists, with scale from neighbour
-    /// `min(scale_neighbour, k)` (counted from 1; 0 acts as 1).
-    pub fn from_neighbours(nb: &Neighbours, scale_neighbour: usize) -> Self {
+    /// `min(opts.scale_neighbour, k)` (counted from 1; 0 acts as 1) and the directions
+    /// merged by `opts.union` (`opts.k` is not used: the lists have their own length).
+    pub fn from_neighbours(nb: &Neighbours, opts: &KnnOptions) -> Self {
         let (n, k) = (nb.n, nb.k);
-        let m = scale_neighbour.clamp(1, k.max(1)) - 1;
+        let m = opts.scale_neighbour.clamp(1, k.max(1)) - 1;
         let dist2: Vec<f64> = nb
             .similarities
             .iter()
@@ -332,11 +394,11 @@ impl KnnGraph {
                 edges.push((i as u32, j, w));
             }
         }
-        Self::from_edges_unchecked(n, &edges)
+        Self::from_edges_unchecked(n, &edges, opts.union)
     }
 
     /// The symmetric graph of directed weighted edges `(i, j, w)`: `w_ij = max` over the
-    /// edges given in either direction.
+    /// edges given in either direction ([`KnnGraph::from_edges_with`] merges them otherwise).
     ///
     /// # Errors
     /// [`FeaturesError::InvalidParam`] for a node index `>= n`, a self-loop, or a weight
@@ -352,6 +414,29 @@ impl KnnGraph {
     /// # Ok::<(), imgcluster::features::FeaturesError>(())
     /// ```
     pub fn from_edges(n: usize, edges: &[(u32, u32, f64)]) -> Result<Self, FeaturesError> {
+        Self::from_edges_with(n, edges, Union::Max)
+    }
+
+    /// The symmetric graph of directed weighted edges `(i, j, w)`, each pair's edges
+    /// merged by `union` in the order given (for [`Union::Fuzzy`] the weights should lie
+    /// in `[0, 1]`).
+    ///
+    /// # Errors
+    /// As [`KnnGraph::from_edges`].
+    ///
+    /// # Examples
+    /// ```
+    /// use imgcluster::features::{KnnGraph, Union};
+    ///
+    /// let g = KnnGraph::from_edges_with(3, &[(0, 1, 0.5), (1, 0, 0.25), (2, 1, 1.0)], Union::Fuzzy)?;
+    /// assert_eq!(g.neighbours(1), (&[0, 2][..], &[0.625, 1.0][..]));
+    /// # Ok::<(), imgcluster::features::FeaturesError>(())
+    /// ```
+    pub fn from_edges_with(
+        n: usize,
+        edges: &[(u32, u32, f64)],
+        union: Union,
+    ) -> Result<Self, FeaturesError> {
         for &(i, j, w) in edges {
             if i as usize >= n || j as usize >= n || i == j || !(w.is_finite() && w >= 0.0) {
                 return Err(FeaturesError::InvalidParam {
@@ -360,10 +445,10 @@ impl KnnGraph {
                 });
             }
         }
-        Ok(Self::from_edges_unchecked(n, edges))
+        Ok(Self::from_edges_unchecked(n, edges, union))
     }
 
-    fn from_edges_unchecked(n: usize, edges: &[(u32, u32, f64)]) -> Self {
+    fn from_edges_unchecked(n: usize, edges: &[(u32, u32, f64)], union: Union) -> Self {
         let mut count = vec![0usize; n + 1];
         for &(i, j, _) in edges {
             count[i as usize + 1] += 1;
@@ -387,12 +472,13 @@ impl KnnGraph {
         indptr.push(0);
         for i in 0..n {
             let row = &mut entries[count[i]..count[i + 1]];
+            // Stable: the edges of one pair keep the order given, so merges are reproducible.
             row.sort_by_key(|e| e.0);
             let start = indices.len();
             for &(j, w) in row.iter() {
                 if indices.len() > start && *indices.last().unwrap_or(&u32::MAX) == j {
                     let last = weights.len() - 1;
-                    weights[last] = f64::max(weights[last], w);
+                    weights[last] = union.merge(weights[last], w);
                 } else {
                     indices.push(j);
                     weights.push(w);
@@ -433,6 +519,101 @@ impl KnnGraph {
         &self.degrees
     }
 
+    /// A partition smoothed on the graph: in each of at most `rounds` rounds, every node
+    /// takes the cluster with the largest total edge weight among its neighbours (its own
+    /// cluster on a tie with it, else the lowest cluster index among the tied); all nodes
+    /// move at once, from the previous round's clusters, so the result depends on neither
+    /// the node order nor the thread count. Stops early when a round changes nothing.
+    /// Isolated nodes keep their cluster.
+    ///
+    /// # Errors
+    /// [`FeaturesError::InvalidParam`] when `labels` does not have one label `< k` per node.
+    ///
+    /// # Examples
+    /// A path 0–1–2–3 where node 1 was put with the far pair: its neighbours outweigh it.
+    /// ```
+    /// use imgcluster::features::KnnGraph;
+    ///
+    /// let g = KnnGraph::from_edges(4, &[(0, 1, 1.0), (1, 2, 0.5), (2, 3, 1.0)])?;
+    /// assert_eq!(g.smooth_labels(&[0, 1, 1, 1], 2, 1)?, [1, 0, 1, 1]);
+    /// assert_eq!(g.smooth_labels(&[0, 1, 1, 1], 2, 0)?, [0, 1, 1, 1]);
+    /// # Ok::<(), imgcluster::features::FeaturesError>(())
+    /// ```
+    pub fn smooth_labels(
+        &self,
+        labels: &[u32],
+        k: usize,
+        rounds: usize,
+    ) -> Result<Vec<u32>, FeaturesError> {
+        self.check_labels(labels, k)?;
+        let mut cur = labels.to_vec();
+        for _ in 0..rounds {
+            let next: Vec<u32> = (0..cur.len())
+                .into_par_iter()
+                .with_min_len(NODES_PER_TASK)
+                .map(|i| self.majority(i, &cur))
+                .collect();
+            if next == cur {
+                break;
+            }
+            cur = next;
+        }
+        Ok(cur)
+    }
+
+    /// The cluster with the largest weight among the neighbours of `i` (see
+    /// [`KnnGraph::smooth_labels`]).
+    fn majority(&self, i: usize, labels: &[u32]) -> u32 {
+        let (js, ws) = self.neighbours(i);
+        let mut votes: Vec<(u32, f64)> = js
+            .iter()
+            .zip(ws)
+            .map(|(&j, &w)| (labels[j as usize], w))
+            .collect();
+        // Sums per cluster in a fixed order: by cluster, then by neighbour index.
+        votes.sort_by_key(|v| v.0);
+        let own = labels[i];
+        let (mut best, mut best_w) = (own, f64::NEG_INFINITY);
+        let mut own_w = 0.0;
+        let mut at = 0;
+        while at < votes.len() {
+            let c = votes[at].0;
+            let mut w = 0.0;
+            while at < votes.len() && votes[at].0 == c {
+                w += votes[at].1;
+                at += 1;
+            }
+            if c == own {
+                own_w = w;
+            }
+            if w > best_w {
+                (best, best_w) = (c, w);
+            }
+        }
+        if best_w > own_w {
+            best
+        } else {
+            own
+        }
+    }
+
+    fn check_labels(&self, labels: &[u32], k: usize) -> Result<(), FeaturesError> {
+        let n = self.n_nodes();
+        if labels.len() != n {
+            return Err(FeaturesError::InvalidParam {
+                name: "labels",
+                reason: format!("{} labels for {n} nodes", labels.len()),
+            });
+        }
+        if let Some(&l) = labels.iter().find(|&&l| l as usize >= k) {
+            return Err(FeaturesError::InvalidParam {
+                name: "labels",
+                reason: format!("label {l} is not below k = {k}"),
+            });
+        }
+        Ok(())
+    }
+
     /// The normalised cut of a partition: `Σ_c cut(c) / vol(c)`, where `vol(c)` is the sum
     /// of the degrees of the nodes in cluster `c` and `cut(c)` the weight of the edges that
     /// leave it (Shi & Malik). Lower is better: 0 when no edge crosses clusters, at most
@@ -452,19 +633,7 @@ impl KnnGraph {
     /// # Ok::<(), imgcluster::features::FeaturesError>(())
     /// ```
     pub fn normalized_cut(&self, labels: &[u32], k: usize) -> Result<f64, FeaturesError> {
-        let n = self.n_nodes();
-        if labels.len() != n {
-            return Err(FeaturesError::InvalidParam {
-                name: "labels",
-                reason: format!("{} labels for {n} nodes", labels.len()),
-            });
-        }
-        if let Some(&l) = labels.iter().find(|&&l| l as usize >= k) {
-            return Err(FeaturesError::InvalidParam {
-                name: "labels",
-                reason: format!("label {l} is not below k = {k}"),
-            });
-        }
+        self.check_labels(labels, k)?;
         let mut vol = vec![0.0f64; k];
         let mut within = vec![0.0f64; k];
         for (i, &c) in labels.iter().enumerate() {
@@ -529,7 +698,7 @@ mod tests {
             let s = nb.similarities(i);
             assert!(s.windows(2).all(|w| w[0] >= w[1]));
         }
-        let g = KnnGraph::from_neighbours(&nb, 7);
+        let g = KnnGraph::from_neighbours(&nb, &KnnOptions::new());
         for i in 0..n {
             let (cols, ws) = g.neighbours(i);
             assert!(cols.len() >= k);
@@ -560,7 +729,7 @@ mod tests {
         assert_eq!(nb.of(0), [1, 2, 3]);
         assert_eq!(nb.of(4), [0, 1, 2]);
         // All distances are 0: the scale guard keeps the weights finite (exp(0) = 1).
-        let g = KnnGraph::from_neighbours(&nb, 7);
+        let g = KnnGraph::from_neighbours(&nb, &KnnOptions::new());
         assert!(g.neighbours(0).1.iter().all(|&w| w == 1.0));
     }
 
@@ -594,6 +763,46 @@ mod tests {
         assert_eq!(a, b);
     }
 
+    /// Label smoothing by hand on two triangles joined by one edge: a node put with the
+    /// other triangle comes back in one round; ties keep the node's own cluster; the
+    /// rounds stop when nothing changes; threads do not matter.
+    #[test]
+    fn smoothing_by_hand() {
+        let g = KnnGraph::from_edges(
+            6,
+            &[
+                (0, 1, 1.0),
+                (1, 2, 1.0),
+                (0, 2, 1.0),
+                (3, 4, 1.0),
+                (4, 5, 1.0),
+                (3, 5, 1.0),
+                (2, 3, 0.5),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            g.smooth_labels(&[0, 0, 1, 1, 1, 1], 2, 1).unwrap(),
+            [0, 0, 0, 1, 1, 1]
+        );
+        assert_eq!(
+            g.smooth_labels(&[0, 0, 0, 1, 1, 1], 2, 5).unwrap(),
+            [0, 0, 0, 1, 1, 1]
+        );
+        // A tie (node 0 between clusters 1 and 2, weight 1 each) keeps its own cluster 0
+        // only when its own weighs as much; here cluster 0 has no weight, so the lower wins.
+        let h = KnnGraph::from_edges(3, &[(0, 1, 1.0), (0, 2, 1.0)]).unwrap();
+        assert_eq!(h.smooth_labels(&[0, 2, 1], 3, 1).unwrap()[0], 1);
+        assert_eq!(h.smooth_labels(&[1, 1, 0], 2, 1).unwrap()[0], 1);
+        assert!(g.smooth_labels(&[0, 0, 0], 2, 1).is_err());
+        assert!(g.smooth_labels(&[0, 0, 0, 2, 0, 0], 2, 1).is_err());
+        let labels: Vec<u32> = (0..300).map(|i| (i * 7 % 5) as u32).collect();
+        let ring = KnnGraph::build(&ring(300), 3, &KnnOptions::new(), Threads::Fixed(1)).unwrap();
+        let one = Threads::Fixed(1).install(|| ring.smooth_labels(&labels, 5, 3).unwrap());
+        let two = Threads::Fixed(2).install(|| ring.smooth_labels(&labels, 5, 3).unwrap());
+        assert_eq!(one, two);
+    }
+
     /// Weights by hand: 1-D angles on the unit circle at 0, 0.1, 0.3 (radians) with k = 1:
     /// the nearest of 0 is 0.1, of 0.1 is 0, of 0.3 is 0.1. d² = 2 − 2cos(Δ); scales are
     /// the distances to the only neighbour.
@@ -603,18 +812,23 @@ mod tests {
             .iter()
             .flat_map(|a| [a.cos(), a.sin()])
             .collect();
-        let g = KnnGraph::build(&p, 2, &KnnOptions::new().k(1), Threads::Fixed(1)).unwrap();
         let d2 = |a: f64| 2.0 - 2.0 * a.cos();
         let (s0, s1, s2) = (d2(0.1).sqrt(), d2(0.1).sqrt(), d2(0.2).sqrt());
-        let w01 = (-d2(0.1) / (s0 * s1)).exp();
+        let a01 = (-d2(0.1) / (s0 * s1)).exp();
         let w21 = (-d2(0.2) / (s2 * s1)).exp();
-        let (c, w) = g.neighbours(1);
-        assert_eq!(c, [0, 2]);
-        assert!(
-            (w[0] - w01).abs() < 1e-9 && (w[1] - w21).abs() < 1e-9,
-            "{w:?}"
-        );
-        assert!((g.degrees()[1] - (w01 + w21)).abs() < 1e-9);
+        // 0 and 1 list each other: the fuzzy union gives 2a − a², the maximum a. Only 2
+        // lists 1 (not the other way round): one direction, the same for both unions.
+        for (union, w01) in [(Union::Fuzzy, 2.0 * a01 - a01 * a01), (Union::Max, a01)] {
+            let o = KnnOptions::new().k(1).union(union);
+            let g = KnnGraph::build(&p, 2, &o, Threads::Fixed(1)).unwrap();
+            let (c, w) = g.neighbours(1);
+            assert_eq!(c, [0, 2]);
+            assert!(
+                (w[0] - w01).abs() < 1e-9 && (w[1] - w21).abs() < 1e-9,
+                "{union:?}: {w:?}"
+            );
+            assert!((g.degrees()[1] - (w01 + w21)).abs() < 1e-9);
+        }
     }
 
     /// ncut by hand on a path 0 —1— 1 —2— 2 (weights 1 and 2): split {0}, {1, 2}:

@@ -28,10 +28,10 @@ mod spectral;
 
 pub use error::FeaturesError;
 pub use hog::{
-    hog_features, normalize_in_place, Binning, Cells, HogOptions, HogSpec, Normalize, Orientation,
-    Pooling,
+    hog_features, normalize_in_place, upscale_cubic, Binning, Cells, HogOptions, HogSpec,
+    Normalize, Orientation, Pooling, DEFAULT_MIN_SIDE,
 };
-pub use knn::{cosine_neighbours, KnnGraph, KnnOptions, Neighbours};
+pub use knn::{cosine_neighbours, KnnGraph, KnnOptions, Neighbours, Union};
 pub use means::cluster_means;
 pub use nystrom::{GraphExtension, GraphExtensionParts};
 pub use pca::{Pca, PcaOptions, Whiten};

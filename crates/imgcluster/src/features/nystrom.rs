@@ -9,9 +9,9 @@
 //!
 //! The Nyström formula takes that identity as the definition of `u_c(x)` for a new point
 //! `x`: with the weights `w_xj` that `x` would have in the graph,
-//! `u_c(x) = Σ_j w_xj u_c(j) / √(d_x d_j) / λ_c`. The row is then scaled to unit length as
-//! the fit scales its rows, so the factor `1/√d_x` cancels and the degree of `x` is not
-//! needed.
+//! `u_c(x) = Σ_j w_xj u_c(j) / √(d_x d_j) / λ_c`. The row is then weighted by `λ_c^p` and
+//! scaled to unit length as the fit does its rows, so the factor `1/√d_x` cancels and the
+//! degree of `x` is not needed.
 //!
 //! The weights of `x` follow the rule of [`KnnGraph`](super::KnnGraph) exactly, against
 //! the training points only (the graph itself is not changed):
@@ -20,7 +20,8 @@
 //! * `s_x`, the distance to its `m`-th (the training points keep their own `s_j`);
 //! * an edge to every training point `j` that `x` lists, and to every `j` that would list
 //!   `x` (its similarity to `x` is at least that of `j`'s own `k`-th neighbour), weighted
-//!   `exp(−d_xj² / (s_x s_j))`.
+//!   `a = exp(−d_xj² / (s_x s_j))`, or the graph's union of `a` with itself
+//!   ([`Union`](super::Union)) when both hold.
 //!
 //! A training point whose direction equals `x`'s (cosine similarity within `1e-12` of 1)
 //! stands for `x` itself and is left out, as a node is not its own neighbour. A training
@@ -38,6 +39,7 @@ use rayon::prelude::*;
 
 use super::error::check_rows;
 use super::linalg::gemm;
+use super::spectral::eigen_weight;
 use super::{FeaturesError, KnnOptions, Neighbours, SpectralEmbedding};
 use crate::threads::Threads;
 
@@ -71,6 +73,8 @@ pub struct GraphExtension {
     /// Eigenvectors, N × K, and their eigenvalues.
     vectors: Vec<f64>,
     eigenvalues: Vec<f64>,
+    /// The power of the eigenvalue weighting of the rows.
+    power: u32,
 }
 
 /// The parts of a [`GraphExtension`], as stored in a model file.
@@ -92,6 +96,8 @@ pub struct GraphExtensionParts {
     pub vectors: Vec<f64>,
     /// Their eigenvalues (K).
     pub eigenvalues: Vec<f64>,
+    /// The power `p` of the eigenvalue weighting `λ^p` of the rows.
+    pub power: u32,
 }
 
 fn unit_rows(points: &[f64], dims: usize) -> Vec<f64> {
@@ -138,6 +144,7 @@ impl GraphExtension {
             degrees: degrees.to_vec(),
             vectors: embedding.vectors().to_vec(),
             eigenvalues: embedding.eigenvalues().to_vec(),
+            power: embedding.power(),
         }
     }
 
@@ -193,6 +200,7 @@ impl GraphExtension {
             degrees: p.degrees,
             vectors: p.vectors,
             eigenvalues: p.eigenvalues,
+            power: p.power,
         })
     }
 
@@ -207,6 +215,7 @@ impl GraphExtension {
             degrees: self.degrees.clone(),
             vectors: self.vectors.clone(),
             eigenvalues: self.eigenvalues.clone(),
+            power: self.power,
         }
     }
 
@@ -223,6 +232,11 @@ impl GraphExtension {
     /// Dimensions of the embedding (`K`).
     pub fn embedding_dims(&self) -> usize {
         self.eigenvalues.len()
+    }
+
+    /// The power of the eigenvalue weighting of the rows.
+    pub fn power(&self) -> u32 {
+        self.power
     }
 
     /// The kNN options of the graph.
@@ -320,24 +334,29 @@ impl GraphExtension {
         };
         let mi = self.knn.scale_neighbour.clamp(1, ranked.len()) - 1;
         let s_x = dist2(ranked[mi].0).sqrt();
-        let mut edges: Vec<(u32, f64)> = ranked.iter().map(|&(s, j)| (j, s)).collect();
+        // (training point, similarity, whether it would list x too)
+        let mut edges: Vec<(u32, f64, bool)> = ranked
+            .iter()
+            .map(|&(s, j)| (j, s, s >= self.kth[j as usize]))
+            .collect();
         // Reverse edges: training points that would list the new point.
         for (j, &s32) in sim32.iter().enumerate() {
             if f64::from(s32) + F32_MARGIN < self.kth[j] {
                 continue;
             }
-            if edges.iter().any(|&(e, _)| e as usize == j) {
+            if edges.iter().any(|&(e, _, _)| e as usize == j) {
                 continue;
             }
             let s = self.similarity(q, j);
             if s >= self.kth[j] && s < 1.0 - SAME_POINT {
-                edges.push((j as u32, s));
+                edges.push((j as u32, s, false));
             }
         }
         let kdim = row.len();
-        for (j, s) in edges {
+        for (j, s, both) in edges {
             let j = j as usize;
-            let w = (-dist2(s) / (s_x * self.scales[j] + SCALE_GUARD)).exp();
+            let a = (-dist2(s) / (s_x * self.scales[j] + SCALE_GUARD)).exp();
+            let w = if both { self.knn.union.merge(a, a) } else { a };
             let d = self.degrees[j];
             let f = w * if d > 0.0 { 1.0 / d.sqrt() } else { 1.0 };
             let u = &self.vectors[j * kdim..(j + 1) * kdim];
@@ -347,7 +366,7 @@ impl GraphExtension {
         }
         for (o, &l) in row.iter_mut().zip(&self.eigenvalues) {
             *o = if l.abs() > SMALLEST_EIGENVALUE {
-                *o / l
+                *o / l * eigen_weight(l, self.power)
             } else {
                 0.0
             };

@@ -14,7 +14,7 @@
 //! | [`Preset::TutorialRaw`] | pixels → k-means (the tutorial's settings) |
 //! | [`Preset::TutorialDeskew`] | deskew (factor 0.6) → pixels → k-means (the tutorial's settings) |
 //! | [`Preset::Hog`] | deskew (factor 0.5) → HOG → k-means++ |
-//! | [`Preset::Best`] | deskew decided by the data → HOG → PCA → kNN graph → spectral embedding → k-means++ |
+//! | [`Preset::Best`] | deskew decided by the data → HOG → PCA → kNN graph → spectral embedding → k-means++ → label smoothing |
 //!
 //! With [`Deskew::Auto`] the stages run twice, with and without deskew, and the partition
 //! with the smaller normalised cut (each measured on its own kNN graph) is kept.
@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use super::{
     cosine_neighbours, hog_features, preprocess, FeatureKind, FeaturesError, GraphExtension,
     HogOptions, HogSpec, KnnGraph, KnnOptions, Pca, PcaOptions, SpectralEmbedding, SpectralOptions,
+    Whiten,
 };
 use crate::dataset::{Dataset, Pixels};
 use crate::image::GrayView;
@@ -52,10 +53,13 @@ pub enum Preset {
     /// Deskew about the image centre (factor 0.5), the HOG of [`HogOptions::new`], k-means
     /// with k-means++ centers (10 attempts, up to 100 iterations, OpenCV's default epsilon).
     Hog,
-    /// [`Preset::Hog`]'s features, then PCA ([`PcaOptions::new`]), the kNN graph
-    /// ([`KnnOptions::new`]), the spectral embedding ([`SpectralOptions::new`]) in `K`
-    /// dimensions, and k-means as in [`Preset::Hog`]; deskew or not is decided by the
-    /// normalised cut ([`Deskew::Auto`]).
+    /// [`Preset::Hog`]'s features (images under 16 pixels upscaled first,
+    /// [`HogOptions::min_side`]), then PCA ([`PcaOptions::new`] with [`Whiten::Half`]), the
+    /// kNN graph ([`KnnOptions::new`]: fuzzy union), the spectral embedding
+    /// ([`SpectralOptions::new`]: eigenvalue weighting `λ^10`) in `2K` dimensions, k-means
+    /// as in [`Preset::Hog`], then one round of label smoothing on the graph
+    /// ([`GraphStage::default`]); deskew or not is decided by the normalised cut
+    /// ([`Deskew::Auto`]).
     Best,
 }
 
@@ -84,7 +88,9 @@ impl Preset {
             Preset::TutorialRaw => "raw pixels + k-means (tutorial settings)",
             Preset::TutorialDeskew => "deskew + k-means (tutorial settings)",
             Preset::Hog => "deskew + HOG + k-means++",
-            Preset::Best => "HOG + PCA + kNN graph + spectral + k-means++, deskew by ncut",
+            Preset::Best => {
+                "HOG + PCA + kNN graph + spectral + k-means++ + smoothing, deskew by ncut"
+            }
         }
     }
 }
@@ -178,12 +184,89 @@ pub enum Deskew {
 }
 
 /// The graph stages: the kNN graph and the spectral embedding built on it.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+///
+/// # Examples
+/// ```
+/// use imgcluster::features::GraphStage;
+///
+/// assert_eq!(GraphStage::default().dims_per_cluster, 2);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GraphStage {
     /// The kNN graph.
     pub knn: KnnOptions,
     /// The embedding.
     pub spectral: SpectralOptions,
+    /// Dimensions of the embedding per cluster: a pipeline of `K` clusters embeds in
+    /// `min(dims_per_cluster · K, N)` dimensions (at least 1).
+    ///
+    /// Why 2: the eigenvectors past the `K`-th still separate classes that the first `K`
+    /// merge (two digits drawn alike, a class with two styles); weighted by their
+    /// eigenvalues ([`SpectralOptions::power`]) they add that without drowning the first
+    /// `K`. Unweighted, `2K` dimensions were much worse than `K` on the digits.
+    pub dims_per_cluster: usize,
+    /// Rounds of label smoothing on the graph after k-means
+    /// ([`KnnGraph::smooth_labels`]; 0: none). The centers are then the means of the
+    /// smoothed clusters in the embedding, so prediction agrees with them.
+    ///
+    /// Why: k-means cuts the embedding with flat boundaries, and a sample near one that
+    /// most of its graph neighbours lie beyond is on the wrong side; the graph knows
+    /// better than the embedding there. One round moves only such samples, by their
+    /// own neighbourhood, whatever the image size or class count.
+    pub smoothing_rounds: usize,
+}
+
+impl Default for GraphStage {
+    fn default() -> Self {
+        Self {
+            knn: KnnOptions::new(),
+            spectral: SpectralOptions::new(),
+            dims_per_cluster: 2,
+            smoothing_rounds: 1,
+        }
+    }
+}
+
+/// Smooths the partition of `fit` on `graph` for `rounds` rounds; when a label changes,
+/// each center becomes the mean of its cluster's rows of `x` (an emptied cluster keeps
+/// its center) and the compactness is measured again with the fit's distance.
+fn smooth(
+    fit: &mut KMeansFit,
+    graph: &KnnGraph,
+    x: &[f32],
+    rounds: usize,
+) -> Result<(), FeaturesError> {
+    let labels = graph.smooth_labels(&fit.labels, fit.k, rounds)?;
+    if labels == fit.labels {
+        return Ok(());
+    }
+    let d = fit.dims;
+    let mut sums = vec![0.0f64; fit.k * d];
+    let mut counts = vec![0usize; fit.k];
+    for (row, &c) in x.chunks_exact(d).zip(&labels) {
+        counts[c as usize] += 1;
+        for (s, &v) in sums[c as usize * d..][..d].iter_mut().zip(row) {
+            *s += f64::from(v);
+        }
+    }
+    for (c, &count) in counts.iter().enumerate() {
+        if count > 0 {
+            for (dst, s) in fit.centers[c * d..][..d]
+                .iter_mut()
+                .zip(&sums[c * d..][..d])
+            {
+                *dst = (s / count as f64) as f32;
+            }
+        }
+    }
+    let nearest = NearestCenter::new(fit.mode, &fit.centers, d);
+    fit.compactness = x
+        .chunks_exact(d)
+        .zip(&labels)
+        .map(|(row, &c)| f64::from(nearest.distance(row, c as usize)))
+        .sum();
+    fit.labels = labels;
+    Ok(())
 }
 
 /// Unchecked pipeline parameters; [`PipelineParams::check`] makes a [`Pipeline`].
@@ -264,7 +347,7 @@ impl PipelineParams {
                 deskew: Deskew::Auto,
                 deskew_params: centred_deskew(),
                 hog: Some(HogOptions::new()),
-                pca: Some(PcaOptions::new()),
+                pca: Some(PcaOptions::new().whiten(Whiten::Half)),
                 graph: Some(GraphStage::default()),
                 kmeans: kmeans_pp(k),
                 ..base
@@ -297,7 +380,7 @@ impl PipelineParams {
     }
 
     /// Sets (or removes) the graph stages; with them k-means clusters the embedding, in
-    /// as many dimensions as clusters.
+    /// [`GraphStage::dims_per_cluster`] dimensions per cluster.
     pub fn graph(mut self, graph: Option<GraphStage>) -> Self {
         self.graph = graph;
         self
@@ -366,6 +449,9 @@ impl PipelineParams {
         if let Some(g) = &self.graph {
             if g.knn.k == 0 || g.knn.scale_neighbour == 0 {
                 return invalid("knn", "k and scale_neighbour must be at least 1");
+            }
+            if g.dims_per_cluster == 0 {
+                return invalid("dims_per_cluster", "must be at least 1");
             }
             let s = g.spectral;
             if !(s.tolerance.is_finite() && s.tolerance > 0.0)
@@ -693,11 +779,15 @@ impl Pipeline {
             });
         }
         let nb = cosine_neighbours(&points, dims, stage.knn.k, threads)?;
-        let graph = KnnGraph::from_neighbours(&nb, stage.knn.scale_neighbour);
+        let graph = KnnGraph::from_neighbours(&nb, &stage.knn);
         times.knn = t.elapsed();
         let t = Instant::now();
         tell(Stage::Spectral);
-        let k = self.kmeans.k();
+        let k = self
+            .kmeans
+            .k()
+            .saturating_mul(stage.dims_per_cluster)
+            .min(graph.n_nodes());
         let embedding = SpectralEmbedding::fit(&graph, k, &stage.spectral)?;
         let extension =
             GraphExtension::new(&points, dims, &nb, &stage.knn, graph.degrees(), &embedding);
@@ -894,7 +984,15 @@ impl Pipeline {
         let mut times = embedded.times;
         let t = Instant::now();
         self.observer.tell(Stage::KMeans, variant);
-        let (fit, minibatch) = self.kmeans_fit(&embedded, rng)?;
+        let (mut fit, minibatch) = self.kmeans_fit(&embedded, rng)?;
+        if let (Some(stage), Some(g)) = (&self.graph, &embedded.graph) {
+            smooth(
+                &mut fit,
+                g,
+                &embedded.features_f32(),
+                stage.smoothing_rounds,
+            )?;
+        }
         times.kmeans = t.elapsed();
         let t = Instant::now();
         if embedded.graph.is_some() {

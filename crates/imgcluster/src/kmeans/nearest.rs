@@ -89,4 +89,22 @@ impl<'a> NearestCenter<'a> {
             }
         }
     }
+
+    /// The squared distance from `x` to center `c`, measured as [`NearestCenter::nearest`]
+    /// measures it.
+    ///
+    /// # Panics
+    /// Panics if `x.len()` is not the centers' `dims` or `c` is not a center.
+    pub fn distance(&self, x: &[f32], c: usize) -> f32 {
+        assert_eq!(x.len(), self.dims, "NearestCenter::distance: sample length");
+        let center = &self.centers[c * self.dims..(c + 1) * self.dims];
+        match self.mode {
+            Mode::Fast => {
+                let xx: f64 = x.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+                let d = (xx + self.cc[c]) - 2.0 * f64::from(dot16(x, center));
+                d.max(0.0) as f32
+            }
+            _ => l2sq_opencv(x, center),
+        }
+    }
 }

@@ -15,7 +15,7 @@ use super::fitted::{
 use super::{deskew_params, image_shape, DtypeName, InterpolationName, ModelError};
 use super::{MODEL_FORMAT, MODEL_VERSION};
 use crate::features::{
-    DeskewDecision, GraphExtension, GraphExtensionParts, HogOptions, KnnOptions, Pca, Whiten,
+    DeskewDecision, GraphExtension, GraphExtensionParts, HogOptions, KnnOptions, Pca, Union, Whiten,
 };
 use crate::imgproc::Polarity;
 use crate::kmeans::{MiniBatchStop, Mode};
@@ -53,7 +53,11 @@ struct Deskew2 {
 struct Pca2 {
     components: usize,
     dims: usize,
+    /// Full whitening ([`Whiten::Yes`]); `whitening` names the others.
     whiten: bool,
+    /// `no`, `half` or `yes`; files without it name their whitening by `whiten`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    whitening: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -61,9 +65,15 @@ struct Pca2 {
 struct Graph2 {
     k: usize,
     scale_neighbour: usize,
+    /// `fuzzy` or `max`; files without it were made with `max`.
+    #[serde(default)]
+    union: Option<String>,
     points: usize,
     dims: usize,
     embedding_dims: usize,
+    /// The power of the eigenvalue weighting; files without it were made without one.
+    #[serde(default)]
+    eigen_power: Option<u32>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -247,13 +257,16 @@ pub(super) fn write(m: &FittedPipeline) -> Vec<u8> {
                 components: p.n_components(),
                 dims: p.dims(),
                 whiten: p.whiten() == Whiten::Yes,
+                whitening: Some(p.whiten().name().into()),
             }),
             graph: m.graph.as_ref().map(|g| Graph2 {
                 k: g.knn().k,
                 scale_neighbour: g.knn().scale_neighbour,
+                union: Some(g.knn().union.name().into()),
                 points: g.n_points(),
                 dims: g.dims(),
                 embedding_dims: g.embedding_dims(),
+                eigen_power: Some(g.power()),
             }),
         },
         kmeans: KMeans2 {
@@ -390,7 +403,18 @@ pub(super) fn read(bytes: &[u8]) -> Result<FittedPipeline, ModelError> {
             let mean = read_f64(&st, "pca.mean", &[p.dims])?;
             let comps = read_f64(&st, "pca.components", &[p.components, p.dims])?;
             let vars = read_f64(&st, "pca.variances", &[p.components])?;
-            let whiten = if p.whiten { Whiten::Yes } else { Whiten::No };
+            let whiten = match (&p.whitening, p.whiten) {
+                (None, true) => Whiten::Yes,
+                (None, false) => Whiten::No,
+                (Some(name), full) => match Whiten::from_name(name) {
+                    Some(w) if (w == Whiten::Yes) == full => w,
+                    _ => {
+                        return Err(invalid(format!(
+                            "stages.pca.whitening \"{name}\" with whiten {full}"
+                        )));
+                    }
+                },
+            };
             Some(Pca::from_parts(mean, comps, vars, whiten).map_err(|e| invalid(e.to_string()))?)
         }
         None => None,
@@ -398,8 +422,16 @@ pub(super) fn read(bytes: &[u8]) -> Result<FittedPipeline, ModelError> {
     let graph = match d.stages.graph {
         Some(g) => {
             let (n, kd) = (g.points, g.embedding_dims);
+            let union = match &g.union {
+                None => Union::Max,
+                Some(name) => Union::from_name(name)
+                    .ok_or_else(|| invalid(format!("stages.graph.union \"{name}\" is unknown")))?,
+            };
             let parts = GraphExtensionParts {
-                knn: KnnOptions::new().k(g.k).scale_neighbour(g.scale_neighbour),
+                knn: KnnOptions::new()
+                    .k(g.k)
+                    .scale_neighbour(g.scale_neighbour)
+                    .union(union),
                 dims: g.dims,
                 points: read_f64(&st, "graph.points", &[n, g.dims])?,
                 scales: read_f64(&st, "graph.scales", &[n])?,
@@ -407,6 +439,7 @@ pub(super) fn read(bytes: &[u8]) -> Result<FittedPipeline, ModelError> {
                 degrees: read_f64(&st, "graph.degrees", &[n])?,
                 vectors: read_f64(&st, "graph.vectors", &[n, kd])?,
                 eigenvalues: read_f64(&st, "graph.eigenvalues", &[kd])?,
+                power: g.eigen_power.unwrap_or(0),
             };
             Some(GraphExtension::from_parts(parts).map_err(|e| invalid(e.to_string()))?)
         }
@@ -496,4 +529,88 @@ pub(super) fn read(bytes: &[u8]) -> Result<FittedPipeline, ModelError> {
         min_similarity: o.min_similarity,
     }))?;
     Ok(model)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::{grid, Dataset};
+    use crate::features::{PipelineParams, Preset};
+    use crate::CvRng;
+
+    /// A `best` model of 300 digits (every class), fitted with seed 1.
+    fn small_best() -> FittedPipeline {
+        let digits = grid::digits();
+        let (px, h, w) = digits.images_u8().unwrap();
+        let picks: Vec<usize> = (0..300).map(|i| (i * 167) % 5000).collect();
+        let pixels: Vec<u8> = picks
+            .iter()
+            .flat_map(|&i| px[i * h * w..(i + 1) * h * w].to_vec())
+            .collect();
+        let ds = Dataset::from_images(picks.len(), h, w, pixels).unwrap();
+        let p = PipelineParams::preset(Preset::Best, 10).check().unwrap();
+        p.fit(&ds, &CvRng::from_set_rng_seed(1)).unwrap()
+    }
+
+    /// `bytes` with the description's JSON changed by `edit` (the arrays as they were).
+    fn edited(bytes: &[u8], edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+        let mut d: serde_json::Value =
+            serde_json::from_str(&description_text(bytes).unwrap()).unwrap();
+        edit(&mut d);
+        let st = SafeTensors::deserialize(bytes).unwrap();
+        let tensors: Vec<(String, Tensor)> = st
+            .tensors()
+            .into_iter()
+            .map(|(name, t)| {
+                let tensor = Tensor {
+                    dtype: t.dtype(),
+                    shape: t.shape().to_vec(),
+                    bytes: t.data().to_vec(),
+                };
+                (name, tensor)
+            })
+            .collect();
+        let meta = HashMap::from([(META_KEY.to_string(), d.to_string())]);
+        safetensors::tensor::serialize(tensors.iter().map(|(n, t)| (n.as_str(), t)), Some(meta))
+            .unwrap()
+    }
+
+    /// The rules added to `best` are written to the file and read back; a file written
+    /// before they existed (no `min_side`, `whitening`, `union`, `eigen_power`) reads as
+    /// the rules of then: no upscale, PCA as projected, the maximum, no weighting.
+    #[test]
+    fn new_rules_round_trip_and_older_files_read_as_before() {
+        let m = small_best();
+        let bytes = write(&m);
+        let back = read(&bytes).unwrap();
+        assert_eq!(back.hog().unwrap().get_min_side(), Some(16));
+        assert_eq!(back.pca().unwrap().whiten(), Whiten::Half);
+        let g = back.graph().unwrap();
+        assert_eq!(
+            (g.knn().union, g.power(), g.embedding_dims()),
+            (Union::Fuzzy, 10, 20)
+        );
+        assert_eq!(back, m);
+
+        let older = edited(&bytes, |d| {
+            let s = &mut d["stages"];
+            s["hog"].as_object_mut().unwrap().remove("min_side");
+            s["pca"].as_object_mut().unwrap().remove("whitening");
+            s["graph"].as_object_mut().unwrap().remove("union");
+            s["graph"].as_object_mut().unwrap().remove("eigen_power");
+        });
+        let old = read(&older).unwrap();
+        assert_eq!(old.hog().unwrap().get_min_side(), None);
+        assert_eq!(old.pca().unwrap().whiten(), Whiten::No);
+        let g = old.graph().unwrap();
+        assert_eq!((g.knn().union, g.power()), (Union::Max, 0));
+
+        let bad = edited(&bytes, |d| d["stages"]["graph"]["union"] = "min".into());
+        assert!(read(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("union \"min\""));
+        let bad = edited(&bytes, |d| d["stages"]["pca"]["whitening"] = "yes".into());
+        assert!(read(&bad).is_err(), "whitening yes with whiten false");
+    }
 }
