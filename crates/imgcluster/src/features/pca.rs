@@ -422,6 +422,21 @@ mod tests {
         let zw = white.transform(&data, Threads::Fixed(1)).unwrap();
         let var = zw.iter().map(|z| z * z).sum::<f64>() / 3.0;
         assert!((var - 1.0).abs() < 1e-12);
+        // Half whitening: the variance 135 becomes its standard deviation √135.
+        let half = Pca::fit(
+            &data,
+            3,
+            &PcaOptions::new().max_components(1).whiten(Whiten::Half),
+            Threads::Fixed(1),
+        )
+        .unwrap();
+        let zh = half.transform(&data, Threads::Fixed(1)).unwrap();
+        let var = zh.iter().map(|z| z * z).sum::<f64>() / 3.0;
+        assert!((var - 135f64.sqrt()).abs() < 1e-9, "{var}");
+        for w in [Whiten::No, Whiten::Half, Whiten::Yes] {
+            assert_eq!(Whiten::from_name(w.name()), Some(w));
+        }
+        assert_eq!(Whiten::from_name("full"), None);
     }
 
     #[test]

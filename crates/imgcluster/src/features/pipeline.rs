@@ -50,8 +50,9 @@ pub enum Preset {
     TutorialRaw,
     /// OpenCV's tutorial after its deskew (shift factor 0.6).
     TutorialDeskew,
-    /// Deskew about the image centre (factor 0.5), the HOG of [`HogOptions::new`], k-means
-    /// with k-means++ centers (10 attempts, up to 100 iterations, OpenCV's default epsilon).
+    /// Deskew about the image centre (factor 0.5), the HOG of [`HogOptions::new`] at the
+    /// given image size (no upscale), k-means with k-means++ centers (10 attempts, up to 100
+    /// iterations, OpenCV's default epsilon).
     Hog,
     /// [`Preset::Hog`]'s features (images under 16 pixels upscaled first,
     /// [`HogOptions::min_side`]), then PCA ([`PcaOptions::new`] with [`Whiten::Half`]), the
@@ -88,9 +89,7 @@ impl Preset {
             Preset::TutorialRaw => "raw pixels + k-means (tutorial settings)",
             Preset::TutorialDeskew => "deskew + k-means (tutorial settings)",
             Preset::Hog => "deskew + HOG + k-means++",
-            Preset::Best => {
-                "HOG + PCA + kNN graph + spectral + k-means++ + smoothing, deskew by ncut"
-            }
+            Preset::Best => "HOG + PCA + kNN graph + spectral + k-means++ + smoothing",
         }
     }
 }
@@ -339,7 +338,8 @@ impl PipelineParams {
             Preset::Hog => Self {
                 deskew: Deskew::On,
                 deskew_params: centred_deskew(),
-                hog: Some(HogOptions::new()),
+                // The ablation's middle step, as it was measured: gradients at the given size.
+                hog: Some(HogOptions::new().min_side(None)),
                 kmeans: kmeans_pp(k),
                 ..base
             },
