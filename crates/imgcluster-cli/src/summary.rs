@@ -55,6 +55,7 @@ pub fn run_json(o: &ScoredFit) -> Value {
         "peak_rss_mb": peak_rss_mb(),
         "seed": record.kmeans.seed,
         "threads": o.pipeline.threads().count(),
+        "isa": imgcluster::kernels::isa_name(),
         "compactness": fit.compactness,
         "iterations": fit.iterations,
         // Counted from 1, as the text and the HTML report count attempts.

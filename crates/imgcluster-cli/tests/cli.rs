@@ -3178,3 +3178,84 @@ fn truncating_a_mapped_file_stops_the_run_with_a_message() {
     );
     assert_eq!(stderr.matches("imgcluster: error").count(), 1, "{stderr}");
 }
+
+/// `IMGCLUSTER_ISA` forces each instruction set in turn: the tutorial's labels are OpenCV's
+/// on every one (the fixture), fast mode and `best` give the same labels on every one, and
+/// `--json` and `--version` name the set that ran. A set the CPU lacks falls back with a
+/// warning; an unknown value is named with the accepted ones.
+#[test]
+fn every_instruction_set_gives_the_same_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fast_labels = Vec::new();
+    let mut best_labels = Vec::new();
+    for isa in ["scalar", "avx2", "avx512"] {
+        let tutorial = dir.path().join(format!("tutorial_{isa}.npy"));
+        let o = bin()
+            .env("IMGCLUSTER_ISA", isa)
+            .args(["classify", "--json", "--labels-out"])
+            .arg(&tutorial)
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        let v = json_of(&o.stdout);
+        let ran = v["isa"].as_str().unwrap().to_string();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        if ran == isa {
+            assert!(!stderr.contains("IMGCLUSTER_ISA"), "{stderr}");
+        } else {
+            // This CPU lacks it: the fallback is named.
+            assert!(
+                stderr.contains(&format!("IMGCLUSTER_ISA={isa}"))
+                    && stderr.contains(&format!("using {ran}")),
+                "{isa}: {stderr}"
+            );
+        }
+        assert_eq!(
+            read_labels(&tutorial),
+            read_labels(&fixture("kmeans_00_labels.npy")),
+            "{isa}"
+        );
+        let version = bin()
+            .env("IMGCLUSTER_ISA", isa)
+            .arg("--version")
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&version.stdout).contains(&format!("(kernels: {ran})")),
+            "{isa}"
+        );
+        for (args, out) in [
+            (
+                &["--mode", "fast", "--init", "pp", "--seed", "3"][..],
+                &mut fast_labels,
+            ),
+            (&["--pipeline", "best", "--seed", "1"][..], &mut best_labels),
+        ] {
+            let path = dir.path().join(format!("l{}_{isa}.npy", out.len()));
+            bin()
+                .env("IMGCLUSTER_ISA", isa)
+                .arg("classify")
+                .args(args)
+                .arg("--labels-out")
+                .arg(&path)
+                .assert()
+                .success();
+            out.push(read_labels(&path));
+        }
+    }
+    assert!(fast_labels.windows(2).all(|w| w[0] == w[1]));
+    assert!(best_labels.windows(2).all(|w| w[0] == w[1]));
+    let o = bin()
+        .env("IMGCLUSTER_ISA", "bogus")
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("IMGCLUSTER_ISA=\"bogus\"")
+            && stderr.contains("scalar, neon, avx2, avx512"),
+        "{stderr}"
+    );
+}

@@ -1,8 +1,9 @@
 //! The entry points the library calls; each picks an implementation once per process.
 //!
-//! The instruction set is detected on first use and cached ([`isa`]). Every SIMD
-//! implementation returns bit-identical results to the scalar reference in
-//! [`super::scalar`], so callers never observe which one ran.
+//! The instruction set is detected on first use and cached ([`isa`]), capped by the
+//! environment variable [`ISA_VARIABLE`] when it is set ([`isa_name`] names the one in
+//! use). Every SIMD implementation returns bit-identical results to the scalar reference
+//! in [`super::scalar`], so callers never observe which one ran.
 
 use std::sync::OnceLock;
 
@@ -18,36 +19,143 @@ pub enum Isa {
     Avx2Fma,
 }
 
-/// The instruction set chosen for this process (detected once, then cached).
-pub fn isa() -> Isa {
-    static ISA: OnceLock<Isa> = OnceLock::new();
-    *ISA.get_or_init(detect)
+/// The environment variable that caps the instruction set, in the manner of OpenCV's
+/// `OPENCV_CPU_DISABLE` and NumPy's `NPY_DISABLE_CPU_FEATURES`: `scalar` (the reference
+/// kernels), `avx2` (AVX2 + FMA, without the AVX-512F blocks), `avx512` (AVX2 + FMA with
+/// the AVX-512F blocks, the most this build uses on x86-64) or `neon` (aarch64, where this
+/// build runs the scalar reference). Unset or empty: the best the CPU has. A set the CPU
+/// lacks falls back to the best one it has below it (`neon` on x86-64: the CPU's best), and
+/// an unknown value to the CPU's best, each with a warning on stderr, once per process.
+/// Results are the same on every set.
+pub const ISA_VARIABLE: &str = "IMGCLUSTER_ISA";
+
+/// The values [`ISA_VARIABLE`] accepts, from the least to the most.
+pub const ISA_NAMES: [&str; 4] = ["scalar", "neon", "avx2", "avx512"];
+
+/// What the process runs: the kernels' set and whether the AVX-512F blocks are on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Choice {
+    isa: Isa,
+    avx512: bool,
 }
 
-/// Whether the CPU also has AVX-512F (detected once, then cached); only the blocked
-/// dot products use it, with the same bits as every other path.
-fn avx512() -> bool {
-    static AVX512: OnceLock<bool> = OnceLock::new();
-    *AVX512.get_or_init(|| {
-        #[cfg(target_arch = "x86_64")]
-        {
-            isa() == Isa::Avx2Fma && is_x86_feature_detected!("avx512f")
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
-        }
-    })
-}
-
-fn detect() -> Isa {
+/// What the CPU offers (x86-64: AVX2 + FMA, AVX-512F).
+fn native() -> Choice {
     #[cfg(target_arch = "x86_64")]
     {
         if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-            return Isa::Avx2Fma;
+            return Choice {
+                isa: Isa::Avx2Fma,
+                avx512: is_x86_feature_detected!("avx512f"),
+            };
         }
     }
-    Isa::Scalar
+    Choice {
+        isa: Isa::Scalar,
+        avx512: false,
+    }
+}
+
+fn name(c: Choice) -> &'static str {
+    match (c.isa, c.avx512) {
+        (Isa::Scalar, _) => "scalar",
+        (Isa::Avx2Fma, false) => "avx2",
+        (Isa::Avx2Fma, true) => "avx512",
+    }
+}
+
+/// The set for a value of [`ISA_VARIABLE`] on a CPU offering `native`, and the warning to
+/// print, if any.
+fn choose(request: Option<&str>, native: Choice) -> (Choice, Option<String>) {
+    let scalar = Choice {
+        isa: Isa::Scalar,
+        avx512: false,
+    };
+    let request = request.map(str::trim).filter(|r| !r.is_empty());
+    let Some(request) = request else {
+        return (native, None);
+    };
+    let lower = request.to_ascii_lowercase();
+    let (want, available) = match lower.as_str() {
+        "scalar" => (scalar, true),
+        "avx2" => (
+            Choice {
+                isa: Isa::Avx2Fma,
+                avx512: false,
+            },
+            native.isa == Isa::Avx2Fma,
+        ),
+        "avx512" => (
+            Choice {
+                isa: Isa::Avx2Fma,
+                avx512: true,
+            },
+            native.avx512,
+        ),
+        // This build has no NEON kernels: aarch64 runs the scalar reference.
+        "neon" => (scalar, cfg!(target_arch = "aarch64")),
+        _ => {
+            let warning = format!(
+                "warning: {ISA_VARIABLE}={request:?} is not one of {}; using {}",
+                ISA_NAMES.join(", "),
+                name(native)
+            );
+            return (native, Some(warning));
+        }
+    };
+    if available {
+        return (want, None);
+    }
+    // The best the CPU has below what was asked for.
+    let fallback = match lower.as_str() {
+        "avx512" if native.isa == Isa::Avx2Fma => Choice {
+            isa: Isa::Avx2Fma,
+            avx512: false,
+        },
+        "neon" => native,
+        _ => scalar,
+    };
+    let warning = format!(
+        "warning: {ISA_VARIABLE}={request}: this CPU does not have {request}; using {}",
+        name(fallback)
+    );
+    (fallback, Some(warning))
+}
+
+/// The set of this process: chosen once, its warning printed once.
+fn choice() -> Choice {
+    static CHOICE: OnceLock<Choice> = OnceLock::new();
+    *CHOICE.get_or_init(|| {
+        let request = std::env::var(ISA_VARIABLE).ok();
+        let (c, warning) = choose(request.as_deref(), native());
+        if let Some(w) = warning {
+            eprintln!("{w}");
+        }
+        c
+    })
+}
+
+/// The instruction set chosen for this process (detected once, then cached), capped by
+/// [`ISA_VARIABLE`].
+pub fn isa() -> Isa {
+    choice().isa
+}
+
+/// The name of the instruction set the kernels use in this process, as [`ISA_VARIABLE`]
+/// spells it: `scalar`, `avx2` or `avx512`.
+///
+/// # Examples
+/// ```
+/// assert!(["scalar", "avx2", "avx512", "neon"].contains(&imgcluster::kernels::isa_name()));
+/// ```
+pub fn isa_name() -> &'static str {
+    name(choice())
+}
+
+/// Whether the AVX-512F blocks are on (the CPU has AVX-512F and [`ISA_VARIABLE`] allows
+/// them); only the blocked dot products use them, with the same bits as every other path.
+fn avx512() -> bool {
+    choice().avx512
 }
 
 /// Squared Euclidean distance between `a` and `b`, bit-identical to OpenCV's
@@ -1358,5 +1466,67 @@ mod tests {
                 assert_eq!(got, want, "{n} columns, stride {stride}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod switch {
+    use super::*;
+
+    const SCALAR: Choice = Choice {
+        isa: Isa::Scalar,
+        avx512: false,
+    };
+    const AVX2: Choice = Choice {
+        isa: Isa::Avx2Fma,
+        avx512: false,
+    };
+    const AVX512: Choice = Choice {
+        isa: Isa::Avx2Fma,
+        avx512: true,
+    };
+
+    /// Every value of the switch on every kind of CPU: the set asked for when the CPU has
+    /// it, else the best below it with a warning naming the variable; an unknown value
+    /// keeps the CPU's best, with a warning listing the accepted values.
+    #[test]
+    fn the_switch_caps_the_instruction_set() {
+        for cpu in [SCALAR, AVX2, AVX512] {
+            assert_eq!(choose(None, cpu), (cpu, None));
+            assert_eq!(choose(Some(""), cpu), (cpu, None));
+            assert_eq!(choose(Some("scalar"), cpu), (SCALAR, None));
+            assert_eq!(choose(Some(" SCALAR "), cpu), (SCALAR, None));
+        }
+        assert_eq!(choose(Some("avx2"), AVX512), (AVX2, None));
+        assert_eq!(choose(Some("avx2"), AVX2), (AVX2, None));
+        assert_eq!(choose(Some("avx512"), AVX512), (AVX512, None));
+        let (c, w) = choose(Some("avx512"), AVX2);
+        assert_eq!(c, AVX2);
+        let w = w.unwrap();
+        assert!(
+            w.contains("IMGCLUSTER_ISA=avx512") && w.contains("using avx2"),
+            "{w}"
+        );
+        let (c, w) = choose(Some("avx2"), SCALAR);
+        assert_eq!(c, SCALAR);
+        assert!(w.unwrap().contains("using scalar"));
+        let (c, w) = choose(Some("bogus"), AVX512);
+        assert_eq!(c, AVX512);
+        let w = w.unwrap();
+        assert!(
+            w.contains("IMGCLUSTER_ISA=\"bogus\"") && w.contains("scalar, neon, avx2, avx512"),
+            "{w}"
+        );
+        let (c, w) = choose(Some("neon"), AVX2);
+        if cfg!(target_arch = "aarch64") {
+            assert_eq!((c, w), (SCALAR, None));
+        } else {
+            assert_eq!(c, AVX2);
+            assert!(w.unwrap().contains("does not have neon"));
+        }
+        assert_eq!(
+            [SCALAR, AVX2, AVX512].map(name),
+            ["scalar", "avx2", "avx512"]
+        );
     }
 }

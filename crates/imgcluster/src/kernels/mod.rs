@@ -13,8 +13,9 @@
 //! * [`Element`] — the sample types (`f32`, `u8`) the kernels read directly.
 //!
 //! [`scalar`] holds the reference implementations, always compiled. The SIMD versions
-//! (AVX2 + FMA on x86-64, detected once per process, see [`isa`]) return bit-identical
-//! results; the tests check that on awkward sizes.
+//! (AVX2 + FMA on x86-64, with AVX-512F blocks where the CPU has them; detected once per
+//! process and capped by the environment variable [`ISA_VARIABLE`], see [`isa`] and
+//! [`isa_name`]) return bit-identical results; the tests check that on awkward sizes.
 
 mod aligned;
 mod dispatch;
@@ -25,6 +26,6 @@ mod x86;
 pub use aligned::AlignedF32;
 pub use dispatch::{
     add_rows_u8, add_u8, dot16, dot16_gather, dot16_panel, dot16_select, fast_shortlist16,
-    fast_sq_distances, isa, l2sq_opencv, l2sq_opencv_u8, le_mask16, near_min_mask16, sub_rows_u8,
-    sub_u8, Element, Isa, SparseU8,
+    fast_sq_distances, isa, isa_name, l2sq_opencv, l2sq_opencv_u8, le_mask16, near_min_mask16,
+    sub_rows_u8, sub_u8, Element, Isa, SparseU8, ISA_NAMES, ISA_VARIABLE,
 };
