@@ -10,7 +10,7 @@ use imgcluster::features::{hog_features, preprocess, FeatureKind, HogOptions, Ho
 use imgcluster::imgproc::DeskewParams;
 use imgcluster::kmeans::{Init, KMeansParams, TermCriteria};
 use imgcluster::metrics::{evaluate, Mapping};
-use imgcluster::quantize::{quantize, QuantizeParams, RgbImage};
+use imgcluster::quantize::{decode_rgb, quantize, QuantizeParams, RgbImage};
 use imgcluster::CvRng;
 use numpy::{
     IntoPyArray, PyArray1, PyArray2, PyArray3, PyArrayDyn, PyReadonlyArray1, PyReadonlyArray3,
@@ -273,6 +273,19 @@ fn quantize_image<'py>(
     ))
 }
 
+/// A PNG or JPEG file as an `H×W×3` RGB array, as `quantize` reads it (gray, palette,
+/// 16-bit and alpha images made RGB as `cv2.imread` does).
+#[pyfunction]
+fn read_rgb(py: Python<'_>, path: PathBuf) -> PyResult<Bound<'_, PyArray3<u8>>> {
+    let img = detached(py, || {
+        let bytes = std::fs::read(&path)
+            .map_err(|e| bad("path", format!("cannot read {}: {e}", path.display())))?;
+        decode_rgb(&bytes).map_err(|e| bad("path", format!("{}: {e}", path.display())))
+    })?;
+    let (h, w) = (img.height(), img.width());
+    img.data().to_vec().into_pyarray(py).reshape([h, w, 3])
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(digits, m)?)?;
     m.add_function(wrap_pyfunction!(deskew, m)?)?;
@@ -280,5 +293,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(evaluate_clusters, m)?)?;
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(quantize_image, m)?)?;
+    m.add_function(wrap_pyfunction!(read_rgb, m)?)?;
     Ok(())
 }

@@ -22,7 +22,6 @@ import numpy as np
 
 from . import _arrays
 from . import _imgcluster as _ext
-from ._estimators import KMeans, Pipeline
 
 __version__ = _ext.__version__
 
@@ -60,8 +59,19 @@ __all__ = [
     "load",
     "nmi",
     "quantize",
+    "read_rgb",
     "setRNGSeed",
 ]
+
+
+def __getattr__(name):
+    # The estimators are imported on first use, so that `import imgcluster` does not
+    # import scikit-learn (their base classes) for the functions above.
+    if name in ("KMeans", "Pipeline"):
+        from . import _estimators
+
+        return getattr(_estimators, name)
+    raise AttributeError(f"module 'imgcluster' has no attribute {name!r}")
 
 
 def setRNGSeed(seed: int) -> None:  # noqa: N802 (OpenCV's name)
@@ -262,6 +272,14 @@ def load(path, *, labels=None, format: str = "auto", shape=None, size=None,  # n
         _pair(shape, "shape"), _pair(size, "size"), _arrays.whole(cell, "cell", minimum=1),
         None if classes is None else _arrays.whole(classes, "classes", minimum=1),
         label_column, _arrays.threads(n_threads)))
+
+
+def read_rgb(path):
+    """A PNG or JPEG file as an H×W×3 RGB ``uint8`` array (gray, palette, 16-bit and
+    alpha images made RGB, alpha ignored, as ``cv2.imread`` does, in RGB order)."""
+    import os
+
+    return _ext.read_rgb(os.fspath(path))
 
 
 class Quantized(NamedTuple):

@@ -89,7 +89,7 @@ def _checked(estimator, X, *, reset: bool):
     """``X`` validated (scikit-learn's rules and messages when it is installed) and
     narrowed to the engine's ``uint8``/``float32`` without copying those."""
     if HAVE_SKLEARN:
-        X = validate_data(estimator, X, reset=reset, dtype=None, accept_sparse=False,
+        X = validate_data(estimator, X, reset=reset, dtype="numeric", accept_sparse=False,
                           order="C")
     else:
         X = np.asarray(X)
