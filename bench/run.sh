@@ -43,6 +43,15 @@ extra=()
 [ -n "${BENCH_THREADS:-}" ] && extra+=(--threads "$BENCH_THREADS")
 [ -n "${BENCH_REPEATS:-}" ] && extra+=(--repeats "$BENCH_REPEATS")
 
+# The thread count every tool is pinned to (the last --threads given, else BENCH_THREADS, else 2).
+threads=2
+prev=""
+for arg in "${extra[@]}" "$@"; do
+  case "$prev" in --threads) threads="$arg" ;; esac
+  case "$arg" in --threads=*) threads="${arg#--threads=}" ;; esac
+  prev="$arg"
+done
+
 # 1. Python environment with the pinned peers (re-installed when requirements.txt changes).
 if [ ! -x "$venv/bin/python" ]; then
   echo "creating $venv" >&2
@@ -63,16 +72,9 @@ if [ "$python_bench" = 1 ]; then
   "$venv/bin/python" -m pip install --quiet "$root/crates/imgcluster-py" >&2
   args=()
   for arg in "$@"; do [ "$arg" = --python ] || args+=("$arg"); done
-  threads="${BENCH_THREADS:-2}"
-  prev=""
-  for arg in "$@"; do
-    case "$prev" in --threads) threads="$arg" ;; esac
-    case "$arg" in --threads=*) threads="${arg#--threads=}" ;; esac
-    prev="$arg"
-  done
   exec env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
     OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads" \
-    "$venv/bin/python" "$here/python_bindings.py" --threads "$threads" "${args[@]}"
+    "$venv/bin/python" "$here/python_bindings.py" "${extra[@]}" --threads "$threads" "${args[@]}"
 fi
 
 # 2. The imgcluster release binary.
@@ -90,13 +92,6 @@ fi
 # slow the current numpy / scikit-learn wheels, so they are unset for this Python process only.
 # Every tool is pinned to the same thread count (OMP_NUM_THREADS here; cv2.setNumThreads,
 # faiss.omp_set_num_threads and threadpoolctl inside peers.py).
-threads=2
-prev=""
-for arg in "${extra[@]}" "$@"; do
-  case "$prev" in --threads) threads="$arg" ;; esac
-  case "$arg" in --threads=*) threads="${arg#--threads=}" ;; esac
-  prev="$arg"
-done
 exec env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
   OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads" \
   "$venv/bin/python" "$here/peers.py" run "${extra[@]}" "$@"
