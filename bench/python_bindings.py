@@ -171,7 +171,7 @@ def rss_1m(work: Path, threads: int) -> dict:
         res = subprocess.run([sys.executable, __file__, "rss-child", str(path), mode,
                               str(threads)], check=True, capture_output=True, text=True)
         out["runs"].append(json.loads(res.stdout.strip().splitlines()[-1]))
-        log(f"   1M x 784 uint8, {mode}: peak RSS {out['runs'][-1]['peak_rss_mb']:.0f} MB")
+        log(f"   1M x 784 uint8, {mode}: peak RSS {out['runs'][-1]['peak_rss_mb']:.0f} MiB")
     return out
 
 
@@ -203,14 +203,14 @@ def table(results: dict) -> str:
     for r in results["workloads"]:
         if r["workload"] == "rss_1m":
             lines.append("")
-            lines.append("| 1,000,000x784 uint8, K=256, 10 it | array | float32 copy would be "
-                         "| peak RSS | fit |")
+            lines.append("| 1,000,000x784 uint8, K=256, 10 it | array (MiB) | a float32 copy (MiB) "
+                         "| peak RSS (MiB) | fit |")
             lines.append("|---|---:|---:|---:|---:|")
             for run in r["runs"]:
                 how = '"r"' if run["mode"] == "mmap" else "None"
                 lines.append(f"| `np.load(..., mmap_mode={how})` "
-                             f"| {run['array_mb']:.0f} MB | {run['float32_copy_mb']:.0f} MB | "
-                             f"{run['peak_rss_mb']:.0f} MB | {run['fit_ms'] / 1e3:.1f} s |")
+                             f"| {run['array_mb']:.0f} | {run['float32_copy_mb']:.0f} | "
+                             f"{run['peak_rss_mb']:.0f} | {run['fit_ms'] / 1e3:.1f} s |")
     return "\n".join(lines)
 
 
