@@ -108,3 +108,18 @@ def test_quantize_is_opencvs_tutorial_pixel_for_pixel():
         ik.quantize(img[..., 0], 4)
     with pytest.raises(ValueError, match="^k"):
         ik.quantize(img, 0)
+
+
+def test_load_reads_a_folder_of_class_folders(tmp_path):
+    # Two classes, images of two sizes: made gray and brought to the first image's size.
+    for cls, names in (("ants", ["quantize_input.png", "quantize_k8.png"]),
+                       ("bees", ["quantize_pp_k5_seed3.png"])):
+        (tmp_path / cls).mkdir()
+        for name in names:
+            (tmp_path / cls / name).write_bytes(fixture(name).read_bytes())
+    got = ik.load(tmp_path, size=(30, 40))
+    assert got.X.shape == (3, 30, 40) and got.X.dtype == np.uint8
+    np.testing.assert_array_equal(got.y, [0, 0, 1])
+    assert got.class_names == ["ants", "bees"]
+    with pytest.raises(ValueError, match="^size"):
+        ik.load(tmp_path, size="30by40")
