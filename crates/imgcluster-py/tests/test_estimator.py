@@ -142,3 +142,31 @@ def test_bad_data():
         ik.KMeans(2).fit(np.zeros((4, 2, 2)))
     with pytest.raises(ValueError, match="float32"):
         ik.KMeans(2).fit(np.array([[1e300, 0.0], [0.0, 1.0], [2.0, 2.0]]))
+
+
+def test_the_gil_is_released_while_the_engine_runs():
+    # A fit on one worker thread; the main thread keeps running Python meanwhile. With the
+    # GIL held, the main thread would stall for the whole fit.
+    import threading
+    import time
+
+    x = blobs(60_000, 16, 32, seed=1)
+    done = threading.Event()
+    span = {}
+
+    def fit():
+        t0 = time.perf_counter()
+        ik.KMeans(32, init="random", n_init=1, max_iter=20, tol=0, random_state=0,
+                  n_threads=1).fit(x)
+        span["fit"] = time.perf_counter() - t0
+        done.set()
+
+    worker = threading.Thread(target=fit)
+    last, gap = time.perf_counter(), 0.0
+    worker.start()
+    while not done.is_set():
+        now = time.perf_counter()
+        gap, last = max(gap, now - last), now
+    worker.join()
+    assert span["fit"] > 0.05, "the fit is too short to tell"
+    assert gap < span["fit"] / 2, (gap, span["fit"])
