@@ -13,6 +13,9 @@
 #   --slow-peers            also run OpenCV and scikit-learn on jitter_1m_k256 (slow)
 #   --peers-only            skip imgcluster (and the cargo build)
 #   --imgcluster PATH       use this imgcluster binary instead of building target/release/imgcluster
+#   --python                instead: the in-process benchmark of the Python bindings (installs
+#                           crates/imgcluster-py into the venv; bench/python_bindings.py, which
+#                           takes --repeats, --threads and --workloads)
 # Environment: PYTHON (default python3) creates the venv; BENCH_THREADS / BENCH_REPEATS give
 # defaults for --threads / --repeats.
 #
@@ -27,16 +30,27 @@ py="${PYTHON:-python3}"
 
 peers_only=0
 have_bin=0
+python_bench=0
 for arg in "$@"; do
   case "$arg" in
+    --python) python_bench=1 ;;
     --peers-only) peers_only=1 ;;
     --imgcluster|--imgcluster=*) have_bin=1 ;;
-    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
   esac
 done
 extra=()
 [ -n "${BENCH_THREADS:-}" ] && extra+=(--threads "$BENCH_THREADS")
 [ -n "${BENCH_REPEATS:-}" ] && extra+=(--repeats "$BENCH_REPEATS")
+
+# The thread count every tool is pinned to (the last --threads given, else BENCH_THREADS, else 2).
+threads=2
+prev=""
+for arg in "${extra[@]}" "$@"; do
+  case "$prev" in --threads) threads="$arg" ;; esac
+  case "$arg" in --threads=*) threads="${arg#--threads=}" ;; esac
+  prev="$arg"
+done
 
 # 1. Python environment with the pinned peers (re-installed when requirements.txt changes).
 if [ ! -x "$venv/bin/python" ]; then
@@ -50,6 +64,17 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$venv/bin/python" -m pip install --quiet --upgrade pip >&2
   "$venv/bin/python" -m pip install --quiet -r "$here/requirements.txt" >&2
   echo "$want" > "$stamp"
+fi
+
+# 2. The Python bindings, for --python: the in-process benchmark instead of the harness below.
+if [ "$python_bench" = 1 ]; then
+  echo "installing the Python bindings (pip install crates/imgcluster-py)" >&2
+  "$venv/bin/python" -m pip install --quiet "$root/crates/imgcluster-py" >&2
+  args=()
+  for arg in "$@"; do [ "$arg" = --python ] || args+=("$arg"); done
+  exec env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
+    OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads" \
+    "$venv/bin/python" "$here/python_bindings.py" "${extra[@]}" --threads "$threads" "${args[@]}"
 fi
 
 # 2. The imgcluster release binary.
@@ -67,13 +92,6 @@ fi
 # slow the current numpy / scikit-learn wheels, so they are unset for this Python process only.
 # Every tool is pinned to the same thread count (OMP_NUM_THREADS here; cv2.setNumThreads,
 # faiss.omp_set_num_threads and threadpoolctl inside peers.py).
-threads=2
-prev=""
-for arg in "${extra[@]}" "$@"; do
-  case "$prev" in --threads) threads="$arg" ;; esac
-  case "$arg" in --threads=*) threads="${arg#--threads=}" ;; esac
-  prev="$arg"
-done
 exec env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
   OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads" \
   "$venv/bin/python" "$here/peers.py" run "${extra[@]}" "$@"

@@ -106,6 +106,42 @@ pub enum KMeansError {
     /// from a sample of the data.
     #[error("initial labels do not apply to mini-batch k-means")]
     InitNotForMiniBatch,
+    /// Sample weights were given to [`Mode::OpenCv`](super::Mode::OpenCv) parameters.
+    #[error("sample weights exist only in fast mode")]
+    WeightsNeedFastMode,
+    /// A sample weight is negative, NaN or infinite.
+    #[error(
+        "sample weight {} of sample {index} is not a finite non-negative number",
+        crate::error::show_f64(*.weight)
+    )]
+    InvalidWeight {
+        /// The sample.
+        index: usize,
+        /// Its weight.
+        weight: f64,
+    },
+    /// Every sample weight is zero.
+    #[error("the sample weights are all zero: at least one must be positive")]
+    ZeroWeights,
+    /// The number of sample weights is not the number of samples.
+    #[error("{got} sample weights given for {expected} samples")]
+    SampleWeightsLength {
+        /// Samples.
+        expected: usize,
+        /// Weights.
+        got: usize,
+    },
+    /// Fewer samples have a positive weight than there are clusters.
+    #[error("{n} samples have a positive weight, too few for k = {k} clusters")]
+    TooFewWeighted {
+        /// Samples of positive weight.
+        n: usize,
+        /// Clusters.
+        k: usize,
+    },
+    /// Mini-batch k-means was given sample weights.
+    #[error("sample weights do not apply to mini-batch k-means")]
+    WeightsNotForMiniBatch,
     /// Squared distances overflowed `f32` (the data values are too large), so no
     /// center or attempt could be chosen. OpenCV fails (or returns garbage) here too.
     #[error("squared distances overflow f32; scale the data down")]

@@ -78,19 +78,64 @@ fn means_from_sums<S: Copy + Into<f64>>(
     centers: &mut [f32],
     sums: &[S],
     counts: &[usize],
+    mass: impl Fn(usize) -> f64,
     dims: usize,
 ) {
-    for ((center, sum), &count) in centers
+    for (j, ((center, sum), &count)) in centers
         .chunks_exact_mut(dims)
         .zip(sums.chunks_exact(dims))
         .zip(counts)
+        .enumerate()
     {
         if count == 0 {
             continue;
         }
-        let count = count as f64;
+        let mass = mass(j);
         for (c, &s) in center.iter_mut().zip(sum) {
-            *c = (s.into() / count) as f32;
+            *c = (s.into() / mass) as f32;
+        }
+    }
+}
+
+/// Sample weights as the engine reads them: none (every sample counts once), or one per
+/// sample with `uniform` telling whether they are all equal (then every random draw is
+/// the unweighted one, which has the same distribution).
+#[derive(Clone, Copy)]
+struct Weights<'a> {
+    values: Option<&'a [f64]>,
+    uniform: bool,
+}
+
+impl<'a> Weights<'a> {
+    fn new(values: Option<&'a [f64]>) -> Self {
+        let uniform = values.is_none_or(|w| w.iter().all(|&v| v == w[0]));
+        Self { values, uniform }
+    }
+
+    /// The weight of sample `i` (1 without weights).
+    #[inline]
+    fn of(&self, i: usize) -> f64 {
+        self.values.map_or(1.0, |w| w[i])
+    }
+
+    /// A sample drawn with probability proportional to its weight (uniformly without
+    /// weights or with equal ones), among those `taken` does not exclude.
+    fn draw(&self, n: usize, rng: &mut CvRng, taken: &[bool]) -> usize {
+        match self.values {
+            Some(w) if !self.uniform => {
+                let total: f64 = (0..n).filter(|&i| !taken[i]).map(|i| w[i]).sum();
+                let mut p = rng.next_f64() * total;
+                let mut last = 0;
+                for i in (0..n).filter(|&i| !taken[i] && w[i] > 0.0) {
+                    last = i;
+                    p -= w[i];
+                    if p < 0.0 {
+                        return i;
+                    }
+                }
+                last
+            }
+            _ => (rng.next_u32() as usize) % n,
         }
     }
 }
@@ -123,7 +168,8 @@ pub(crate) fn fit<T: Element>(
     if !samples.magnitude_ok() {
         return Err(KMeansError::DistanceOverflow);
     }
-    let engine = Engine::new(samples, k, parallel);
+    check_weights(params, n)?;
+    let engine = Engine::new(samples, k, parallel, params.sample_weight());
     let mut best: Option<KMeansFit> = None;
     for attempt in 0..params.attempts() {
         let centers = initial_centers(params, samples, attempt, rng, &engine)?;
@@ -148,6 +194,26 @@ pub(crate) fn fit<T: Element>(
 
 /// Initial centers of `attempt` for `samples`, chosen as a fast-mode fit chooses them (for
 /// mini-batch k-means, which seeds from a sample of the data).
+/// Checks the sample weights against the `n` samples: one each, and at least `k` positive.
+fn check_weights(params: &CheckedKMeansParams, n: usize) -> Result<(), KMeansError> {
+    if let Some(w) = params.sample_weight() {
+        if w.len() != n {
+            return Err(KMeansError::SampleWeightsLength {
+                expected: n,
+                got: w.len(),
+            });
+        }
+        let positive = w.iter().filter(|&&v| v > 0.0).count();
+        if positive < params.k() {
+            return Err(KMeansError::TooFewWeighted {
+                n: positive,
+                k: params.k(),
+            });
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn seed_centers<T: Element>(
     params: &CheckedKMeansParams,
     samples: Samples<'_, T>,
@@ -155,7 +221,7 @@ pub(super) fn seed_centers<T: Element>(
     rng: &mut CvRng,
     parallel: bool,
 ) -> Result<Vec<f32>, KMeansError> {
-    let engine = Engine::new(samples, params.k(), parallel);
+    let engine = Engine::new(samples, params.k(), parallel, params.sample_weight());
     initial_centers(params, samples, attempt, rng, &engine)
 }
 
@@ -179,6 +245,16 @@ fn initial_centers<T: Element>(
                 init::random_center(&bbox, c, rng);
             }
         }
+        Init::Samples if !engine.weights.uniform => {
+            // k distinct samples, each drawn with probability proportional to its weight
+            // among those not yet drawn (scikit-learn's `random` with `sample_weight`).
+            let mut taken = vec![false; n];
+            for c in centers.chunks_exact_mut(dims) {
+                let i = engine.weights.draw(n, rng, &taken);
+                taken[i] = true;
+                row_to(i, c);
+            }
+        }
         Init::Samples => {
             // k distinct indices: a partial Fisher-Yates shuffle driven by `rng`.
             let mut idx: Vec<u32> = (0..n as u32).collect();
@@ -190,20 +266,24 @@ fn initial_centers<T: Element>(
         }
         Init::Labels { labels, .. } if attempt == 0 => {
             let mut sums = vec![0.0_f64; k * dims];
-            let mut counts = vec![0_usize; k];
+            let mut mass = vec![0.0_f64; k];
             for (i, &l) in labels.iter().enumerate() {
-                let l = l as usize;
-                counts[l] += 1;
+                let (l, w) = (l as usize, engine.weights.of(i));
+                if w == 0.0 {
+                    continue;
+                }
+                mass[l] += w;
                 for (s, &x) in sums[l * dims..(l + 1) * dims]
                     .iter_mut()
                     .zip(samples.row(i))
                 {
-                    *s += f64::from(x.to_f32());
+                    *s += w * f64::from(x.to_f32());
                 }
             }
             for (j, c) in centers.chunks_exact_mut(dims).enumerate() {
+                let m = if mass[j] > 0.0 { mass[j] } else { 1.0 };
                 for (v, &s) in c.iter_mut().zip(&sums[j * dims..(j + 1) * dims]) {
-                    *v = (s / counts[j].max(1) as f64) as f32;
+                    *v = (s / m) as f32;
                 }
             }
         }
@@ -224,6 +304,7 @@ struct Engine<'a, T> {
     dm: DotMargin,
     int_sums: bool,
     parallel: bool,
+    weights: Weights<'a>,
 }
 
 /// The evolving state of one attempt.
@@ -234,7 +315,10 @@ struct State {
     lower: Vec<f64>,
     int_sums: ByteSums,
     f_sums: Vec<f64>,
+    /// Samples of positive weight in each cluster (a cluster without any is empty).
     counts: Vec<usize>,
+    /// Weight of each cluster, for the `f64` sums (without weights: the counts).
+    mass: Vec<f64>,
 }
 
 /// Centers prepared for one assignment pass.
@@ -248,7 +332,7 @@ struct Prepared {
 }
 
 impl<'a, T: Element> Engine<'a, T> {
-    fn new(samples: Samples<'a, T>, k: usize, parallel: bool) -> Self {
+    fn new(samples: Samples<'a, T>, k: usize, parallel: bool, weights: Option<&'a [f64]>) -> Self {
         let stride = samples.dims.div_ceil(16) * 16;
         let xx = samples.squared_norms(parallel);
         let xnorm = xx.iter().map(|v| v.sqrt()).collect();
@@ -262,8 +346,11 @@ impl<'a, T: Element> Engine<'a, T> {
             xx,
             xnorm,
             dm: DotMargin::new(stride),
-            int_sums: T::IS_U8 && (samples.n as u64) * 255 <= u64::from(u32::MAX),
+            int_sums: weights.is_none()
+                && T::IS_U8
+                && (samples.n as u64) * 255 <= u64::from(u32::MAX),
             parallel,
+            weights: Weights::new(weights),
         }
     }
 
@@ -277,6 +364,7 @@ impl<'a, T: Element> Engine<'a, T> {
             int_sums: ByteSums::default(),
             f_sums: Vec::new(),
             counts: vec![0; self.k],
+            mass: vec![0.0; self.k],
         }
     }
 
@@ -349,23 +437,38 @@ impl<'a, T: Element> Engine<'a, T> {
             Some(bytes) if self.int_sums => {
                 st.int_sums
                     .update(bytes, dims, k, &st.labels, &mut st.counts);
-                means_from_sums(&mut st.centers, &st.int_sums.sums, &st.counts, dims);
+                let counts = &st.counts;
+                means_from_sums(
+                    &mut st.centers,
+                    &st.int_sums.sums,
+                    counts,
+                    |j| counts[j] as f64,
+                    dims,
+                );
             }
             _ => {
+                // Weighted sums `Σ w·x` in sample order (`1·x` is `x`: no weights and
+                // unit weights give the same bits).
                 st.f_sums.clear();
                 st.f_sums.resize(k * dims, 0.0);
                 st.counts.fill(0);
+                st.mass.fill(0.0);
                 for (i, &l) in st.labels.iter().enumerate() {
-                    let l = l as usize;
+                    let (l, w) = (l as usize, self.weights.of(i));
+                    if w == 0.0 {
+                        continue;
+                    }
                     st.counts[l] += 1;
+                    st.mass[l] += w;
                     for (s, &x) in st.f_sums[l * dims..(l + 1) * dims]
                         .iter_mut()
                         .zip(self.samples.row(i))
                     {
-                        *s += f64::from(x.to_f32());
+                        *s += w * f64::from(x.to_f32());
                     }
                 }
-                means_from_sums(&mut st.centers, &st.f_sums, &st.counts, dims);
+                let mass = &st.mass;
+                means_from_sums(&mut st.centers, &st.f_sums, &st.counts, |j| mass[j], dims);
             }
         }
     }
@@ -395,8 +498,9 @@ impl<'a, T: Element> Engine<'a, T> {
         let bytes = T::as_bytes(self.samples.data).filter(|_| self.int_sums);
         let mut next = order.into_iter();
         for j in empty {
-            let Some((_, i)) = next.find(|&(d, i)| d > 0.0 && st.counts[st.labels[i] as usize] > 1)
-            else {
+            let Some((_, i)) = next.find(|&(d, i)| {
+                d > 0.0 && self.weights.of(i) > 0.0 && st.counts[st.labels[i] as usize] > 1
+            }) else {
                 break;
             };
             let old = st.labels[i] as usize;
@@ -413,16 +517,19 @@ impl<'a, T: Element> Engine<'a, T> {
                     *c = (f64::from(s) / n) as f32;
                 }
             } else {
+                let w = self.weights.of(i);
                 st.counts[old] -= 1;
                 st.counts[j] += 1;
+                st.mass[old] -= w;
+                st.mass[j] += w;
                 for (d, x) in row.iter().enumerate() {
-                    let x = f64::from(x.to_f32());
+                    let x = w * f64::from(x.to_f32());
                     st.f_sums[old * dims + d] -= x;
                     st.f_sums[j * dims + d] += x;
                 }
-                let n = st.counts[old] as f64;
+                let m = st.mass[old];
                 for d in 0..dims {
-                    st.centers[old * dims + d] = (st.f_sums[old * dims + d] / n) as f32;
+                    st.centers[old * dims + d] = (st.f_sums[old * dims + d] / m) as f32;
                 }
             }
             for (c, x) in st.centers[j * dims..(j + 1) * dims].iter_mut().zip(row) {
@@ -621,7 +728,7 @@ impl<'a, T: Element> Engine<'a, T> {
                 let l = l as usize;
                 T::widen(self.samples.row(i), &mut xf);
                 let d = dot16(&xf, &prep.cpack[l * stride..(l + 1) * stride]);
-                s += ((self.xx[i] + prep.cc[l]) - 2.0 * f64::from(d)).max(0.0);
+                s += self.weights.of(i) * ((self.xx[i] + prep.cc[l]) - 2.0 * f64::from(d)).max(0.0);
             }
             s
         };
@@ -656,11 +763,15 @@ impl<'a, T: Element> Engine<'a, T> {
                 out.chunks_mut(CHUNK).enumerate().for_each(work);
             }
         };
+        // Weighted: samples are drawn with probability proportional to weight × squared
+        // distance, and a candidate's potential is the weighted sum (scikit-learn's
+        // `_kmeans_plusplus` with `sample_weight`); `1·d` is `d`.
+        let w = self.weights;
         let pick = |dist: &[f64], total: f64, rng: &mut CvRng| {
             let mut p = rng.next_f64() * total;
             let mut i = 0;
             while i < n - 1 {
-                p -= dist[i];
+                p -= w.of(i) * dist[i];
                 if p <= 0.0 {
                     break;
                 }
@@ -668,7 +779,7 @@ impl<'a, T: Element> Engine<'a, T> {
             }
             i
         };
-        let first = (rng.next_u32() as usize) % n;
+        let first = w.draw(n, rng, &vec![false; n]);
         T::widen(self.samples.row(first), &mut cand);
         centers[..dims].copy_from_slice(&cand[..dims]);
         let mut closest = vec![0.0_f64; n];
@@ -676,16 +787,16 @@ impl<'a, T: Element> Engine<'a, T> {
         let mut tmp = vec![0.0_f64; n];
         let mut best_d = vec![0.0_f64; n];
         for j in 1..k {
-            let total: f64 = closest.iter().sum();
+            let total: f64 = closest.iter().enumerate().map(|(i, &c)| w.of(i) * c).sum();
             let mut best: Option<(f64, usize)> = None;
             for _ in 0..trials {
                 let ci = pick(&closest, total, rng);
                 T::widen(self.samples.row(ci), &mut cand);
                 dist_to(&cand, &mut tmp);
                 let mut pot = 0.0;
-                for (t, &c) in tmp.iter_mut().zip(&closest) {
+                for (i, (t, &c)) in tmp.iter_mut().zip(&closest).enumerate() {
                     *t = t.min(c);
-                    pot += *t;
+                    pot += w.of(i) * *t;
                 }
                 if best.is_none_or(|(b, _)| pot < b) {
                     best = Some((pot, ci));

@@ -387,6 +387,9 @@ fn run<T: Element>(
     ws: &mut Workspace,
     parallel: bool,
 ) -> Result<KMeansFit, KMeansError> {
+    if params.sample_weight().is_some() {
+        return Err(KMeansError::WeightsNeedFastMode);
+    }
     let (n, dims, k) = (samples.n, samples.dims, params.k());
     let max_iter = params.max_iter().max(2);
     let epsilon_sq = params.epsilon_sq();

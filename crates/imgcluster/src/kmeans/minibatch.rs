@@ -247,6 +247,7 @@ pub struct MiniBatchFit {
 /// # Errors
 /// [`KMeansError::MiniBatchNeedsFastMode`] for [`Mode::OpenCv`] parameters,
 /// [`KMeansError::InitNotForMiniBatch`] for [`Init::Labels`],
+/// [`KMeansError::WeightsNotForMiniBatch`] for sample weights,
 /// [`KMeansError::InitialCentersLength`] for centers of the wrong size; else as
 /// [`fit`](super::fit).
 ///
@@ -458,6 +459,9 @@ fn run<T: Element>(
 ) -> Result<MiniBatchFit, KMeansError> {
     if params.mode() != Mode::Fast {
         return Err(KMeansError::MiniBatchNeedsFastMode);
+    }
+    if params.sample_weight().is_some() {
+        return Err(KMeansError::WeightsNotForMiniBatch);
     }
     let (n, dims, k) = (samples.n, samples.dims, params.k());
     match params.init() {

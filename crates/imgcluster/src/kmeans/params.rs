@@ -195,6 +195,7 @@ pub struct KMeansParams {
     mode: Mode,
     progress: ProgressSink,
     rng: CvRng,
+    weights: Option<Arc<[f64]>>,
 }
 
 impl KMeansParams {
@@ -212,6 +213,7 @@ impl KMeansParams {
             mode: Mode::OpenCv,
             progress: ProgressSink::default(),
             rng: CvRng::opencv_default(),
+            weights: None,
         }
     }
 
@@ -261,6 +263,19 @@ impl KMeansParams {
         self
     }
 
+    /// [`Mode::Fast`] only: one weight per sample (finite, non-negative, not all zero),
+    /// as scikit-learn's `sample_weight`. Centers are weighted means, the compactness is
+    /// the weighted sum of squared distances, k-means++ draws with probability
+    /// proportional to weight × squared distance and [`Init::Samples`] draws samples with
+    /// probability proportional to their weight; a sample of weight 0 is labelled but
+    /// moves no center. An integer weight gives the centers and labels of as many
+    /// copies of the sample, and equal weights draw as no weights do. Default: none
+    /// (every sample counts once). Mini-batch k-means does not take weights.
+    pub fn sample_weight(mut self, weights: Vec<f64>) -> Self {
+        self.weights = Some(weights.into());
+        self
+    }
+
     /// Counts the fit's passes in `progress`, for a progress bar (results never depend
     /// on it); see [`FitProgress`].
     pub fn progress(mut self, progress: Arc<FitProgress>) -> Self {
@@ -283,10 +298,13 @@ impl KMeansParams {
     /// * [`KMeansError::InitialLabelOutOfRange`] if an initial label is `>= k`;
     /// * [`KMeansError::InitNeedsFastMode`] for [`Init::Samples`] or [`Init::Centers`]
     ///   in [`Mode::OpenCv`];
-    /// * [`KMeansError::NonFiniteCenter`] if a given initial center value is not finite.
+    /// * [`KMeansError::NonFiniteCenter`] if a given initial center value is not finite;
+    /// * [`KMeansError::WeightsNeedFastMode`] for sample weights in [`Mode::OpenCv`],
+    ///   [`KMeansError::InvalidWeight`] for a negative or non-finite weight,
+    ///   [`KMeansError::ZeroWeights`] if every weight is zero.
     ///
-    /// The data-dependent checks (sample count, finiteness, number of initial labels)
-    /// happen in [`fit`](super::fit).
+    /// The data-dependent checks (sample count, finiteness, number of initial labels
+    /// and weights) happen in [`fit`](super::fit).
     ///
     /// # Examples
     ///
@@ -309,6 +327,20 @@ impl KMeansParams {
             && let Some(index) = c.iter().position(|v| !v.is_finite())
         {
             return Err(KMeansError::NonFiniteCenter { index });
+        }
+        if let Some(w) = &self.weights {
+            if self.mode == Mode::OpenCv {
+                return Err(KMeansError::WeightsNeedFastMode);
+            }
+            if let Some(index) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+                return Err(KMeansError::InvalidWeight {
+                    index,
+                    weight: w[index],
+                });
+            }
+            if w.iter().all(|&v| v == 0.0) {
+                return Err(KMeansError::ZeroWeights);
+            }
         }
         let epsilon_sq = match self.term.epsilon {
             Some(epsilon) => {
@@ -363,6 +395,7 @@ impl KMeansParams {
             mode: self.mode,
             progress: self.progress,
             rng: self.rng,
+            weights: self.weights,
         })
     }
 }
@@ -382,6 +415,7 @@ pub struct CheckedKMeansParams {
     mode: Mode,
     progress: ProgressSink,
     rng: CvRng,
+    weights: Option<Arc<[f64]>>,
 }
 
 impl CheckedKMeansParams {
@@ -497,6 +531,11 @@ impl CheckedKMeansParams {
     }
 
     /// Where the fit counts its passes.
+    /// The sample weights, if any ([`KMeansParams::sample_weight`]).
+    pub fn sample_weight(&self) -> Option<&[f64]> {
+        self.weights.as_deref()
+    }
+
     pub(crate) fn sink(&self) -> &ProgressSink {
         &self.progress
     }

@@ -13,3 +13,4 @@ mod metrics;
 mod minibatch;
 mod model;
 mod properties;
+mod weights;
