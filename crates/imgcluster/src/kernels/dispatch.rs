@@ -17,14 +17,17 @@ pub enum Isa {
     Scalar,
     /// x86-64 AVX2 with FMA.
     Avx2Fma,
+    /// aarch64 NEON (Advanced SIMD, with its fused multiply-add).
+    Neon,
 }
 
 /// The environment variable that caps the instruction set, in the manner of OpenCV's
 /// `OPENCV_CPU_DISABLE` and NumPy's `NPY_DISABLE_CPU_FEATURES`: `scalar` (the reference
 /// kernels), `avx2` (AVX2 + FMA, without the AVX-512F blocks), `avx512` (AVX2 + FMA with
-/// the AVX-512F blocks, the most this build uses on x86-64) or `neon` (aarch64, where this
-/// build runs the scalar reference). Unset or empty: the best the CPU has. A set the CPU
-/// lacks falls back to the best one it has below it (`neon` on x86-64: the CPU's best), and
+/// the AVX-512F blocks, the most this build uses on x86-64) or `neon` (aarch64's NEON
+/// kernels). Unset or empty: the best the CPU has. A set the CPU
+/// lacks falls back to the best one it has below it (`neon` on x86-64 and `avx2` or `avx512`
+/// on aarch64: the CPU's best), and
 /// an unknown value to the CPU's best, each with a warning on stderr, once per process.
 /// Results are the same on every set.
 pub const ISA_VARIABLE: &str = "IMGCLUSTER_ISA";
@@ -39,7 +42,7 @@ struct Choice {
     avx512: bool,
 }
 
-/// What the CPU offers (x86-64: AVX2 + FMA, AVX-512F).
+/// What the CPU offers (x86-64: AVX2 + FMA, AVX-512F; aarch64: NEON).
 fn native() -> Choice {
     #[cfg(target_arch = "x86_64")]
     {
@@ -47,6 +50,15 @@ fn native() -> Choice {
             return Choice {
                 isa: Isa::Avx2Fma,
                 avx512: is_x86_feature_detected!("avx512f"),
+            };
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        if std::arch::is_aarch64_feature_detected!("neon") {
+            return Choice {
+                isa: Isa::Neon,
+                avx512: false,
             };
         }
     }
@@ -61,6 +73,7 @@ fn name(c: Choice) -> &'static str {
         (Isa::Scalar, _) => "scalar",
         (Isa::Avx2Fma, false) => "avx2",
         (Isa::Avx2Fma, true) => "avx512",
+        (Isa::Neon, _) => "neon",
     }
 }
 
@@ -92,8 +105,13 @@ fn choose(request: Option<&str>, native: Choice) -> (Choice, Option<String>) {
             },
             native.avx512,
         ),
-        // This build has no NEON kernels: aarch64 runs the scalar reference.
-        "neon" => (scalar, cfg!(target_arch = "aarch64")),
+        "neon" => (
+            Choice {
+                isa: Isa::Neon,
+                avx512: false,
+            },
+            native.isa == Isa::Neon,
+        ),
         _ => {
             let warning = format!(
                 "warning: {ISA_VARIABLE}={request:?} is not one of {}; using {}",
@@ -113,6 +131,8 @@ fn choose(request: Option<&str>, native: Choice) -> (Choice, Option<String>) {
             avx512: false,
         },
         "neon" => native,
+        // `avx2` or `avx512` on aarch64: NEON is below them.
+        _ if native.isa == Isa::Neon => native,
         _ => scalar,
     };
     let warning = format!(
@@ -142,7 +162,7 @@ pub fn isa() -> Isa {
 }
 
 /// The name of the instruction set the kernels use in this process, as [`ISA_VARIABLE`]
-/// spells it: `scalar`, `avx2` or `avx512`.
+/// spells it: `scalar`, `neon`, `avx2` or `avx512`.
 ///
 /// # Examples
 /// ```
@@ -154,6 +174,7 @@ pub fn isa_name() -> &'static str {
 
 /// Whether the AVX-512F blocks are on (the CPU has AVX-512F and [`ISA_VARIABLE`] allows
 /// them); only the blocked dot products use them, with the same bits as every other path.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 fn avx512() -> bool {
     choice().avx512
 }
@@ -181,6 +202,9 @@ pub fn l2sq_opencv(a: &[f32], b: &[f32]) -> f32 {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX2 and FMA were detected; the lengths are equal.
         Isa::Avx2Fma => unsafe { super::x86::l2sq_opencv_f32(a, b) },
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: NEON was detected; the lengths are equal.
+        Isa::Neon => unsafe { super::neon::l2sq_opencv_f32(a, b) },
         _ => scalar::l2sq_opencv(a, b),
     }
 }
@@ -202,6 +226,9 @@ pub fn l2sq_opencv_u8(a: &[u8], b: &[f32]) -> f32 {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX2 and FMA were detected; the lengths are equal.
         Isa::Avx2Fma => unsafe { super::x86::l2sq_opencv_u8(a, b) },
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: NEON was detected; the lengths are equal.
+        Isa::Neon => unsafe { super::neon::l2sq_opencv_u8(a, b) },
         _ => scalar::l2sq_opencv_u8(a, b),
     }
 }
@@ -226,6 +253,9 @@ pub fn dot16(a: &[f32], b: &[f32]) -> f32 {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX2 and FMA were detected; the lengths are equal.
         Isa::Avx2Fma => unsafe { super::x86::dot16(a, b) },
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: NEON was detected; the lengths are equal.
+        Isa::Neon => unsafe { super::neon::dot16(a, b) },
         _ => scalar::dot16(a, b),
     }
 }
@@ -285,6 +315,9 @@ pub fn dot16_panel(
         #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX2 and FMA were detected; the shapes were checked above.
         Isa::Avx2Fma => unsafe { super::x86::dot16_panel(rows, n_rows, cols, n_cols, stride, out) },
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: NEON was detected; the shapes were checked above.
+        Isa::Neon => unsafe { super::neon::dot16_panel(rows, n_rows, cols, n_cols, stride, out) },
         _ => scalar::dot16_panel(rows, n_rows, cols, n_cols, stride, out),
     }
 }
@@ -333,6 +366,9 @@ pub fn dot16_gather(
         #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX2 and FMA were detected; shapes and indices were checked above.
         Isa::Avx2Fma => unsafe { super::x86::dot16_gather(rows, idx, cols, n_cols, stride, out) },
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: NEON was detected; shapes and indices were checked above.
+        Isa::Neon => unsafe { super::neon::dot16_gather(rows, idx, cols, n_cols, stride, out) },
         _ => scalar::dot16_gather(rows, idx, cols, n_cols, stride, out),
     }
 }
@@ -372,6 +408,9 @@ pub fn dot16_select(x: &[f32], cols: &[f32], idx: &[usize], stride: usize, out: 
         #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX2 and FMA were detected; shapes and indices were checked above.
         Isa::Avx2Fma => unsafe { super::x86::dot16_select(x, cols, idx, stride, out) },
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: NEON was detected; shapes and indices were checked above.
+        Isa::Neon => unsafe { super::neon::dot16_select(x, cols, idx, stride, out) },
         _ => scalar::dot16_select(x, cols, idx, stride, out),
     }
 }
@@ -461,6 +500,10 @@ fn accumulate_rows<const SUB: bool>(sums: &mut [u32], bytes: &[u8], dims: usize,
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above, with AVX2 and FMA.
         Isa::Avx2Fma => unsafe { super::x86::accumulate_rows_u8::<SUB>(sums, bytes, dims, rows) },
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: NEON was detected; `sums` holds `dims` values and every row is a
+        // whole row of `bytes`.
+        Isa::Neon => unsafe { super::neon::accumulate_rows_u8::<SUB>(sums, bytes, dims, rows) },
         _ => scalar::accumulate_rows_u8::<SUB>(sums, bytes, dims, rows),
     }
 }
@@ -611,6 +654,10 @@ impl SparseU8 {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above, with AVX2 and FMA.
             Isa::Avx2Fma => unsafe { super::x86::sparse_dot_t16(idx, val, ct, out) },
+            #[cfg(target_arch = "aarch64")]
+            // SAFETY: NEON was detected; every index is below `dims` (checked in
+            // `from_bytes`), so every read is inside `ct`.
+            Isa::Neon => unsafe { super::neon::sparse_dot_t16(idx, val, ct, out) },
             _ => scalar::sparse_dot_t16(idx, val, ct, out),
         }
     }
@@ -687,6 +734,11 @@ impl SparseU8 {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above, with AVX2 and FMA.
             Isa::Avx2Fma => unsafe { super::x86::sparse_dot_cols(idx, val, ct, cols, range, out) },
+            #[cfg(target_arch = "aarch64")]
+            // SAFETY: NEON was detected; every index is below `dims` (checked in
+            // `from_bytes`), so every read is inside `ct`, and `range` is whole blocks
+            // of 16 within `cols` with `out` long enough.
+            Isa::Neon => unsafe { super::neon::sparse_dot_cols(idx, val, ct, cols, range, out) },
             _ => scalar::sparse_dot_cols(idx, val, ct, cols, range, out),
         }
     }
@@ -698,29 +750,26 @@ impl SparseU8 {
 ///
 /// Panics if `idx` or `val` does not hold exactly the nonzeros of `row`.
 fn fill_row(row: &[u8], idx: &mut [u32], val: &mut [f32]) {
-    match isa() {
+    // The SIMD kernels write within `idx` and `val` whatever the row holds and return
+    // its count of nonzeros, checked here; the x86 ones need the length in `i32`.
+    #[cfg(target_arch = "x86_64")]
+    let wide = i32::try_from(row.len()).is_ok();
+    let nnz = match isa() {
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2Fma if avx512() && i32::try_from(row.len()).is_ok() => {
-            // SAFETY: AVX-512F was detected and the row length fits in `i32`; the
-            // kernel writes within `idx` and `val` whatever the row holds.
-            let nnz = unsafe { super::x86::sparse_fill_512(row, idx, val) };
-            assert!(
-                idx.len() == nnz && val.len() == nnz,
-                "SparseU8: wrong count of nonzeros"
-            );
-        }
+        // SAFETY: AVX-512F was detected and the row length fits in `i32`.
+        Isa::Avx2Fma if avx512() && wide => unsafe { super::x86::sparse_fill_512(row, idx, val) },
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2Fma if i32::try_from(row.len()).is_ok() => {
-            // SAFETY: AVX2 was detected and the row length fits in `i32`; the kernel
-            // writes within `idx` and `val` whatever the row holds.
-            let nnz = unsafe { super::x86::sparse_fill(row, idx, val) };
-            assert!(
-                idx.len() == nnz && val.len() == nnz,
-                "SparseU8: wrong count of nonzeros"
-            );
-        }
-        _ => scalar::sparse_fill(row, idx, val),
-    }
+        // SAFETY: AVX2 was detected and the row length fits in `i32`.
+        Isa::Avx2Fma if wide => unsafe { super::x86::sparse_fill(row, idx, val) },
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: NEON was detected.
+        Isa::Neon => unsafe { super::neon::sparse_fill(row, idx, val) },
+        _ => return scalar::sparse_fill(row, idx, val),
+    };
+    assert!(
+        idx.len() == nnz && val.len() == nnz,
+        "SparseU8: wrong count of nonzeros"
+    );
 }
 
 /// [`scalar::fast_sq_distances`]: fast squared distances `(xx + cc[l]) − 2·dots[l]`
@@ -766,6 +815,9 @@ pub fn fast_sq_distances(
         #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX2 and FMA were detected.
         Isa::Avx2Fma => unsafe { super::x86::fast_sq_distances(xx, e, dots, cc, t, lo) },
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: NEON was detected; the lengths were checked above.
+        Isa::Neon => unsafe { super::neon::fast_sq_distances(xx, e, dots, cc, t, lo) },
         _ => scalar::fast_sq_distances(xx, e, dots, cc, t, lo),
     }
 }
@@ -791,6 +843,9 @@ pub fn le_mask16(v: &[f64; 16], cut: f64) -> u32 {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX2 and FMA were detected.
         Isa::Avx2Fma => unsafe { super::x86::le_mask16(v, cut) },
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: NEON was detected.
+        Isa::Neon => unsafe { super::neon::le_mask16(v, cut) },
         _ => scalar::le_mask16(v, cut),
     }
 }
@@ -830,6 +885,9 @@ pub fn fast_shortlist16(
         #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX2 and FMA were detected.
         Isa::Avx2Fma => unsafe { super::x86::fast_shortlist16(xx, e, dots, cc, t, lo, cutoff) },
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: NEON was detected.
+        Isa::Neon => unsafe { super::neon::fast_shortlist16(xx, e, dots, cc, t, lo, cutoff) },
         _ => scalar::fast_shortlist16(xx, e, dots, cc, t, lo, cutoff),
     }
 }
@@ -857,6 +915,9 @@ pub fn near_min_mask16(dots: &[f32; 16], cc: &[f32; 16], width: f32) -> u32 {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX2 and FMA were detected.
         Isa::Avx2Fma => unsafe { super::x86::near_min_mask16(dots, cc, width) },
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: NEON was detected.
+        Isa::Neon => unsafe { super::neon::near_min_mask16(dots, cc, width) },
         _ => scalar::near_min_mask16(dots, cc, width),
     }
 }
@@ -906,6 +967,9 @@ impl Element for f32 {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: AVX2 and FMA were detected; the lengths are equal.
             Isa::Avx2Fma => unsafe { super::x86::l2sq_opencv_f32_x2(a0, b0, a1, b1) },
+            #[cfg(target_arch = "aarch64")]
+            // SAFETY: NEON was detected; the lengths are equal.
+            Isa::Neon => unsafe { super::neon::l2sq_opencv_f32_x2(a0, b0, a1, b1) },
             _ => (scalar::l2sq_opencv(a0, b0), scalar::l2sq_opencv(a1, b1)),
         }
     }
@@ -936,6 +1000,9 @@ impl Element for u8 {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: AVX2 and FMA were detected; the lengths are equal.
             Isa::Avx2Fma => unsafe { super::x86::l2sq_opencv_u8_x2(a0, b0, a1, b1) },
+            #[cfg(target_arch = "aarch64")]
+            // SAFETY: NEON was detected; the lengths are equal.
+            Isa::Neon => unsafe { super::neon::l2sq_opencv_u8_x2(a0, b0, a1, b1) },
             _ => (
                 scalar::l2sq_opencv_u8(a0, b0),
                 scalar::l2sq_opencv_u8(a1, b1),
@@ -949,6 +1016,9 @@ impl Element for u8 {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: AVX2 and FMA were detected; `out` has `x.len()` values.
             Isa::Avx2Fma => unsafe { super::x86::widen_u8(x, out) },
+            #[cfg(target_arch = "aarch64")]
+            // SAFETY: NEON was detected; `out` has `x.len()` values.
+            Isa::Neon => unsafe { super::neon::widen_u8(x, out) },
             _ => {
                 for (o, &v) in out.iter_mut().zip(x) {
                     *o = f32::from(v);
@@ -1561,13 +1631,17 @@ mod switch {
         isa: Isa::Avx2Fma,
         avx512: true,
     };
+    const NEON: Choice = Choice {
+        isa: Isa::Neon,
+        avx512: false,
+    };
 
     /// Every value of the switch on every kind of CPU: the set asked for when the CPU has
     /// it, else the best below it with a warning naming the variable; an unknown value
     /// keeps the CPU's best, with a warning listing the accepted values.
     #[test]
     fn the_switch_caps_the_instruction_set() {
-        for cpu in [SCALAR, AVX2, AVX512] {
+        for cpu in [SCALAR, AVX2, AVX512, NEON] {
             assert_eq!(choose(None, cpu), (cpu, None));
             assert_eq!(choose(Some(""), cpu), (cpu, None));
             assert_eq!(choose(Some("scalar"), cpu), (SCALAR, None));
@@ -1594,15 +1668,27 @@ mod switch {
             "{w}"
         );
         let (c, w) = choose(Some("neon"), AVX2);
-        if cfg!(target_arch = "aarch64") {
-            assert_eq!((c, w), (SCALAR, None));
-        } else {
-            assert_eq!(c, AVX2);
-            assert!(w.unwrap().contains("does not have neon"));
+        assert_eq!(c, AVX2);
+        assert!(w.unwrap().contains("does not have neon"));
+        // aarch64: NEON when asked for or unset, below it scalar; above it (the x86 sets)
+        // NEON, with a warning.
+        assert_eq!(choose(Some("neon"), NEON), (NEON, None));
+        assert_eq!(choose(Some("Neon"), NEON), (NEON, None));
+        for x86 in ["avx2", "avx512"] {
+            let (c, w) = choose(Some(x86), NEON);
+            assert_eq!(c, NEON);
+            let w = w.unwrap();
+            assert!(
+                w.contains("does not have") && w.contains("using neon"),
+                "{w}"
+            );
         }
+        let (c, w) = choose(Some("neon"), SCALAR);
+        assert_eq!(c, SCALAR);
+        assert!(w.unwrap().contains("using scalar"));
         assert_eq!(
-            [SCALAR, AVX2, AVX512].map(name),
-            ["scalar", "avx2", "avx512"]
+            [SCALAR, AVX2, AVX512, NEON].map(name),
+            ["scalar", "avx2", "avx512", "neon"]
         );
     }
 }

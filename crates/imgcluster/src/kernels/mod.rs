@@ -13,12 +13,15 @@
 //! * [`Element`] — the sample types (`f32`, `u8`) the kernels read directly.
 //!
 //! [`scalar`] holds the reference implementations, always compiled. The SIMD versions
-//! (AVX2 + FMA on x86-64, with AVX-512F blocks where the CPU has them; detected once per
-//! process and capped by the environment variable [`ISA_VARIABLE`], see [`isa`] and
-//! [`isa_name`]) return bit-identical results; the tests check that on awkward sizes.
+//! (AVX2 + FMA on x86-64, with AVX-512F blocks where the CPU has them; NEON on aarch64;
+//! detected once per process and capped by the environment variable [`ISA_VARIABLE`], see
+//! [`isa`] and [`isa_name`]) return bit-identical results; the tests check that on awkward
+//! sizes.
 
 mod aligned;
 mod dispatch;
+#[cfg(target_arch = "aarch64")]
+mod neon;
 pub mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod x86;

@@ -153,7 +153,16 @@ fn the_instruction_set_is_the_cpus() {
         },
         std::arch::is_x86_feature_detected!("avx512f"),
     );
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(target_arch = "aarch64")]
+    let (want, avx512) = (
+        if std::arch::is_aarch64_feature_detected!("neon") {
+            kernels::Isa::Neon
+        } else {
+            kernels::Isa::Scalar
+        },
+        false,
+    );
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     let (want, avx512) = (kernels::Isa::Scalar, false);
     if let Ok(cap) = std::env::var(kernels::ISA_VARIABLE) {
         // Capped: the kernels below ran on the set named, the reference on every one.
@@ -167,6 +176,7 @@ fn the_instruction_set_is_the_cpus() {
     assert_eq!(kernels::isa(), want);
     let name = match (want, avx512) {
         (kernels::Isa::Scalar, _) => "scalar",
+        (kernels::Isa::Neon, _) => "neon",
         (_, false) => "avx2",
         (_, true) => "avx512",
     };
@@ -176,6 +186,8 @@ fn the_instruction_set_is_the_cpus() {
         want,
         if avx512 && want == kernels::Isa::Avx2Fma {
             " with its AVX-512F blocks"
+        } else if want != kernels::Isa::Avx2Fma {
+            ""
         } else {
             " (no AVX-512F on this CPU: its blocks were not run)"
         }
