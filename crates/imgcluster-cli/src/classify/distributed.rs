@@ -64,7 +64,7 @@ mod with_mpi {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::time::Instant;
 
-    use anyhow::{anyhow, bail, Context, Result};
+    use anyhow::{bail, Context, Result};
     use imgcluster::collective::Collective;
     use imgcluster::dataset::{npy, open_mapped, open_mapped_part, MappedNpy, MappedValues};
     use imgcluster::kmeans::{fit_distributed, Data, DistributedFit, KMeansError};
@@ -304,16 +304,29 @@ mod with_mpi {
             comm.bytes.load(Ordering::Relaxed),
             comm.nanos.load(Ordering::Relaxed),
         );
-        let d = fit_distributed(&params, data, &comm).map_err(|e| match e {
-            KMeansError::NonFinite { row, col } => anyhow!(
-                "rank {rank}: --data {}: sample {row}, feature {col} is not a finite number",
-                path.display()
-            ),
-            KMeansError::RankFailed { rank: r } => {
-                anyhow!("rank {r} failed (its own message says why); rank {rank} stops too")
+        // The library fails on every rank or on none; the ranks at fault say why, and every
+        // rank passes their message on (mpirun may stop a rank before it prints).
+        let d = match fit_distributed(&params, data, &comm) {
+            Ok(d) => d,
+            Err(e) => {
+                let own = match e {
+                    KMeansError::RankFailed { .. } => None,
+                    KMeansError::NonFinite { row, col } => Some(format!(
+                        "--data {}: sample {row}, feature {col} is not a finite number",
+                        path.display()
+                    )),
+                    e => Some(e.to_string()),
+                };
+                let all = comm.allgather(own.as_deref().unwrap_or("").as_bytes());
+                if let Some(msg) = own {
+                    bail!("rank {rank}: {msg}");
+                }
+                match all.iter().enumerate().find(|(_, m)| !m.is_empty()) {
+                    Some((r, m)) => bail!("rank {r} failed: {}", String::from_utf8_lossy(m)),
+                    None => bail!("another rank failed; rank {rank} stops too"),
+                }
             }
-            e => anyhow!(e).context(format!("rank {rank}")),
-        })?;
+        };
         let fit_ms = ms(t);
         let fit_calls = comm.calls.load(Ordering::Relaxed) - calls0;
         let fit_bytes = comm.bytes.load(Ordering::Relaxed) - bytes0;
