@@ -294,6 +294,12 @@ pub struct ClassifyArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Run as one rank of an MPI job (`mpirun -n P imgcluster classify --distributed …`, a
+    /// binary built with `--features mpi`): fast-mode k-means of one u8 or f32 .npy --data,
+    /// each rank mapping only its own rows (or its own file, with `{rank}` in the name);
+    /// labels and centers as one process would find them. Rank 0 prints the report.
+    #[arg(long)]
+    pub distributed: bool,
 }
 
 impl ClassifyArgs {

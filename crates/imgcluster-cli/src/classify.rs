@@ -1,6 +1,8 @@
 //! `imgcluster classify`: fit a pipeline to a data set, score its clusters against the
 //! labels, and write what was asked for — one path for every pipeline.
 
+mod distributed;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -302,6 +304,9 @@ fn run_mapped(
 pub fn run(a: &ClassifyArgs, progress: &Progress, w: &mut impl Write) -> Result<()> {
     let t0 = Instant::now();
     let cfg = config(a)?;
+    if a.distributed {
+        return distributed::run(&cfg, a, w, t0);
+    }
     if let Some(mapped) = mapping(&cfg)? {
         return run_mapped(&cfg, &mapped, progress, w, t0);
     }

@@ -3259,3 +3259,39 @@ fn every_instruction_set_gives_the_same_results() {
         "{stderr}"
     );
 }
+
+/// The default build has no MPI: `--distributed` names what it cannot do, or how to build it.
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn distributed_without_the_mpi_feature_says_how_to_build_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("x.npy");
+    std::fs::write(
+        &data,
+        imgcluster::dataset::npy::encode_u8(&[4, 2], &[0, 1, 2, 3, 4, 5, 6, 7]),
+    )
+    .unwrap();
+    bin()
+        .args([
+            "classify",
+            "--distributed",
+            "--mode",
+            "fast",
+            "-k",
+            "2",
+            "--data",
+        ])
+        .arg(&data)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "--distributed needs a binary built with MPI: cargo build --release -p \
+             imgcluster-cli --features mpi",
+        ));
+    bin()
+        .args(["classify", "--distributed", "-k", "2", "--data"])
+        .arg(&data)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--distributed needs --mode fast"));
+}

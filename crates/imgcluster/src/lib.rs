@@ -23,6 +23,7 @@
 //! * [`quantize`] — colour quantization of an image with k-means.
 #![deny(missing_docs)]
 
+pub mod collective;
 pub mod dataset;
 pub mod error;
 pub mod features;

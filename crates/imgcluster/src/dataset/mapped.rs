@@ -25,7 +25,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use memmap2::Mmap;
+use memmap2::{Mmap, MmapOptions};
 
 use super::npy::{self, Dtype};
 use super::{memory, DatasetError};
@@ -68,6 +68,9 @@ pub struct MappedNpy {
     dims: usize,
     shape: Option<(usize, usize)>,
     path: PathBuf,
+    /// Global index of the first mapped row, and the rows of the whole array.
+    first: usize,
+    total: usize,
 }
 
 /// Bytes read to parse the header (NumPy headers are a few hundred bytes; version 2 allows
@@ -100,13 +103,49 @@ fn bad(msg: impl Into<String>) -> DatasetError {
 /// per-sample state does not fit in the available memory.
 pub unsafe fn open_mapped(path: &Path) -> Result<MappedNpy, DatasetError> {
     // SAFETY: the caller upholds the contract above.
-    unsafe { MappedNpy::open(path) }.map_err(|e| e.in_file(path))
+    unsafe { MappedNpy::open(path, None) }.map_err(|e| e.in_file(path))
+}
+
+/// Maps part `part` of `parts` of the `.npy` array at `path`: rows
+/// `[part·N/parts, (part+1)·N/parts)` of its `N`, and nothing else (a process of a
+/// distributed fit maps its own rows). [`MappedNpy::len`] is the number of rows mapped,
+/// [`MappedNpy::first_row`] and [`MappedNpy::total_rows`] place them in the array.
+///
+/// # Safety
+/// As [`open_mapped`].
+///
+/// # Errors
+/// As [`open_mapped`] (the whole file must have the length its header promises), and
+/// [`DatasetError::Empty`] for a part without rows.
+///
+/// # Examples
+/// ```
+/// use imgcluster::dataset::{npy, open_mapped_part, MappedValues};
+/// let dir = std::env::temp_dir().join(format!("imgcluster-doc-part-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("x.npy");
+/// std::fs::write(&path, npy::encode_u8(&[5, 2], &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]))?;
+/// // SAFETY: the file is this example's own; nothing else writes it while it is mapped.
+/// let part = unsafe { open_mapped_part(&path, 1, 2) }?;
+/// assert_eq!((part.first_row(), part.len(), part.total_rows()), (2, 3, 5));
+/// assert_eq!(part.values(), MappedValues::U8(&[4, 5, 6, 7, 8, 9]));
+/// drop(part);
+/// std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub unsafe fn open_mapped_part(
+    path: &Path,
+    part: usize,
+    parts: usize,
+) -> Result<MappedNpy, DatasetError> {
+    // SAFETY: the caller upholds the contract of `open_mapped`.
+    unsafe { MappedNpy::open(path, Some((part, parts))) }.map_err(|e| e.in_file(path))
 }
 
 impl MappedNpy {
     /// # Safety
     /// As [`open_mapped`].
-    unsafe fn open(path: &Path) -> Result<Self, DatasetError> {
+    unsafe fn open(path: &Path, part: Option<(usize, usize)>) -> Result<Self, DatasetError> {
         let io = |source| DatasetError::Io {
             path: path.to_path_buf(),
             source,
@@ -154,18 +193,57 @@ impl MappedNpy {
         if n == 0 || dims == 0 {
             return Err(DatasetError::Empty);
         }
-        memory::check_mapped((n * dims) as u64, n)?;
-        // SAFETY: the map is shared with the file; the caller of `open_mapped` promised that
-        // nothing writes to or truncates the file while it is mapped, so the bytes behind the
-        // slices handed out stay as they are.
-        let map = unsafe { Mmap::map(&file) }.map_err(io)?;
-        // The length that counts is the one mapped, read after the map was made.
-        let payload = (map.len() as u64).saturating_sub(offset as u64);
-        if payload != need as u64 {
-            return Err(bad(format!(
-                "header says {shape:?} ({need} bytes of data) but the file holds {payload} bytes"
-            )));
+        let total = n;
+        let (first, n) = match part {
+            Some((p, parts)) => {
+                let row = |p: usize| (p as u128 * n as u128 / parts.max(1) as u128) as usize;
+                (row(p), row(p + 1) - row(p))
+            }
+            None => (0, n),
+        };
+        if n == 0 {
+            return Err(DatasetError::Empty);
         }
+        memory::check_mapped((n * dims) as u64, n)?;
+        let row_bytes = dims * dtype.size();
+        let map = if part.is_some() {
+            let payload = file
+                .metadata()
+                .map_err(io)?
+                .len()
+                .saturating_sub(offset as u64);
+            if payload != need as u64 {
+                return Err(bad(format!(
+                    "header says {shape:?} ({need} bytes of data) but the file holds {payload} bytes"
+                )));
+            }
+            // SAFETY: as below; only this part's bytes are mapped.
+            unsafe {
+                MmapOptions::new()
+                    .offset((offset + first * row_bytes) as u64)
+                    .len(n * row_bytes)
+                    .map(&file)
+            }
+            .map_err(io)?
+        } else {
+            // SAFETY: the map is shared with the file; the caller of `open_mapped` promised
+            // that nothing writes to or truncates the file while it is mapped, so the bytes
+            // behind the slices handed out stay as they are.
+            let map = unsafe { Mmap::map(&file) }.map_err(io)?;
+            // The length that counts is the one mapped, read after the map was made.
+            let payload = (map.len() as u64).saturating_sub(offset as u64);
+            if payload != need as u64 {
+                return Err(bad(format!(
+                    "header says {shape:?} ({need} bytes of data) but the file holds {payload} bytes"
+                )));
+            }
+            map
+        };
+        let start = offset + first * row_bytes;
+        let (offset, need) = match part {
+            Some(_) => (0, n * row_bytes),
+            None => (offset, need),
+        };
         #[cfg(unix)]
         {
             // k-means streams through the samples in order, pass after pass: let the kernel
@@ -181,10 +259,12 @@ impl MappedNpy {
             dims,
             shape: image,
             path: path.to_path_buf(),
+            first,
+            total,
         };
         if dtype == Dtype::F32 && bytemuck::try_cast_slice::<u8, f32>(mapped.payload()).is_err() {
             return Err(bad(format!(
-                "the f32 data starts at byte {offset}, not a multiple of 4, so it cannot be mapped"
+                "the f32 data starts at byte {start}, not a multiple of 4, so it cannot be mapped"
             )));
         }
         Ok(mapped)
@@ -204,9 +284,19 @@ impl MappedNpy {
         }
     }
 
-    /// Number of samples.
+    /// Number of samples (mapped).
     pub fn len(&self) -> usize {
         self.n
+    }
+
+    /// Index in the array of the first sample mapped (0 but for [`open_mapped_part`]).
+    pub fn first_row(&self) -> usize {
+        self.first
+    }
+
+    /// Number of samples of the whole array.
+    pub fn total_rows(&self) -> usize {
+        self.total
     }
 
     /// Always false: a mapped array holds at least one sample.

@@ -31,7 +31,7 @@ pub mod resize;
 mod samples;
 
 pub use error::DatasetError;
-pub use mapped::{open_mapped, MappedNpy, MappedValues};
+pub use mapped::{open_mapped, open_mapped_part, MappedNpy, MappedValues};
 pub use open::{
     open, open_input, open_labels, open_labels_for, sniff, sniff_input, Format, OpenOptions,
 };

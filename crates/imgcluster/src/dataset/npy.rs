@@ -456,6 +456,19 @@ pub fn encode_i32(shape: &[usize], values: &[i32]) -> Vec<u8> {
     encode("<i4", shape, &payload)
 }
 
+/// The header of an i32 array of `shape` (what [`encode_i32`] puts before the values), for
+/// writers that put the values in place themselves (one part each, at its offset).
+///
+/// # Examples
+/// ```
+/// use imgcluster::dataset::npy;
+/// let full = npy::encode_i32(&[2], &[7, 8]);
+/// assert_eq!(npy::header_i32(&[2]), full[..full.len() - 8]);
+/// ```
+pub fn header_i32(shape: &[usize]) -> Vec<u8> {
+    encode("<i4", shape, &[])
+}
+
 /// Encodes an f32 array as `.npy` bytes (version 1.0, C order), e.g. k-means centers.
 ///
 /// # Panics

@@ -142,6 +142,25 @@ pub enum KMeansError {
     /// Mini-batch k-means was given sample weights.
     #[error("sample weights do not apply to mini-batch k-means")]
     WeightsNotForMiniBatch,
+    /// A distributed fit ([`fit_distributed`](super::fit_distributed)) was asked for
+    /// something it does not do.
+    #[error("distributed k-means does not support {what}")]
+    NotDistributed {
+        /// What was asked for.
+        what: &'static str,
+    },
+    /// A distributed fit stopped because another rank failed; that rank reports why.
+    #[error("rank {rank} failed (its own error says why); every rank stops")]
+    RankFailed {
+        /// The first rank that failed.
+        rank: usize,
+    },
+    /// A rank of a distributed fit holds no rows.
+    #[error("rank {rank} holds no rows (use fewer processes than samples)")]
+    EmptyRank {
+        /// The rank.
+        rank: usize,
+    },
     /// Squared distances overflowed `f32` (the data values are too large), so no
     /// center or attempt could be chosen. OpenCV fails (or returns garbage) here too.
     #[error("squared distances overflow f32; scale the data down")]

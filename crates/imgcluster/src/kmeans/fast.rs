@@ -22,6 +22,8 @@
 //! the thread count: samples are processed in fixed chunks and only per-sample
 //! results and integer sums (or ordered `f64` sums) are combined.
 
+pub(super) mod distributed;
+
 use rayon::prelude::*;
 
 use super::lloyd::{Samples, CHUNK};
@@ -740,6 +742,25 @@ impl<'a, T: Element> Engine<'a, T> {
         parts.iter().sum()
     }
 
+    /// `max(d̃², 0)` of every sample to the center `c` (`stride` values, zero-padded).
+    fn distances_to(&self, c: &[f32], out: &mut [f64]) {
+        let stride = self.stride;
+        let cc: f64 = c.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+        let work = |(ci, chunk): (usize, &mut [f64])| {
+            let mut xf = vec![0.0_f32; stride];
+            for (o, d) in chunk.iter_mut().enumerate() {
+                let i = ci * CHUNK + o;
+                T::widen(self.samples.row(i), &mut xf);
+                *d = ((self.xx[i] + cc) - 2.0 * f64::from(dot16(&xf, c))).max(0.0);
+            }
+        };
+        if self.parallel {
+            out.par_chunks_mut(CHUNK).enumerate().for_each(work);
+        } else {
+            out.chunks_mut(CHUNK).enumerate().for_each(work);
+        }
+    }
+
     /// scikit-learn's greedy k-means++: the first center is a random sample; each next
     /// one is the best of `2 + ⌊ln k⌋` candidates drawn proportionally to the current
     /// squared distances (the one that minimises their sum), all with `d̃²`.
@@ -747,22 +768,7 @@ impl<'a, T: Element> Engine<'a, T> {
         let (n, dims, k, stride) = (self.samples.n, self.samples.dims, self.k, self.stride);
         let trials = 2 + (k as f64).ln() as usize;
         let mut cand = vec![0.0_f32; stride];
-        let dist_to = |c: &[f32], out: &mut [f64]| {
-            let cc: f64 = c.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
-            let work = |(ci, chunk): (usize, &mut [f64])| {
-                let mut xf = vec![0.0_f32; stride];
-                for (o, d) in chunk.iter_mut().enumerate() {
-                    let i = ci * CHUNK + o;
-                    T::widen(self.samples.row(i), &mut xf);
-                    *d = ((self.xx[i] + cc) - 2.0 * f64::from(dot16(&xf, c))).max(0.0);
-                }
-            };
-            if self.parallel {
-                out.par_chunks_mut(CHUNK).enumerate().for_each(work);
-            } else {
-                out.chunks_mut(CHUNK).enumerate().for_each(work);
-            }
-        };
+        let dist_to = |c: &[f32], out: &mut [f64]| self.distances_to(c, out);
         // Weighted: samples are drawn with probability proportional to weight × squared
         // distance, and a candidate's potential is the weighted sum (scikit-learn's
         // `_kmeans_plusplus` with `sample_weight`); `1·d` is `d`.

@@ -300,7 +300,7 @@ pub fn fit_reference(
 
 /// Whether every value is an integer in `0..=255` (and not `-0.0`); if so, `bytes`
 /// holds them as bytes.
-fn as_bytes(data: &[f32], bytes: &mut Vec<u8>) -> bool {
+pub(super) fn as_bytes(data: &[f32], bytes: &mut Vec<u8>) -> bool {
     bytes.clear();
     bytes.reserve(data.len());
     for &v in data {
@@ -317,7 +317,7 @@ fn as_bytes(data: &[f32], bytes: &mut Vec<u8>) -> bool {
 }
 
 /// Runs `fit` between the start and the end of the parameters' progress count.
-fn counted<R>(params: &CheckedKMeansParams, fit: impl FnOnce() -> R) -> R {
+pub(super) fn counted<R>(params: &CheckedKMeansParams, fit: impl FnOnce() -> R) -> R {
     let sink = params.sink();
     sink.start(params.attempts() * params.max_iter());
     let out = fit();

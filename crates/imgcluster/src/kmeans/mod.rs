@@ -38,6 +38,7 @@
 //! ```
 
 mod data;
+mod distributed;
 mod error;
 mod fast;
 mod fit;
@@ -52,6 +53,7 @@ mod progress;
 mod sums;
 
 pub use data::Data;
+pub use distributed::{fit_distributed, DistributedFit};
 pub use error::KMeansError;
 pub(crate) use fast::state_bytes;
 pub use fit::{fit, fit_reference, fit_u8, fit_with, KMeansFit, Workspace};

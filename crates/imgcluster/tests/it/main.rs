@@ -2,6 +2,7 @@
 
 mod common;
 mod dataset;
+mod distributed;
 mod features;
 mod figures;
 mod html;

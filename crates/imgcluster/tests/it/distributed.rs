@@ -1,0 +1,321 @@
+//! Distributed fast mode (`kmeans::fit_distributed`) against one process, with the ranks as
+//! threads of this test exchanging bytes through shared memory.
+
+use std::sync::{Arc, Barrier, Mutex};
+
+use imgcluster::collective::Collective;
+use imgcluster::kmeans::{
+    fit_distributed, Data, DistributedFit, Init, KMeansError, KMeansFit, KMeansParams, Mode,
+    TermCriteria,
+};
+use imgcluster::{CvRng, Threads};
+
+/// One rank of a group of threads.
+struct Rank {
+    rank: usize,
+    size: usize,
+    slots: Arc<Mutex<Vec<Vec<u8>>>>,
+    barrier: Arc<Barrier>,
+}
+
+impl Rank {
+    /// `size` ranks over the same shared slots.
+    fn group(size: usize) -> Vec<Rank> {
+        let slots = Arc::new(Mutex::new(vec![Vec::new(); size]));
+        let barrier = Arc::new(Barrier::new(size));
+        (0..size)
+            .map(|rank| Rank {
+                rank,
+                size,
+                slots: Arc::clone(&slots),
+                barrier: Arc::clone(&barrier),
+            })
+            .collect()
+    }
+
+    /// Every rank's bytes, in rank order.
+    fn exchange(&self, bytes: &[u8]) -> Vec<Vec<u8>> {
+        self.slots.lock().unwrap()[self.rank] = bytes.to_vec();
+        self.barrier.wait();
+        let all = self.slots.lock().unwrap().clone();
+        self.barrier.wait();
+        all
+    }
+}
+
+fn words<const W: usize>(b: &[u8]) -> impl Iterator<Item = [u8; W]> + '_ {
+    b.chunks_exact(W).map(|c| c.try_into().unwrap())
+}
+
+impl Collective for Rank {
+    fn rank(&self) -> usize {
+        self.rank
+    }
+    fn size(&self) -> usize {
+        self.size
+    }
+    fn allreduce_sum_u64(&self, values: &mut [u64]) {
+        let mine: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        values.fill(0);
+        for part in self.exchange(&mine) {
+            for (v, w) in values.iter_mut().zip(words::<8>(&part)) {
+                *v += u64::from_le_bytes(w);
+            }
+        }
+    }
+    fn allreduce_sum_f64(&self, values: &mut [f64]) {
+        let mine: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        values.fill(0.0);
+        for part in self.exchange(&mine) {
+            for (v, w) in values.iter_mut().zip(words::<8>(&part)) {
+                *v += f64::from_le_bytes(w);
+            }
+        }
+    }
+    fn broadcast(&self, root: usize, bytes: &mut [u8]) {
+        let all = self.exchange(bytes);
+        bytes.copy_from_slice(&all[root]);
+    }
+    fn allgather(&self, bytes: &[u8]) -> Vec<Vec<u8>> {
+        self.exchange(bytes)
+    }
+    fn fold_in_rank_order(&self, state: &mut [f64], step: &mut dyn FnMut(&mut [f64])) {
+        for r in 0..self.size {
+            if r == self.rank {
+                step(state);
+            }
+            let mine: Vec<u8> = state.iter().flat_map(|v| v.to_le_bytes()).collect();
+            let all = self.exchange(&mine);
+            for (v, w) in state.iter_mut().zip(words::<8>(&all[r])) {
+                *v = f64::from_le_bytes(w);
+            }
+        }
+    }
+}
+
+/// Runs `fit` on `p` ranks, rank `r` holding rows `[r·n/p, (r+1)·n/p)` of `n`.
+fn on_ranks<R: Send>(
+    p: usize,
+    n: usize,
+    fit: impl Fn(&Rank, std::ops::Range<usize>) -> R + Sync,
+) -> Vec<R> {
+    let ranks = Rank::group(p);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = ranks
+            .iter()
+            .map(|rank| {
+                let fit = &fit;
+                let rows = rank.rank * n / p..(rank.rank + 1) * n / p;
+                // A pool of one thread per rank: the fits run on their calling thread
+                // (`Threads::Fixed(1)` inside a pool of one), not queued on one shared pool
+                // where a rank waiting for the others would block them.
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(1)
+                    .build()
+                    .unwrap();
+                s.spawn(move || pool.install(|| fit(rank, rows)))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+/// Clustered bytes: `n` samples of `dims` values around a few blobs, with noise.
+fn blobs(n: usize, dims: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let centers: Vec<u8> = (0..7 * dims).map(|_| next() as u8).collect();
+    (0..n)
+        .flat_map(|i| {
+            let c = (i * 7 / n + i) % 7;
+            (0..dims)
+                .map(|d| centers[c * dims + d].saturating_add((next() % 40) as u8))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The distributed fits of `data` on `p` ranks, put together: labels concatenated.
+fn distributed<'a>(
+    params: &imgcluster::kmeans::CheckedKMeansParams,
+    data: Data<'a>,
+    p: usize,
+) -> KMeansFit {
+    let (n, dims) = (data.len(), data.dims());
+    let parts: Vec<DistributedFit> = on_ranks(p, n, |rank, rows| {
+        let local = match data {
+            Data::U8 { values, .. } => Data::u8(&values[rows.start * dims..rows.end * dims], dims),
+            Data::F32 { values, .. } => {
+                Data::f32(&values[rows.start * dims..rows.end * dims], dims)
+            }
+        };
+        fit_distributed(params, local, rank).unwrap()
+    });
+    let mut fit = parts[0].fit.clone();
+    fit.labels = parts.iter().flat_map(|d| d.fit.labels.clone()).collect();
+    for d in &parts {
+        assert_eq!(d.total_rows, n);
+        assert_eq!(
+            d.fit.centers, fit.centers,
+            "every rank has the same centers"
+        );
+        assert_eq!(d.fit.compactness.to_bits(), fit.compactness.to_bits());
+    }
+    fit
+}
+
+fn params(k: usize, init: Init, seed: i32) -> imgcluster::kmeans::CheckedKMeansParams {
+    KMeansParams::new(k)
+        .mode(Mode::Fast)
+        .init(init)
+        .attempts(2)
+        .term(TermCriteria::new().max_iter(30).epsilon(0.0))
+        .threads(Threads::Fixed(1))
+        .rng(CvRng::from_set_rng_seed(seed))
+        .check()
+        .unwrap()
+}
+
+#[test]
+fn bytes_give_one_process_fit_bit_for_bit_on_1_to_4_ranks() {
+    // 1001 rows: rank boundaries fall inside the engine's 256-row chunks.
+    let (n, dims) = (1001, 19);
+    let x = blobs(n, dims, 7);
+    for init in [Init::Samples, Init::PlusPlus, Init::RandomBox] {
+        for k in [5, 24] {
+            let params = params(k, init.clone(), 3);
+            let one = params.fit(Data::u8(&x, dims)).unwrap();
+            for p in 1..=4 {
+                let d = distributed(&params, Data::u8(&x, dims), p);
+                assert_eq!(d, one, "{init:?} k {k}, {p} ranks");
+                assert_eq!(d.compactness.to_bits(), one.compactness.to_bits());
+            }
+        }
+    }
+}
+
+#[test]
+fn empty_clusters_are_repaired_as_one_process_does() {
+    // Random centers in the box of few distinct rows: most clusters start empty.
+    let dims = 3;
+    let x: Vec<u8> = (0..600_u32)
+        .flat_map(|i| {
+            let b = (i % 5) as u8 * 50;
+            [b, b.wrapping_add((i % 3) as u8), 255 - b]
+        })
+        .collect();
+    let params = params(12, Init::RandomBox, 11);
+    let one = params.fit(Data::u8(&x, dims)).unwrap();
+    // Every cluster ends up with samples: the repair ran.
+    assert!((0..12).all(|j| one.labels.contains(&j)));
+    for p in 1..=4 {
+        assert_eq!(
+            distributed(&params, Data::u8(&x, dims), p),
+            one,
+            "{p} ranks"
+        );
+    }
+}
+
+#[test]
+fn f32_pixels_are_read_as_bytes_as_one_process_reads_them() {
+    let (n, dims) = (700, 8);
+    let x: Vec<f32> = blobs(n, dims, 5).iter().map(|&b| f32::from(b)).collect();
+    let params = params(6, Init::PlusPlus, 2);
+    let one = params.fit(Data::f32(&x, dims)).unwrap();
+    for p in 1..=4 {
+        assert_eq!(
+            distributed(&params, Data::f32(&x, dims), p),
+            one,
+            "{p} ranks"
+        );
+    }
+}
+
+#[test]
+fn f32_centers_within_1e6_relative() {
+    let (n, dims) = (900, 11);
+    let x: Vec<f32> = blobs(n, dims, 9)
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| f32::from(b) * 0.37 + (i % 13) as f32 * 1e-3)
+        .collect();
+    for init in [Init::Samples, Init::PlusPlus, Init::RandomBox] {
+        let params = params(7, init.clone(), 4);
+        let one = params.fit(Data::f32(&x, dims)).unwrap();
+        for p in 1..=4 {
+            let d = distributed(&params, Data::f32(&x, dims), p);
+            assert_eq!(d.labels, one.labels, "{init:?}, {p} ranks");
+            assert_eq!(d.iterations, one.iterations);
+            for (a, b) in d.centers.iter().zip(&one.centers) {
+                assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{a} vs {b}");
+            }
+            let rel = (d.compactness - one.compactness).abs() / one.compactness;
+            assert!(
+                rel <= 1e-6,
+                "compactness {} vs {}",
+                d.compactness,
+                one.compactness
+            );
+        }
+    }
+}
+
+#[test]
+fn a_bad_rank_stops_every_rank_with_its_error() {
+    let (n, dims) = (400, 4);
+    let mut x: Vec<f32> = (0..n * dims).map(|i| (i % 17) as f32 * 0.5).collect();
+    // Row 350 lies in rank 3's rows of 4 ranks (300..400).
+    x[350 * dims + 2] = f32::NAN;
+    let params = params(3, Init::PlusPlus, 1);
+    let errs = on_ranks(4, n, |rank, rows| {
+        fit_distributed(
+            &params,
+            Data::f32(&x[rows.start * dims..rows.end * dims], dims),
+            rank,
+        )
+        .unwrap_err()
+    });
+    assert_eq!(errs[3], KMeansError::NonFinite { row: 350, col: 2 });
+    for e in &errs[..3] {
+        assert_eq!(*e, KMeansError::RankFailed { rank: 3 });
+    }
+    // A rank without rows.
+    let errs = on_ranks(3, 2, |rank, rows| {
+        fit_distributed(
+            &params.clone(),
+            Data::f32(&x[rows.start * dims..rows.end * dims], dims),
+            rank,
+        )
+        .unwrap_err()
+    });
+    assert_eq!(errs[0], KMeansError::EmptyRank { rank: 0 });
+    assert_eq!(errs[1], KMeansError::RankFailed { rank: 0 });
+}
+
+#[test]
+fn unsupported_options_are_refused() {
+    let x = [0_u8, 1, 2, 3];
+    let single = imgcluster::collective::SingleProcess;
+    let opencv = KMeansParams::new(2).check().unwrap();
+    assert_eq!(
+        fit_distributed(&opencv, Data::u8(&x, 1), &single).unwrap_err(),
+        KMeansError::NotDistributed {
+            what: "OpenCV mode"
+        }
+    );
+    let labels = KMeansParams::new(2)
+        .mode(Mode::Fast)
+        .init(Init::labels(vec![0, 1, 0, 1]))
+        .check()
+        .unwrap();
+    assert!(matches!(
+        fit_distributed(&labels, Data::u8(&x, 1), &single),
+        Err(KMeansError::NotDistributed { .. })
+    ));
+}
