@@ -37,6 +37,8 @@ import report  # noqa: E402
 import workloads as wl  # noqa: E402
 
 PEERS = ["opencv", "faiss", "sklearn"]
+# The values of imgcluster's IMGCLUSTER_ISA (crates/imgcluster/src/kernels/dispatch.rs).
+ISA_NAMES = ["scalar", "neon", "avx2", "avx512"]
 TOOL_NAMES = {
     "imgcluster": "imgcluster",
     "opencv": "OpenCV cv2.kmeans",
@@ -160,11 +162,13 @@ def worker(a: argparse.Namespace) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def run_cmd(cmd: list[str], timeout: float | None = None) -> tuple[int, str, str]:
-    """Run cmd; return (returncode, stdout, stderr)."""
+def run_cmd(cmd: list[str], timeout: float | None = None,
+            env: dict | None = None) -> tuple[int, str, str]:
+    """Run cmd (with env in place of this process's environment, if given); return
+    (returncode, stdout, stderr)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         try:
-            rc = subprocess.run(cmd, stdout=out, stderr=err, timeout=timeout).returncode
+            rc = subprocess.run(cmd, stdout=out, stderr=err, timeout=timeout, env=env).returncode
         except subprocess.TimeoutExpired:
             rc = -9
         out.seek(0)
@@ -172,13 +176,15 @@ def run_cmd(cmd: list[str], timeout: float | None = None) -> tuple[int, str, str
         return rc, out.read().decode(errors="replace"), err.read().decode(errors="replace")
 
 
-def run_rss(cmd: list[str], scratch: Path) -> tuple[int, str, str, float | None]:
+def run_rss(cmd: list[str], scratch: Path,
+            env: dict | None = None) -> tuple[int, str, str, float | None]:
     """Run cmd through the small rss_exec.py launcher; return (returncode, stdout, stderr, peak
     RSS in MB). The launcher forks the command from its own small process, so the peak is the
     command's own and not inflated by this (large) process, which a child inherits at fork."""
     rss_file = scratch / "rss.json"
     rss_file.unlink(missing_ok=True)
-    rc, out, err = run_cmd([sys.executable, "-S", str(HERE / "rss_exec.py"), str(rss_file), *cmd])
+    rc, out, err = run_cmd([sys.executable, "-S", str(HERE / "rss_exec.py"), str(rss_file), *cmd],
+                           env=env)
     peak = None
     if rss_file.exists():
         peak = json.loads(rss_file.read_text())["maxrss_kb"] / 1024.0
@@ -222,9 +228,15 @@ def parse_cli_json(text: str) -> dict:
 
 
 class Imgcluster:
-    def __init__(self, binary: Path, threads: int):
+    """The imgcluster binary, run with its kernels capped to `isa` (IMGCLUSTER_ISA) when given;
+    `key` names its rows ("imgcluster", or "imgcluster:avx2" for a capped one)."""
+
+    def __init__(self, binary: Path, threads: int, isa: str | None = None):
         self.binary = binary
         self.threads = threads
+        self.isa = isa
+        self.key = "imgcluster" if isa is None else f"imgcluster:{isa}"
+        self.env = None if isa is None else {**os.environ, "IMGCLUSTER_ISA": isa}
         self.centers_out = False
         try:
             rc, out, err = run_cmd([str(binary), "classify", "--help"], timeout=60)
@@ -233,10 +245,10 @@ class Imgcluster:
             pass
 
     def run(self, args: list[str], repeats: int, scratch: Path, want_labels: bool) -> dict:
-        times, iters, rss, cli_rss, compact = [], [], [], [], []
+        times, iters, rss, cli_rss, compact, isas = [], [], [], [], [], []
         first_labels = None
-        centers_file = scratch / "centers_imgcluster.npy"
-        labels_file = scratch / "labels_imgcluster.npy"
+        centers_file = scratch / f"centers_{self.key.replace(':', '_')}.npy"
+        labels_file = scratch / f"labels_{self.key.replace(':', '_')}.npy"
         shown = None
         for r in range(repeats):
             cmd = [str(self.binary), "classify", *args, "--threads", str(self.threads), "--json"]
@@ -245,7 +257,7 @@ class Imgcluster:
             if self.centers_out:
                 cmd += ["--centers-out", str(centers_file)]
             shown = cmd
-            rc, out, err, peak = run_rss(cmd, scratch)
+            rc, out, err, peak = run_rss(cmd, scratch, self.env)
             if rc != 0:
                 tail = "\n".join(err.strip().splitlines()[-5:])
                 return {"error": f"imgcluster failed (exit {rc}): {tail}", "command": shlex.join(cmd)}
@@ -255,13 +267,17 @@ class Imgcluster:
                 iters.append(int(j["iterations"]))
                 compact.append(float(j["compactness"]))
                 cli_rss.append(j.get("peak_rss_mb"))
+                isas.append(j.get("isa"))
             except (ValueError, KeyError, TypeError) as e:
                 return {"error": f"cannot read imgcluster's JSON ({e!r}): {out[:300]!r}",
                         "command": shlex.join(cmd)}
             rss.append(peak)
             if want_labels and r == 0:
                 first_labels = np.load(labels_file).reshape(-1).astype(np.int32)
-        res = {"times_ms": times, "iterations": iters,
+        if self.isa is not None and any(i != self.isa for i in isas):
+            return {"error": f"IMGCLUSTER_ISA={self.isa} ran the kernels of {sorted(set(map(str, isas)))}"
+                             " (this CPU lacks the set asked for)", "command": shlex.join(shown)}
+        res = {"times_ms": times, "iterations": iters, "isa": isas[0] if isas else None,
                "peak_rss_mb": max(rss) if None not in rss else None,
                "cli_peak_rss_mb": cli_rss, "compactness": compact, "json": j,
                "command": shlex.join(shown)}
@@ -372,7 +388,7 @@ def inertia_of(row: dict, x_u8, workload: wl.Workload) -> None:
         row["inertia_source"] = "reported"
 
 
-def bench_workload(w: wl.Workload, a, work: Path, img: Imgcluster | None, estimates: dict) -> dict:
+def bench_workload(w: wl.Workload, a, work: Path, imgs: list[Imgcluster], estimates: dict) -> dict:
     x_path = wl.data_path(work, w.data)
     x_u8 = np.load(x_path, mmap_mode="r")
     n, d = x_u8.shape
@@ -387,7 +403,7 @@ def bench_workload(w: wl.Workload, a, work: Path, img: Imgcluster | None, estima
         # Each repeat in a fresh process: OpenCV's default RNG state only holds for the first call.
         # OpenCV and imgcluster alternate, one run each per repeat, so that both see the same
         # machine: a shared host's speed drifts by tens of percent within a minute.
-        runs, img_runs = [], []
+        runs, img_runs = [], {img.key: [] for img in imgs}
         args = ["--data", str(x_path), "--labels", str(wl.labels_path(work, w.data)),
                 "-k", str(w.k), "--max-iter", str(w.iters), "--epsilon", str(wl.TUTORIAL_EPS),
                 "--attempts", str(wl.TUTORIAL_ATTEMPTS)]
@@ -398,8 +414,8 @@ def bench_workload(w: wl.Workload, a, work: Path, img: Imgcluster | None, estima
                 break
             res["labels"] = np.load(res["labels_file"])
             runs.append(res)
-            if img is not None:
-                img_runs.append(img.run(args, 1, scratch, want_labels=True))
+            for img in imgs:
+                img_runs[img.key].append(img.run(args, 1, scratch, want_labels=True))
         if isinstance(runs, dict):
             row = runs
         else:
@@ -414,8 +430,8 @@ def bench_workload(w: wl.Workload, a, work: Path, img: Imgcluster | None, estima
                 row["same_as_opencv48_fixture"] = bool(
                     np.array_equal(np.load(fixture).reshape(-1), row["labels"]))
         out["rows"]["opencv"] = summarize(row)
-        if img_runs:
-            out["rows"]["imgcluster"] = summarize(merge_runs(img_runs))
+        for key, key_runs in img_runs.items():
+            out["rows"][key] = summarize(merge_runs(key_runs))
         for name, row in out["rows"].items():
             if "error" not in row:
                 row["inertia"] = row["compactness"][0] if isinstance(row["compactness"], list) \
@@ -423,9 +439,14 @@ def bench_workload(w: wl.Workload, a, work: Path, img: Imgcluster | None, estima
                 row["inertia_source"] = "reported"
                 row.pop("iters_median", None)
                 row["ms_per_iter"] = None
-        o, i = out["rows"].get("opencv", {}), out["rows"].get("imgcluster")
-        if i is not None and "labels" in o and "labels" in i:
-            out["labels_identical"] = bool(np.array_equal(o["labels"], i["labels"]))
+        o = out["rows"].get("opencv", {})
+        for img in imgs:
+            i = out["rows"][img.key]
+            if "labels" in o and "labels" in i:
+                i["labels_identical"] = bool(np.array_equal(o["labels"], i["labels"]))
+        same = [out["rows"][img.key].get("labels_identical") for img in imgs]
+        if same and None not in same:
+            out["labels_identical"] = all(same)
         for row in out["rows"].values():
             if "labels" in row:
                 row["labels"] = None  # not stored in results.json
@@ -443,11 +464,11 @@ def bench_workload(w: wl.Workload, a, work: Path, img: Imgcluster | None, estima
             if tool not in tools:
                 est = estimates.get((tool, w.name))
                 out["rows"][tool] = {"skipped": "needs --slow-peers", "estimate_s": est}
-        if img is not None:
-            args = ["--data", str(x_path), "--mode", "fast", "-k", str(w.k),
-                    "--max-iter", str(w.iters), "--epsilon", "0", "--attempts", "1",
-                    "--init-centers", str(init)]
-            out["rows"]["imgcluster"] = summarize(img.run(args, repeats, scratch, want_labels=False))
+        args = ["--data", str(x_path), "--mode", "fast", "-k", str(w.k),
+                "--max-iter", str(w.iters), "--epsilon", "0", "--attempts", "1",
+                "--init-centers", str(init)]
+        for img in imgs:
+            out["rows"][img.key] = summarize(img.run(args, repeats, scratch, want_labels=False))
         for row in out["rows"].values():
             inertia_of(row, x_u8, w)
     for tool, row in out["rows"].items():
@@ -516,12 +537,16 @@ def cmd_run(a) -> None:
         a.repeats = 3
     names = cmd_gen(a)
     work = Path(a.work)
-    img = None
+    imgs = []
     if not a.peers_only:
         binary = Path(a.imgcluster)
         if not binary.exists():
             raise SystemExit(f"imgcluster binary not found at {binary} (build it, or use --peers-only)")
-        img = Imgcluster(binary, a.threads)
+        isas = [s.strip() for s in (a.isa or "").split(",") if s.strip()]
+        bad = [s for s in isas if s not in ISA_NAMES]
+        if bad:
+            raise SystemExit(f"--isa: unknown instruction set(s) {bad}; known: {', '.join(ISA_NAMES)}")
+        imgs = [Imgcluster(binary, a.threads, isa) for isa in isas] or [Imgcluster(binary, a.threads)]
     info = machine_info(a.threads)
     log(f"machine: {info['cpu']}, {info['logical_cpus']} logical CPUs, {info['mem_gib']} GiB; "
         f"threads per tool: {a.threads}")
@@ -535,13 +560,14 @@ def cmd_run(a) -> None:
         log(f"threadpool: {p.get('user_api')}/{p.get('internal_api')} {p.get('prefix')} "
             f"{p.get('version') or ''} threads={p.get('num_threads')} "
             f"{p.get('threading_layer') or ''} {p.get('architecture') or ''}")
-    if img is not None:
-        log(f"imgcluster: {img.binary} (--centers-out {'supported' if img.centers_out else 'not supported: inertia is its reported compactness'})")
+    for img in imgs:
+        log(f"imgcluster: {img.binary}" + (f" with IMGCLUSTER_ISA={img.isa}" if img.isa else "")
+            + f" (--centers-out {'supported' if img.centers_out else 'not supported: inertia is its reported compactness'})")
     results = []
     # run the smaller workloads first so that the slow-peer estimates can use them
     order = sorted(names, key=lambda s: wl.WORKLOADS[s].slow_peers_optional)
     for name in order:
-        results.append(bench_workload(wl.WORKLOADS[name], a, work, img, estimate_slow(results)))
+        results.append(bench_workload(wl.WORKLOADS[name], a, work, imgs, estimate_slow(results)))
     results.sort(key=lambda r: names.index(r["workload"]))
     for r in results:
         report.add_summary(r)
@@ -587,6 +613,8 @@ def main() -> None:
                            help="repeats per tool for every workload (default: 5, 3 for the 1M one)")
             p.add_argument("--small-repeats", type=int, default=5)
             p.add_argument("--big-repeats", type=int, default=3)
+            p.add_argument("--isa", help="comma list of instruction sets to run imgcluster on, once each "
+                           f"(IMGCLUSTER_ISA): {','.join(ISA_NAMES)}; default: the CPU's best")
             p.add_argument("--slow-peers", action="store_true",
                            help="also run OpenCV and scikit-learn on jitter_1m_k256 (slow)")
     p = sub.add_parser("worker")

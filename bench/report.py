@@ -11,13 +11,33 @@ NAMES = {
 PEERS = ["opencv", "faiss", "sklearn"]
 
 
+def img_keys(rows: dict) -> list[str]:
+    """The imgcluster rows of a workload: "imgcluster", or one "imgcluster:<isa>" per
+    instruction set of --isa."""
+    return [k for k in rows if k == "imgcluster" or k.startswith("imgcluster:")]
+
+
+def name_of(key: str, row: dict | None = None) -> str:
+    """A row's tool name; imgcluster's with the kernels' instruction set it ran."""
+    if key == "imgcluster" or key.startswith("imgcluster:"):
+        isa = (row or {}).get("isa") or (key.split(":", 1)[1] if ":" in key else None)
+        return f"imgcluster ({isa})" if isa else "imgcluster"
+    return NAMES[key]
+
+
 def _ok(row: dict | None) -> bool:
     return bool(row) and "error" not in row and "skipped" not in row and "median_ms" in row
 
 
 def add_summary(r: dict) -> None:
+    """One summary per imgcluster row (r["summaries"][key]); r["summary"] is the first one."""
+    r["summaries"] = {key: _summary(r, key) for key in img_keys(r["rows"])}
+    r["summary"] = next(iter(r["summaries"].values()), _summary(r, None))
+
+
+def _summary(r: dict, key: str | None) -> dict:
     rows = r["rows"]
-    img = rows.get("imgcluster")
+    img = rows.get(key) if key else None
     s: dict = {}
     if r["kind"] == "tutorial":
         o = rows.get("opencv")
@@ -25,7 +45,7 @@ def add_summary(r: dict) -> None:
             s["speedup"] = o["median_ms"] / img["median_ms"]
             s["vs"] = "opencv"
             s["inertia_pct"] = _pct(img.get("inertia"), o.get("inertia"))
-        s["labels_identical"] = r.get("labels_identical")
+        s["labels_identical"] = img.get("labels_identical") if img else None
     else:
         peers = [(t, rows[t]) for t in PEERS if _ok(rows.get(t)) and rows[t].get("ms_per_iter")]
         if peers:
@@ -45,7 +65,7 @@ def add_summary(r: dict) -> None:
                 s["inertia_pct"] = _pct(img.get("inertia"), frow.get("inertia"))
                 if with_inertia:
                     s["inertia_pct_vs_lloyd_ref"] = _pct(img.get("inertia"), lrow["inertia"])
-    r["summary"] = s
+    return s
 
 
 def _pct(a, b):
@@ -87,10 +107,10 @@ def markdown(doc: dict) -> str:
                      "eps 1, 10 attempts")
         else:
             wdesc = f"{r['workload']} {r['n']}×{r['d']} K={r['k']}, {r['iters']} it"
-        order = [t for t in ("imgcluster", *PEERS) if t in r["rows"]]
+        order = [*img_keys(r["rows"]), *(t for t in PEERS if t in r["rows"])]
         for t in order:
             row = r["rows"][t]
-            name = NAMES[t]
+            name = name_of(t, row)
             if "error" in row:
                 out.append(f"| {wdesc} | {name} | — | error | — | — | — |")
                 notes.append(f"{r['workload']} / {name}: {row['error'].splitlines()[0][:200]}")
@@ -113,8 +133,8 @@ def markdown(doc: dict) -> str:
                                  f"after {iters} of {r['iters']} iterations; ms/iter uses its n_iter_. "
                                  "OpenCV also stops once no center moves and does not report its "
                                  "count, so its ms/iter (time ÷ N) may be too low here.")
-                if t == "imgcluster" and lo < r["iters"]:
-                    notes.append(f"{r['workload']} / imgcluster ran {iters} of {r['iters']} "
+                if t in img_keys(r["rows"]) and lo < r["iters"]:
+                    notes.append(f"{r['workload']} / {name} ran {iters} of {r['iters']} "
                                  "iterations (its reported count); ms/iter uses it.")
             inertia = _f(row.get("inertia"), ".7e")
             if row.get("inertia_source") == "reported" and r["kind"] != "tutorial":
@@ -127,28 +147,28 @@ def markdown(doc: dict) -> str:
     for r in doc["workloads"]:
         if r["kind"] != "tutorial":
             continue
-        s = r.get("summary", {})
-        img = r["rows"].get("imgcluster")
         o = r["rows"].get("opencv", {})
-        same = s.get("labels_identical")
-        same_s = "not checked" if same is None else ("**yes**" if same else "**no**")
-        if img is None:
+        keys = img_keys(r["rows"])
+        if not keys:
             out.append(f"**{r['workload']}** (OpenCV's default RNG): OpenCV "
                        f"{_f(o.get('median_ms'), ',.1f')} ms for the whole cv2.kmeans call "
                        "(10 attempts × up to 10 iterations); imgcluster not run.")
-        else:
-            out.append(f"**{r['workload']}** (OpenCV's default RNG, opencv mode): labels identical "
+        for key in keys:
+            s = r.get("summaries", {}).get(key, {})
+            img = r["rows"][key]
+            same = s.get("labels_identical")
+            same_s = "not checked" if same is None else ("**yes**" if same else "**no**")
+            out.append(f"**{r['workload']}** (OpenCV's default RNG, opencv mode), "
+                       f"{name_of(key, img)}: labels identical "
                        f"to OpenCV's: {same_s}; OpenCV {_f(o.get('median_ms'), ',.1f')} ms, "
                        f"imgcluster {_f(img.get('median_ms') if _ok(img) else None, ',.1f')} ms, "
                        f"speed-up {_f(s.get('speedup'), '.2f')}{'×' if s.get('speedup') else ''} "
                        "(whole cv2.kmeans call: 10 attempts × up to 10 iterations).")
-        out.append("")
-    out.append("| workload | fastest peer (per iteration) | its ms/iter | imgcluster ms/iter "
+            out.append("")
+    out.append("| workload | fastest peer (per iteration) | its ms/iter | imgcluster | imgcluster ms/iter "
                "| imgcluster speed-up | imgcluster inertia vs it | vs N-step Lloyd (FAISS/sklearn) |")
-    out.append("|---|---|---:|---:|---:|---:|---:|")
+    out.append("|---|---|---:|---|---:|---:|---:|---:|")
     for r in doc["workloads"]:
-        s = r.get("summary", {})
-        img = r["rows"].get("imgcluster")
         if r["kind"] == "tutorial":
             o = r["rows"].get("opencv", {})
             if o.get("same_as_opencv48_fixture") is not None:
@@ -158,20 +178,24 @@ def markdown(doc: dict) -> str:
                              + ("" if o.get("labels_stable", True)
                                 else "; WARNING: OpenCV's labels differed between fresh processes"))
             continue
-        fp = s.get("fastest_peer")
-        out.append(f"| {r['workload']} | {NAMES.get(fp, '—')} "
-                   f"| {_f(s.get('fastest_peer_ms_per_iter'), ',.2f')} | "
-                   f"{_f(img.get('ms_per_iter') if _ok(img) else None, ',.2f')} | "
-                   f"{_f(s.get('speedup'), '.2f')}{'×' if s.get('speedup') else ''} | {_pct_s(s.get('inertia_pct'))} | "
-                   f"{_pct_s(s.get('inertia_pct_vs_lloyd_ref'))} |")
+        for key in img_keys(r["rows"]) or [None]:
+            s = r.get("summaries", {}).get(key) or r.get("summary", {})
+            img = r["rows"].get(key) if key else None
+            fp = s.get("fastest_peer")
+            out.append(f"| {r['workload']} | {NAMES.get(fp, '—')} "
+                       f"| {_f(s.get('fastest_peer_ms_per_iter'), ',.2f')} | "
+                       f"{name_of(key, img) if key else '—'} | "
+                       f"{_f(img.get('ms_per_iter') if _ok(img) else None, ',.2f')} | "
+                       f"{_f(s.get('speedup'), '.2f')}{'×' if s.get('speedup') else ''} | {_pct_s(s.get('inertia_pct'))} | "
+                       f"{_pct_s(s.get('inertia_pct_vs_lloyd_ref'))} |")
     out.append("")
     out.append("Median of the repeats; only the fit call is timed (imgcluster: its `timings_ms.kmeans`). "
                "Same data, initial centers and iteration count for every tool; inertia recomputed in "
                "float64 from each tool's final centers. Speed-up = peer ms/iter ÷ imgcluster ms/iter "
                "(> 1: imgcluster is faster). OpenCV runs N+1 of its iterations (N assignment passes, "
                "N+1 center updates; see bench/README.md).")
-    if any(r["rows"].get("imgcluster", {}).get("inertia_source") == "reported"
-           for r in doc["workloads"] if r["kind"] != "tutorial"):
+    if any(r["rows"][k].get("inertia_source") == "reported"
+           for r in doc["workloads"] if r["kind"] != "tutorial" for k in img_keys(r["rows"])):
         notes.append("† imgcluster's own reported compactness (its CLI has no --centers-out).")
     if doc.get("peers_only"):
         notes.append("Run with --peers-only: imgcluster not measured.")

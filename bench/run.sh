@@ -10,6 +10,8 @@
 #   --workloads a,b         pick workloads (see bench/README.md for the names)
 #   --repeats N             repeats per tool for every workload (default 5, 3 for jitter_1m)
 #   --threads N             threads per tool (default 2)
+#   --isa a,b               run imgcluster once per instruction set (IMGCLUSTER_ISA: scalar, neon,
+#                           avx2, avx512), each against the same peers; default: the CPU's best
 #   --slow-peers            also run OpenCV and scikit-learn on jitter_1m_k256 (slow)
 #   --peers-only            skip imgcluster (and the cargo build)
 #   --imgcluster PATH       use this imgcluster binary instead of building target/release/imgcluster
@@ -36,7 +38,7 @@ for arg in "$@"; do
     --python) python_bench=1 ;;
     --peers-only) peers_only=1 ;;
     --imgcluster|--imgcluster=*) have_bin=1 ;;
-    -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
   esac
 done
 extra=()

@@ -664,13 +664,26 @@ impl SparseU8 {
 }
 
 impl SparseU8 {
+    /// Columns of centers per call of [`dot_cols`](Self::dot_cols) when it runs over
+    /// many samples, one slab after the other, so that a slab of the transposed
+    /// centers stays in the cache: as many as the kernel of this ISA takes in one or two
+    /// passes over a sample's terms. AVX-512F: 64 (one pass of four registers); AVX2:
+    /// 112 (two passes of seven registers, the most its sixteen registers hold); the
+    /// scalar reference: 64. A multiple of 16; results do not depend on it.
+    pub fn slab() -> usize {
+        match isa() {
+            Isa::Avx2Fma if !avx512() => 112,
+            _ => 64,
+        }
+    }
+
     /// Dot products of row `i` with the columns `range` of `cols` columns stored
     /// transposed (`ct[p * cols + l]` is coordinate `p` of column `l`; column `l` goes
     /// to `out[l - range.start]`), in [`scalar::sparse_dot_cols`]'s order: the same
     /// bits on every ISA. Each term is read once for the whole range, which pays when
     /// there are many columns (the centers of several k-means attempts together).
-    /// Running one range of at most 64 columns over many rows, then the next, keeps
-    /// the range's rows of `ct` in the L1 cache; `ct` aligned to 64 bytes keeps every
+    /// Running one [`slab`](Self::slab) of columns over many rows, then the next, keeps
+    /// the slab's rows of `ct` in the cache; `ct` aligned to 64 bytes keeps every
     /// load within one cache line.
     ///
     /// # Panics
@@ -737,29 +750,26 @@ impl SparseU8 {
 ///
 /// Panics if `idx` or `val` does not hold exactly the nonzeros of `row`.
 fn fill_row(row: &[u8], idx: &mut [u32], val: &mut [f32]) {
-    match isa() {
+    // The SIMD kernels write within `idx` and `val` whatever the row holds and return
+    // its count of nonzeros, checked here; the x86 ones need the length in `i32`.
+    #[cfg(target_arch = "x86_64")]
+    let wide = i32::try_from(row.len()).is_ok();
+    let nnz = match isa() {
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2Fma if avx512() && i32::try_from(row.len()).is_ok() => {
-            // SAFETY: AVX-512F was detected and the row length fits in `i32`; the
-            // kernel writes within `idx` and `val` whatever the row holds.
-            let nnz = unsafe { super::x86::sparse_fill_512(row, idx, val) };
-            assert!(
-                idx.len() == nnz && val.len() == nnz,
-                "SparseU8: wrong count of nonzeros"
-            );
-        }
+        // SAFETY: AVX-512F was detected and the row length fits in `i32`.
+        Isa::Avx2Fma if avx512() && wide => unsafe { super::x86::sparse_fill_512(row, idx, val) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX2 was detected and the row length fits in `i32`.
+        Isa::Avx2Fma if wide => unsafe { super::x86::sparse_fill(row, idx, val) },
         #[cfg(target_arch = "aarch64")]
-        Isa::Neon => {
-            // SAFETY: NEON was detected; the kernel writes within `idx` and `val`
-            // whatever the row holds.
-            let nnz = unsafe { super::neon::sparse_fill(row, idx, val) };
-            assert!(
-                idx.len() == nnz && val.len() == nnz,
-                "SparseU8: wrong count of nonzeros"
-            );
-        }
-        _ => scalar::sparse_fill(row, idx, val),
-    }
+        // SAFETY: NEON was detected.
+        Isa::Neon => unsafe { super::neon::sparse_fill(row, idx, val) },
+        _ => return scalar::sparse_fill(row, idx, val),
+    };
+    assert!(
+        idx.len() == nnz && val.len() == nnz,
+        "SparseU8: wrong count of nonzeros"
+    );
 }
 
 /// [`scalar::fast_sq_distances`]: fast squared distances `(xx + cc[l]) − 2·dots[l]`
@@ -902,6 +912,9 @@ pub fn near_min_mask16(dots: &[f32; 16], cc: &[f32; 16], width: f32) -> u32 {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX-512F, AVX2 and FMA were detected.
         Isa::Avx2Fma if avx512() => unsafe { super::x86::near_min_mask16_512(dots, cc, width) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX2 and FMA were detected.
+        Isa::Avx2Fma => unsafe { super::x86::near_min_mask16(dots, cc, width) },
         #[cfg(target_arch = "aarch64")]
         // SAFETY: NEON was detected.
         Isa::Neon => unsafe { super::neon::near_min_mask16(dots, cc, width) },
@@ -1186,6 +1199,18 @@ mod tests {
             let width = [0.0, 1.0, 1e3, f32::INFINITY][case % 4];
             let want = scalar::near_min_mask16(&dots, &cc, width);
             assert_eq!(near_min_mask16(&dots, &cc, width), want, "case {case}");
+            #[cfg(target_arch = "x86_64")]
+            if native().isa == Isa::Avx2Fma {
+                // SAFETY: AVX2 and FMA were detected.
+                let avx2 = unsafe { super::super::x86::near_min_mask16(&dots, &cc, width) };
+                assert_eq!(avx2, want, "avx2 case {case}");
+            }
+            #[cfg(target_arch = "x86_64")]
+            if native().avx512 {
+                // SAFETY: AVX-512F, AVX2 and FMA were detected.
+                let avx512 = unsafe { super::super::x86::near_min_mask16_512(&dots, &cc, width) };
+                assert_eq!(avx512, want, "avx512 case {case}");
+            }
         }
         let all_nan = [f32::NAN; 16];
         assert_eq!(near_min_mask16(&all_nan, &[1.0; 16], 1.0), 0);
@@ -1217,6 +1242,7 @@ mod tests {
                     scalar::sparse_fill(row, &mut idx, &mut val);
                     assert_eq!(sp.row(r), (&idx[..], &val[..]), "dims {dims} row {r}");
                     assert_eq!(par.row(r), (&idx[..], &val[..]), "dims {dims} row {r}");
+                    every_fill_kernel(row, &idx, &val);
                 }
             }
         }
@@ -1225,6 +1251,42 @@ mod tests {
             let wrong =
                 std::panic::catch_unwind(|| SparseU8::from_counts(&bytes, 3, &counts, false));
             assert!(wrong.is_err(), "{counts:?}");
+        }
+    }
+
+    /// Each SIMD fill kernel this CPU runs on `row`, whose nonzeros are `idx` and `val`:
+    /// the same values into buffers of the right length, and the right count without a
+    /// write past buffers too short (one and eight values short) or into empty ones.
+    fn every_fill_kernel(row: &[u8], idx: &[u32], val: &[f32]) {
+        type Fill = unsafe fn(&[u8], &mut [u32], &mut [f32]) -> usize;
+        #[allow(unused_mut)]
+        let mut kernels: Vec<(&str, Fill)> = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if native().isa == Isa::Avx2Fma {
+                kernels.push(("avx2", super::super::x86::sparse_fill));
+            }
+            if native().avx512 {
+                kernels.push(("avx512", super::super::x86::sparse_fill_512));
+            }
+        }
+        let nnz = idx.len();
+        for (name, kernel) in kernels {
+            for cap in [nnz, nnz.saturating_sub(1), nnz.saturating_sub(8), 0] {
+                // One guard value past the end catches a write beyond `cap`.
+                let (mut gi, mut gv) = (vec![u32::MAX; cap + 1], vec![-1.0_f32; cap + 1]);
+                // SAFETY: this kernel's ISA was detected; the row is short.
+                let got = unsafe { kernel(row, &mut gi[..cap], &mut gv[..cap]) };
+                assert_eq!(got, nnz, "{name} count, cap {cap}");
+                assert_eq!(
+                    (gi[cap], gv[cap]),
+                    (u32::MAX, -1.0),
+                    "{name} wrote past {cap}"
+                );
+                if cap == nnz {
+                    assert_eq!((&gi[..cap], &gv[..cap]), (idx, val), "{name} values");
+                }
+            }
         }
     }
 
@@ -1246,7 +1308,8 @@ mod tests {
         if avx512() {
             kernels.push(("avx512", super::super::x86::sparse_dot_cols_512));
         }
-        for cols in [16, 32, 48, 64, 112, 128, 144, 256] {
+        // AVX2 passes of 2, 4, 5, 6 and 7 registers; AVX-512 ones of 1 to 4.
+        for cols in [16, 32, 48, 64, 80, 96, 112, 128, 144, 256] {
             let ct: Vec<f32> = (0..dims * cols)
                 .map(|_| (next() % 100_000) as f32 / 391.0 - 100.0)
                 .collect();

@@ -20,6 +20,47 @@
 //! Everything is `f32`; no fused multiply-add is used anywhere (Rust never contracts
 //! `a * b + c` into an FMA), so the result is bit-identical to OpenCV's.
 
+/// `a · b + c` with one rounding, as `f32::mul_add`: the instruction where the target
+/// has one (aarch64; x86-64 built with FMA), else computed in `f64` with rounding to
+/// odd, which gives the same bits without the library call `mul_add` becomes there.
+///
+/// In `f64` the product of two `f32` is exact (48 significant bits). The sum `s` is
+/// rounded to nearest; its exact error `e` comes from TwoSum. Where `e ≠ 0`, `s` is
+/// replaced by whichever neighbour of the exact sum has an odd last bit ("rounding
+/// to odd"): with 53 bits, at least two more than `f32`'s 24, the rounding of that
+/// value to `f32` is the correctly rounded exact sum (Boldo and Melquiond, "Emulation of
+/// FMA and correctly rounded sums: proved algorithms using rounding to odd", 2008). An
+/// infinite or NaN sum is returned as it is (the error is not defined). Plain
+/// operations throughout, so a loop of them vectorises.
+#[inline(always)]
+pub fn fmadd(a: f32, b: f32, c: f32) -> f32 {
+    #[cfg(any(target_arch = "aarch64", target_feature = "fma"))]
+    {
+        a.mul_add(b, c)
+    }
+    #[cfg(not(any(target_arch = "aarch64", target_feature = "fma")))]
+    {
+        let p = f64::from(a) * f64::from(b);
+        let c = f64::from(c);
+        let s = p + c;
+        let v = s - p;
+        let e = (p - (s - v)) + (c - v);
+        let bits = s.to_bits();
+        // Towards the exact sum (s + e) by one unit in the last place, when s is even
+        // and inexact; `e > 0` with `s > 0`, or `e < 0` with `s < 0`, means away from 0.
+        let odd = if e != 0.0 && bits & 1 == 0 && s.is_finite() {
+            if (e > 0.0) == (s > 0.0) {
+                bits + 1
+            } else {
+                bits - 1
+            }
+        } else {
+            bits
+        };
+        f64::from_bits(odd) as f32
+    }
+}
+
 /// Lanes per vector in the emulated SIMD code (SSE: 128 bits of `f32`).
 pub const LANES: usize = 4;
 
@@ -153,12 +194,12 @@ pub fn dot16(a: &[f32], b: &[f32]) -> f32 {
     let mut cb = b.chunks_exact(DOT_LANES);
     for (x, y) in (&mut ca).zip(&mut cb) {
         for l in 0..DOT_LANES {
-            acc[l] = x[l].mul_add(y[l], acc[l]);
+            acc[l] = fmadd(x[l], y[l], acc[l]);
         }
     }
     // The zero-padded last block: padding lanes add fma(0, 0, acc) = acc.
     for (l, (&x, &y)) in ca.remainder().iter().zip(cb.remainder()).enumerate() {
-        acc[l] = x.mul_add(y, acc[l]);
+        acc[l] = fmadd(x, y, acc[l]);
     }
     reduce16(&acc)
 }
@@ -285,7 +326,7 @@ pub fn sparse_dot_t16(idx: &[u32], val: &[f32], ct: &[f32], out: &mut [f32; 16])
         let col = &ct[p as usize * 16..p as usize * 16 + 16];
         let a = &mut acc[t % SPARSE_ACCS];
         for l in 0..16 {
-            a[l] = v.mul_add(col[l], a[l]);
+            a[l] = fmadd(v, col[l], a[l]);
         }
     }
     for l in 0..16 {
@@ -374,17 +415,17 @@ pub fn sparse_dot_cols(
     assert_eq!(idx.len(), val.len());
     assert!(range.end <= cols, "sparse_dot_cols: range past cols");
     let out = &mut out[..range.len()];
-    let mut acc = vec![[0.0_f32; SPARSE_COLS_ACCS]; range.len()];
+    // One contiguous accumulator row per term parity, so the column loop vectorises.
+    let mut acc = vec![vec![0.0_f32; range.len()]; SPARSE_COLS_ACCS];
     for (t, (&p, &v)) in idx.iter().zip(val).enumerate() {
         let row = p as usize * cols;
         let col = &ct[row + range.start..row + range.end];
-        for (a, &c) in acc.iter_mut().zip(col) {
-            let a = &mut a[t % SPARSE_COLS_ACCS];
-            *a = v.mul_add(c, *a);
+        for (a, &c) in acc[t % SPARSE_COLS_ACCS].iter_mut().zip(col) {
+            *a = fmadd(v, c, *a);
         }
     }
-    for (o, a) in out.iter_mut().zip(&acc) {
-        *o = a[0] + a[1];
+    for (l, o) in out.iter_mut().enumerate() {
+        *o = acc[0][l] + acc[1][l];
     }
 }
 
@@ -446,7 +487,7 @@ pub fn near_min_mask16(dots: &[f32; 16], cc: &[f32; 16], width: f32) -> u32 {
     let mut u = [0.0_f32; 16];
     let mut umin = f32::INFINITY;
     for l in 0..16 {
-        u[l] = (-2.0_f32).mul_add(dots[l], cc[l]);
+        u[l] = fmadd(-2.0, dots[l], cc[l]);
         umin = if u[l] < umin { u[l] } else { umin };
     }
     let cut = umin + width;
@@ -487,6 +528,58 @@ pub fn fast_shortlist16(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `fmadd` against the standard library's correctly rounded `f32::mul_add` on
+    /// random bit patterns (subnormal, infinite and NaN ones among them), on sums that
+    /// cancel, and on sums that fall near the middle between two `f32` (where a plain
+    /// double rounding would go wrong).
+    #[test]
+    fn fmadd_is_a_correctly_rounded_fused_multiply_add() {
+        let mut state = 0x853c_49e6_748f_ea9b_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let same = |a: f32, b: f32, c: f32| {
+            let (got, want) = (fmadd(a, b, c), a.mul_add(b, c));
+            assert!(
+                got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                "fmadd({a:e}, {b:e}, {c:e}) = {got:e}, want {want:e}"
+            );
+        };
+        for _ in 0..200_000 {
+            let (x, y, z) = (next(), next(), next());
+            same(
+                f32::from_bits(x as u32),
+                f32::from_bits(y as u32),
+                f32::from_bits(z as u32),
+            );
+            // Operands of ordinary size: mantissa bits random, exponents near one.
+            let near = |r: u64| f32::from_bits(0x3f00_0000 | (r as u32 & 0x807f_ffff));
+            let (a, b) = (near(x), near(y));
+            let p = a * b;
+            // Cancelling sums and sums a few units from a product rounded to `f32`.
+            same(a, b, -p);
+            let ulp = f32::from_bits(p.to_bits() & 0x7f80_0000) * f32::EPSILON;
+            same(a, b, -p + ulp * ((z % 7) as f32 - 3.0) * 0.5);
+            // A third term of another scale: the sum lands between two `f32` values.
+            same(a, b, near(z) * 2.0_f32.powi((z >> 40) as i32 % 40 - 20));
+        }
+        for &(a, b, c) in &[
+            (0.0, -0.0, 0.0),
+            (-0.0, 1.0, 0.0),
+            (f32::MAX, 2.0, f32::NEG_INFINITY),
+            (f32::MAX, f32::MAX, -f32::INFINITY),
+            (f32::MIN_POSITIVE, f32::MIN_POSITIVE, 0.0),
+            (1e-45, 1e-45, -1e-45),
+            (1.0 + f32::EPSILON, 1.0 - f32::EPSILON, -1.0),
+            (3.0, 1.0 / 3.0, -1.0),
+        ] {
+            same(a, b, c);
+        }
+    }
 
     /// A literal transcription of the OpenCV SIMD loop with explicit 4-lane vectors.
     fn vector_transcription(a: &[f32], b: &[f32]) -> f32 {

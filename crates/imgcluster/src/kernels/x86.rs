@@ -576,12 +576,79 @@ pub unsafe fn sparse_fill_512(row: &[u8], idx: &mut [u32], val: &mut [f32]) -> u
     w
 }
 
+/// For each mask of eight lanes, the lanes that are set, in order, padded with zeros:
+/// the permutation that packs the nonzero lanes to the front.
+const PACK8: [[u8; 8]; 256] = {
+    let mut t = [[0_u8; 8]; 256];
+    let mut m = 0;
+    while m < 256 {
+        let (mut l, mut w) = (0, 0);
+        while l < 8 {
+            if m & (1 << l) != 0 {
+                t[m][w] = l as u8;
+                w += 1;
+            }
+            l += 1;
+        }
+        m += 1;
+    }
+    t
+};
+
+/// `scalar::sparse_fill` with AVX2: eight bytes at a time, the nonzero lanes packed to
+/// the front by a permutation from [`PACK8`] and stored whole while eight more values
+/// fit; the rest one byte at a time (the same values). Writes at most `idx.len()`
+/// values (`val` must be as long) and returns the number of nonzeros of `row`, so the
+/// caller can check it against that length. `row.len()` must fit in `i32`.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn sparse_fill(row: &[u8], idx: &mut [u32], val: &mut [f32]) -> usize {
+    let (n, cap) = (row.len(), idx.len().min(val.len()));
+    let (pr, pi, pv) = (row.as_ptr(), idx.as_mut_ptr(), val.as_mut_ptr());
+    let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    let zero = _mm256_setzero_si256();
+    let mut w = 0;
+    let mut p = 0;
+    while p + 8 <= n && w + 8 <= cap {
+        let v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(pr.add(p) as *const __m128i));
+        let zeros = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(v, zero)));
+        let m = !zeros as u32 & 0xff;
+        if m != 0 {
+            let perm = _mm256_cvtepu8_epi32(_mm_loadl_epi64(
+                PACK8.as_ptr().add(m as usize) as *const __m128i
+            ));
+            let at = _mm256_add_epi32(lanes, _mm256_set1_epi32(p as i32));
+            _mm256_storeu_si256(
+                pi.add(w) as *mut __m256i,
+                _mm256_permutevar8x32_epi32(at, perm),
+            );
+            _mm256_storeu_ps(
+                pv.add(w),
+                _mm256_permutevar8x32_ps(_mm256_cvtepi32_ps(v), perm),
+            );
+            w += m.count_ones() as usize;
+        }
+        p += 8;
+    }
+    while p < n {
+        let b = *pr.add(p);
+        if b != 0 {
+            if w < cap {
+                *pi.add(w) = p as u32;
+                *pv.add(w) = f32::from(b);
+            }
+            w += 1;
+        }
+        p += 1;
+    }
+    w
+}
+
 /// `scalar::sparse_dot_cols` on one instruction set (same bits): passes of up to four
 /// registers of columns over the terms, two accumulators per register (even and odd
-/// terms). `range` must start and end on multiples of 16 within `cols`, every index be
+/// terms; at most `$max` registers per pass, at most seven). `range` must start and end on multiples of 16 within `cols`, every index be
 /// below `ct.len() / cols`, `idx.len() == val.len()` and `out.len() >= range.len()`.
 macro_rules! sparse_cols_kernel {
-    ($(#[$doc:meta])* $name:ident, $block:ident, $feature:literal, $lanes:literal,
+    ($(#[$doc:meta])* $name:ident, $block:ident, $feature:literal, $lanes:literal, $max:literal,
      $zero:ident, $set1:ident, $load:ident, $fmadd:ident, $add:ident, $store:ident) => {
         $(#[$doc])*
         #[target_feature(enable = $feature)]
@@ -596,12 +663,18 @@ macro_rules! sparse_cols_kernel {
             let mut c = range.start;
             while c < range.end {
                 let (pc, po) = (ct.as_ptr().add(c), out.as_mut_ptr().add(c - range.start));
-                let blocks = ((range.end - c) / $lanes).min(4);
+                // The registers left, in as few passes of at most `$max` as can hold
+                // them, the passes as even as they can be.
+                let left = (range.end - c) / $lanes;
+                let blocks = left.div_ceil(left.div_ceil($max)).min($max);
                 match blocks {
                     1 => $block::<1>(idx, val, pc, cols, po),
                     2 => $block::<2>(idx, val, pc, cols, po),
                     3 => $block::<3>(idx, val, pc, cols, po),
-                    _ => $block::<4>(idx, val, pc, cols, po),
+                    4 => $block::<4>(idx, val, pc, cols, po),
+                    5 => $block::<5>(idx, val, pc, cols, po),
+                    6 => $block::<6>(idx, val, pc, cols, po),
+                    _ => $block::<7>(idx, val, pc, cols, po),
                 }
                 c += $lanes * blocks;
             }
@@ -652,6 +725,7 @@ sparse_cols_kernel!(
     sparse_cols_block_512,
     "avx512f,avx2,fma",
     16,
+    4,
     _mm512_setzero_ps,
     _mm512_set1_ps,
     _mm512_loadu_ps,
@@ -661,11 +735,14 @@ sparse_cols_kernel!(
 );
 
 sparse_cols_kernel!(
-    /// `scalar::sparse_dot_cols` with AVX2, up to 32 columns per pass over the terms.
+    /// `scalar::sparse_dot_cols` with AVX2, up to 56 columns per pass over the terms:
+    /// fourteen accumulators and the broadcast term fill fifteen of the sixteen
+    /// registers, so a pass reads each term once for as many columns as it can.
     sparse_dot_cols,
     sparse_cols_block,
     "avx2,fma",
     8,
+    7,
     _mm256_setzero_ps,
     _mm256_set1_ps,
     _mm256_loadu_ps,
@@ -716,6 +793,29 @@ pub unsafe fn near_min_mask16_512(dots: &[f32; 16], cc: &[f32; 16], width: f32) 
     let umin = _mm512_reduce_min_ps(m);
     let cut = _mm512_set1_ps(umin + width);
     u32::from(_mm512_cmp_ps_mask::<_CMP_LE_OQ>(u, cut))
+}
+
+/// `scalar::near_min_mask16` with AVX2: the sixteen lanes in two registers, the same
+/// `f32` operations (one fused multiply-add per lane, the minimum over the numbers, one
+/// rounded sum), so the same mask.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn near_min_mask16(dots: &[f32; 16], cc: &[f32; 16], width: f32) -> u32 {
+    let (pd, pc) = (dots.as_ptr(), cc.as_ptr());
+    let m2 = _mm256_set1_ps(-2.0);
+    let u0 = _mm256_fmadd_ps(m2, _mm256_loadu_ps(pd), _mm256_loadu_ps(pc));
+    let u1 = _mm256_fmadd_ps(m2, _mm256_loadu_ps(pd.add(8)), _mm256_loadu_ps(pc.add(8)));
+    // NaN lanes become +∞ for the minimum (`min_ps` would pass them on).
+    let inf = _mm256_set1_ps(f32::INFINITY);
+    let n0 = _mm256_blendv_ps(inf, u0, _mm256_cmp_ps::<_CMP_ORD_Q>(u0, u0));
+    let n1 = _mm256_blendv_ps(inf, u1, _mm256_cmp_ps::<_CMP_ORD_Q>(u1, u1));
+    let m = _mm256_min_ps(n0, n1);
+    let h = _mm_min_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps::<1>(m));
+    let h = _mm_min_ps(h, _mm_movehl_ps(h, h));
+    let h = _mm_min_ss(h, _mm_shuffle_ps::<0b01>(h, h));
+    let cut = _mm256_set1_ps(_mm_cvtss_f32(h) + width);
+    let k0 = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_LE_OQ>(u0, cut)) as u32;
+    let k1 = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_LE_OQ>(u1, cut)) as u32;
+    k0 | (k1 << 8)
 }
 
 /// `scalar::fast_shortlist16` with AVX-512F: the same `f64` operations (`2·dot` is

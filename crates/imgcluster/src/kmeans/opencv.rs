@@ -806,10 +806,6 @@ struct Part<'a> {
     lower: &'a mut [f64],
 }
 
-/// Columns of centers per pass of [`SparseU8::dot_cols`] over a chunk: four rows of
-/// 64 bytes per term, which the L1 cache holds for the chunk.
-const SLAB: usize = 64;
-
 /// The buffers of a team's assignments, kept from one step to the next.
 #[derive(Default)]
 struct TeamScratch {
@@ -834,7 +830,7 @@ struct ChunkScratch {
 /// chunk, each attempt bounded, keeping bounds or dense as on its own (see
 /// [`assign_alone`]). A sample that the bounds settle in every attempt costs
 /// nothing. A sample that at least as many attempts need as there are blocks of 16
-/// columns gets its dot products with all attempts' centers, one [`SLAB`] of columns
+/// columns gets its dot products with all attempts' centers, one [`SparseU8::slab`] of columns
 /// at a time over the chunk (a slab of the centers stays in the L1 cache); any other
 /// sample gets one [`SparseU8::dot_t16`] per attempt that needs it. Then each attempt
 /// takes its shortlist as in [`assign_chunk`]. The attempts' center data are ready
@@ -946,8 +942,9 @@ fn assign_together<T: Element>(
             }
         }
         let padded = sc.t.len();
-        for from in (0..cols).step_by(SLAB) {
-            let range = from..(from + SLAB).min(cols);
+        let slab = SparseU8::slab();
+        for from in (0..cols).step_by(slab) {
+            let range = from..(from + slab).min(cols);
             for &off in together.iter() {
                 let out = &mut shared[off * cols + from..];
                 sp.dot_cols(c * CHUNK + off, ct, cols, range.clone(), out);
