@@ -1087,6 +1087,9 @@ mod tests {
                 assert_eq!(got, want, "avx512 {n_rows}x{n_cols}x{stride}");
             }
         }
+        // A lane that underflows to −0 keeps its sign through the padded last block.
+        let (a, b) = ([-1e-30_f32; 17], [1e-30_f32; 17]);
+        assert_eq!(dot16(&a, &b).to_bits(), scalar::dot16(&a, &b).to_bits());
     }
 
     /// Both SIMD sparse kernels against the scalar one, on every tail length.

@@ -141,7 +141,9 @@ pub unsafe fn dot16(a: &[f32], b: &[f32]) -> f32 {
     }
     let rem = n - blocks * 16;
     if rem > 0 {
-        let mut xa = [0.0_f32; 16];
+        // Padding lanes add (−0)·0 = −0, which leaves every accumulator as it is (a +0
+        // product would turn a −0 lane into +0), as the reference leaves them untouched.
+        let mut xa = [-0.0_f32; 16];
         let mut xb = [0.0_f32; 16];
         xa[..rem].copy_from_slice(&a[blocks * 16..]);
         xb[..rem].copy_from_slice(&b[blocks * 16..]);
