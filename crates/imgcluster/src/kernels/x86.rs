@@ -564,16 +564,20 @@ pub unsafe fn sparse_fill_512(row: &[u8], idx: &mut [u32], val: &mut [f32]) -> u
         w += count;
         p += 16;
     }
-    while p < n {
-        let b = *pr.add(p);
+    fill_tail(row, p, idx, val, w)
+}
+
+/// The sparse fills' last bytes, one at a time from `row[p]` on, after `w` values:
+/// writes while there is room and returns the whole count of nonzeros.
+fn fill_tail(row: &[u8], p: usize, idx: &mut [u32], val: &mut [f32], mut w: usize) -> usize {
+    for (q, &b) in row.iter().enumerate().skip(p) {
         if b != 0 {
-            if w < cap {
-                *pi.add(w) = p as u32;
-                *pv.add(w) = f32::from(b);
+            if let (Some(i), Some(v)) = (idx.get_mut(w), val.get_mut(w)) {
+                *i = q as u32;
+                *v = f32::from(b);
             }
             w += 1;
         }
-        p += 1;
     }
     w
 }
@@ -631,18 +635,7 @@ pub unsafe fn sparse_fill(row: &[u8], idx: &mut [u32], val: &mut [f32]) -> usize
         }
         p += 8;
     }
-    while p < n {
-        let b = *pr.add(p);
-        if b != 0 {
-            if w < cap {
-                *pi.add(w) = p as u32;
-                *pv.add(w) = f32::from(b);
-            }
-            w += 1;
-        }
-        p += 1;
-    }
-    w
+    fill_tail(row, p, idx, val, w)
 }
 
 /// `scalar::sparse_dot_cols` on one instruction set (same bits): passes of up to four

@@ -412,16 +412,7 @@ impl<'a, T: Element> Engine<'a, T> {
             self.relocate_empty(st);
             iter += 1;
             sink.add(1);
-            let dims = self.samples.dims;
-            let drift: Vec<f64> = (0..k)
-                .map(|j| {
-                    true_dist_upper(
-                        &st.centers[j * dims..(j + 1) * dims],
-                        &old[j * dims..(j + 1) * dims],
-                    )
-                })
-                .collect();
-            let shift = drift.iter().fold(0.0_f64, |m, &d| m.max(d));
+            let (drift, shift) = drifts(&st.centers, &old, k, self.samples.dims);
             prep = self.prepare(&st.centers, drift);
             let changed = self.assign(st, &prep, true);
             if changed == 0 || (epsilon_sq > 0.0 && shift * shift <= epsilon_sq) {
@@ -815,6 +806,21 @@ impl<'a, T: Element> Engine<'a, T> {
             std::mem::swap(&mut closest, &mut best_d);
         }
     }
+}
+
+/// How far each of the `k` centers moved from `old` (an upper bound of the true
+/// distance), and the largest of those moves.
+fn drifts(centers: &[f32], old: &[f32], k: usize, dims: usize) -> (Vec<f64>, f64) {
+    let drift: Vec<f64> = (0..k)
+        .map(|j| {
+            true_dist_upper(
+                &centers[j * dims..(j + 1) * dims],
+                &old[j * dims..(j + 1) * dims],
+            )
+        })
+        .collect();
+    let shift = drift.iter().fold(0.0_f64, |m, &d| m.max(d));
+    (drift, shift)
 }
 
 #[cfg(test)]

@@ -20,11 +20,10 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use super::{Engine, State, CHUNK};
+use super::{drifts, Engine, State, CHUNK};
 use crate::collective::{bytes_f64, f64_bytes, Collective};
 use crate::kernels::{dot16, Element};
 use crate::kmeans::lloyd::Samples;
-use crate::kmeans::margin::true_dist_upper;
 use crate::kmeans::params::{CheckedKMeansParams, Init};
 use crate::kmeans::{init, KMeansError, KMeansFit, Mode};
 use crate::CvRng;
@@ -205,15 +204,7 @@ impl<T: Element> Engine<'_, T> {
             self.relocate_distributed(st, &mut global, rows, comm);
             iter += 1;
             sink.add(1);
-            let drift: Vec<f64> = (0..k)
-                .map(|j| {
-                    true_dist_upper(
-                        &st.centers[j * dims..(j + 1) * dims],
-                        &old[j * dims..(j + 1) * dims],
-                    )
-                })
-                .collect();
-            let shift = drift.iter().fold(0.0_f64, |m, &d| m.max(d));
+            let (drift, shift) = drifts(&st.centers, &old, k, dims);
             prep = self.prepare(&st.centers, drift);
             let changed = self.assign(st, &prep, true);
             // Every rank knows the shift; only the changed labels need the others. Their
