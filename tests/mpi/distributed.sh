@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Distributed k-means under mpirun against one process, on small generated .npy files:
 #
-#   tests/mpi/distributed.sh BIN    (BIN: an imgcluster built with --features mpi)
+#   tests/mpi/distributed.sh BIN [NPYTOOL]
+#
+# BIN: an imgcluster built with --features mpi; NPYTOOL: the imgcluster-cli example npytool
+# (it makes, splits, pokes and compares the .npy files and reads the --json output), by default
+# examples/npytool next to BIN, where cargo puts it.
 #
 # u8 data: labels and centers files byte for byte, compactness and iterations equal, on
 # 1, 2, 3 and 4 ranks, for --init random and pp, from one file and from one file per rank.
@@ -10,8 +14,7 @@
 # Prints "N passed, N failed" last; exits non-zero on a failure.
 set -euo pipefail
 bin="$(realpath "$1")"
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-tool="${PYTHON:-python3} $here/npytool.py"
+tool="$(realpath "${2:-$(dirname "$bin")/examples/npytool}")"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -21,11 +24,11 @@ passed=0
 failed=0
 ok() { passed=$((passed + 1)); echo "ok   $*"; }
 bad() { failed=$((failed + 1)); echo "FAIL $*"; }
-field() { "${PYTHON:-python3}" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
+field() { "$tool" json "$2" "$1"; }
 
-$tool blobs u8.npy 5003 24 u8 1
-$tool blobs f32.npy 3001 10 f32 2
-$tool split u8.npy 'u8_{rank}.npy' 3
+"$tool" blobs u8.npy 5003 24 u8 1
+"$tool" blobs f32.npy 3001 10 f32 2
+"$tool" split u8.npy 'u8_{rank}.npy' 3
 common=(classify --mode fast -k 13 --seed 7 --attempts 2 --max-iter 40 --epsilon 0 --threads 1 --json)
 
 for data in u8 f32; do
@@ -46,7 +49,7 @@ for data in u8 f32; do
         else
           bad "$name: differs from one process"
         fi
-      elif cmp -s one_l.npy d_l.npy && [ $same_it = 1 ] && $tool close d_c.npy one_c.npy 1e-6 >/dev/null; then
+      elif cmp -s one_l.npy d_l.npy && [ $same_it = 1 ] && "$tool" close d_c.npy one_c.npy 1e-6 >/dev/null; then
         ok "$name: labels and iterations identical, centers within 1e-6"
       else
         bad "$name: differs from one process beyond the tolerance"
@@ -70,7 +73,7 @@ fi
 # error ("rank R: …", or "rank R failed: …" with the same message on the others); mpirun ends
 # the job as soon as the first rank exits non-zero, so which ranks get to print it varies.
 cp f32.npy nan.npy
-$tool poke nan.npy 2900 3 nan   # in rank 2's rows of 3
+"$tool" poke nan.npy 2900 3 nan   # in rank 2's rows of 3
 set +e
 timeout 60 "${mpirun[@]}" -n 3 "$bin" "${common[@]}" --distributed --data nan.npy 2> err.txt >/dev/null
 code=$?

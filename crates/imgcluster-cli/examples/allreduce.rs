@@ -1,7 +1,8 @@
 //! Time of one `MPI_Allreduce` (sum) of the message a distributed fit sends per iteration:
 //! `K·D + K + 1` u64 values. For the cost model of the README's distributed section.
 //!
-//!   mpirun -n P target/mpi/release/examples/allreduce [K D [REPEATS]]   (default 256 784 30)
+//!   cargo build --release -p imgcluster-cli --features mpi --example allreduce
+//!   mpirun -n P target/release/examples/allreduce [K D [REPEATS]]   (default 256 784 30)
 //!
 //! Rank 0 prints the median and the fastest time over REPEATS calls, after 3 warm-up calls.
 
