@@ -90,12 +90,7 @@ macro_rules! l2sq_opencv_impl {
                 let j = blk * BLOCK;
                 opencv_block(&mut d, $load(pa.add(j)), pb.add(j));
             }
-            let mut s = opencv_combine(d);
-            for j in blocks * BLOCK..n {
-                let t = f32::from(*pa.add(j)) - *pb.add(j);
-                s += t * t;
-            }
-            s
+            super::scalar::opencv_tail(a, b, blocks * BLOCK, opencv_combine(d))
         }
 
         /// Two independent [`$name`] computations interleaved (hides the latency of the
@@ -112,14 +107,11 @@ macro_rules! l2sq_opencv_impl {
                 opencv_block(&mut e, $load(pa0.add(j)), pb0.add(j));
                 opencv_block(&mut f, $load(pa1.add(j)), pb1.add(j));
             }
-            let (mut s0, mut s1) = (opencv_combine(e), opencv_combine(f));
-            for j in blocks * BLOCK..n {
-                let t = f32::from(*pa0.add(j)) - *pb0.add(j);
-                s0 += t * t;
-                let t = f32::from(*pa1.add(j)) - *pb1.add(j);
-                s1 += t * t;
-            }
-            (s0, s1)
+            let from = blocks * BLOCK;
+            (
+                super::scalar::opencv_tail(a0, b0, from, opencv_combine(e)),
+                super::scalar::opencv_tail(a1, b1, from, opencv_combine(f)),
+            )
         }
     };
 }

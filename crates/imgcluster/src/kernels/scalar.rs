@@ -70,6 +70,17 @@ pub const ACCUMULATORS: usize = 4;
 /// Elements consumed per iteration of the main loop (`LANES * ACCUMULATORS`).
 pub const BLOCK: usize = LANES * ACCUMULATORS;
 
+/// Step 4 of the order above, shared by every implementation: `d += t·t` over the
+/// elements from `from` on, in order, each element widened to `f32` (exactly, for bytes).
+#[inline(always)]
+pub fn opencv_tail<T: Copy + Into<f32>>(a: &[T], b: &[f32], from: usize, mut d: f32) -> f32 {
+    for (&x, &y) in a[from..].iter().zip(&b[from..]) {
+        let t = x.into() - y;
+        d += t * t;
+    }
+    d
+}
+
 /// Squared Euclidean distance with OpenCV's `normL2Sqr_` accumulation order.
 ///
 /// See the [module documentation](self) for the exact order of operations.
@@ -92,8 +103,7 @@ pub fn l2sq_opencv(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len(), "l2sq_opencv: slices of different lengths");
     let mut acc = [0.0_f32; BLOCK];
     let blocks = a.len() / BLOCK;
-    let (a_main, a_tail) = a.split_at(blocks * BLOCK);
-    let (b_main, b_tail) = b.split_at(blocks * BLOCK);
+    let (a_main, b_main) = (&a[..blocks * BLOCK], &b[..blocks * BLOCK]);
     for (ca, cb) in a_main.chunks_exact(BLOCK).zip(b_main.chunks_exact(BLOCK)) {
         for i in 0..BLOCK {
             let t = ca[i] - cb[i];
@@ -106,12 +116,7 @@ pub fn l2sq_opencv(a: &[f32], b: &[f32]) -> f32 {
         *s = ((acc[l] + acc[LANES + l]) + acc[2 * LANES + l]) + acc[3 * LANES + l];
     }
     // SSE v_reduce_sum: [s0+s2, s1+s3, ..] then lane 0 + lane 1.
-    let mut d = (s[0] + s[2]) + (s[1] + s[3]);
-    for (&x, &y) in a_tail.iter().zip(b_tail) {
-        let t = x - y;
-        d += t * t;
-    }
-    d
+    opencv_tail(a, b, blocks * BLOCK, (s[0] + s[2]) + (s[1] + s[3]))
 }
 
 /// [`l2sq_opencv`] for a sample of bytes: each byte is widened to `f32` (exactly)
@@ -139,8 +144,7 @@ pub fn l2sq_opencv_u8(a: &[u8], b: &[f32]) -> f32 {
     );
     let mut acc = [0.0_f32; BLOCK];
     let blocks = a.len() / BLOCK;
-    let (a_main, a_tail) = a.split_at(blocks * BLOCK);
-    let (b_main, b_tail) = b.split_at(blocks * BLOCK);
+    let (a_main, b_main) = (&a[..blocks * BLOCK], &b[..blocks * BLOCK]);
     for (ca, cb) in a_main.chunks_exact(BLOCK).zip(b_main.chunks_exact(BLOCK)) {
         for i in 0..BLOCK {
             let t = f32::from(ca[i]) - cb[i];
@@ -151,12 +155,7 @@ pub fn l2sq_opencv_u8(a: &[u8], b: &[f32]) -> f32 {
     for (l, s) in s.iter_mut().enumerate() {
         *s = ((acc[l] + acc[LANES + l]) + acc[2 * LANES + l]) + acc[3 * LANES + l];
     }
-    let mut d = (s[0] + s[2]) + (s[1] + s[3]);
-    for (&x, &y) in a_tail.iter().zip(b_tail) {
-        let t = f32::from(x) - y;
-        d += t * t;
-    }
-    d
+    opencv_tail(a, b, blocks * BLOCK, (s[0] + s[2]) + (s[1] + s[3]))
 }
 
 /// Lanes of the fast dot product [`dot16`].

@@ -66,12 +66,7 @@ macro_rules! l2sq_opencv_impl {
                 d01 = _mm256_add_ps(d01, _mm256_mul_ps(t0, t0));
                 d23 = _mm256_add_ps(d23, _mm256_mul_ps(t1, t1));
             }
-            let mut d = opencv_combine(d01, d23);
-            for j in blocks * BLOCK..n {
-                let t = f32::from(*pa.add(j)) - *pb.add(j);
-                d += t * t;
-            }
-            d
+            super::scalar::opencv_tail(a, b, blocks * BLOCK, opencv_combine(d01, d23))
         }
 
         /// Two independent [`$name`] computations interleaved (hides the latency of the
@@ -96,15 +91,11 @@ macro_rules! l2sq_opencv_impl {
                 f01 = _mm256_add_ps(f01, _mm256_mul_ps(u0, u0));
                 f23 = _mm256_add_ps(f23, _mm256_mul_ps(u1, u1));
             }
-            let mut d0 = opencv_combine(e01, e23);
-            let mut d1 = opencv_combine(f01, f23);
-            for j in blocks * BLOCK..n {
-                let t = f32::from(*pa0.add(j)) - *pb0.add(j);
-                d0 += t * t;
-                let t = f32::from(*pa1.add(j)) - *pb1.add(j);
-                d1 += t * t;
-            }
-            (d0, d1)
+            let from = blocks * BLOCK;
+            (
+                super::scalar::opencv_tail(a0, b0, from, opencv_combine(e01, e23)),
+                super::scalar::opencv_tail(a1, b1, from, opencv_combine(f01, f23)),
+            )
         }
     };
 }
