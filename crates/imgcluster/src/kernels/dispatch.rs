@@ -922,6 +922,72 @@ pub fn near_min_mask16(dots: &[f32; 16], cc: &[f32; 16], width: f32) -> u32 {
     }
 }
 
+/// [`scalar::bounds_shift`]: one iteration of decaying lower bounds,
+/// `lb[j] ← ((lb[j] − drift[j]) · (1 − 2⁻²³)) − 2⁻¹²⁶` in `f32` (never above the exact
+/// difference, so a lower bound stays one), and the count of bounds not above `th`
+/// (NaN included); the same bits on every ISA.
+///
+/// # Panics
+///
+/// Panics if `drift` is shorter than `lb`.
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kernels::bounds_shift;
+///
+/// let mut lb = [10.0_f32, 4.0, f32::INFINITY];
+/// assert_eq!(bounds_shift(&mut lb, &[1.0, 1.0, 1.0], 5.0), 1);
+/// assert!(lb[0] < 9.0 && lb[0] > 8.99 && lb[1] < 3.0 && lb[2] == f32::INFINITY);
+/// ```
+#[inline]
+pub fn bounds_shift(lb: &mut [f32], drift: &[f32], th: f32) -> usize {
+    assert!(
+        drift.len() >= lb.len(),
+        "bounds_shift: drift shorter than lb"
+    );
+    let drift = &drift[..lb.len()];
+    match isa() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX2 and FMA were detected; the lengths were checked above.
+        Isa::Avx2Fma => unsafe { super::x86::bounds_shift(lb, drift, th) },
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: NEON was detected; the lengths were checked above.
+        Isa::Neon => unsafe { super::neon::bounds_shift(lb, drift, th) },
+        _ => scalar::bounds_shift(lb, drift, th),
+    }
+}
+
+/// [`scalar::bounds_open`]: writes to the front of `out` the indices, ascending, of the
+/// bounds not above `th` (NaN included) and returns how many.
+///
+/// # Panics
+///
+/// Panics if `out` is shorter than `lb`.
+///
+/// # Examples
+///
+/// ```
+/// use imgcluster::kernels::bounds_open;
+///
+/// let mut out = [0_usize; 4];
+/// assert_eq!(bounds_open(&[7.0, 2.0, f32::NAN, 9.0], 5.0, &mut out), 2);
+/// assert_eq!(out[..2], [1, 2]);
+/// ```
+#[inline]
+pub fn bounds_open(lb: &[f32], th: f32, out: &mut [usize]) -> usize {
+    assert!(out.len() >= lb.len(), "bounds_open: out shorter than lb");
+    match isa() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX2 and FMA were detected; the lengths were checked above.
+        Isa::Avx2Fma => unsafe { super::x86::bounds_open(lb, th, out) },
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: NEON was detected; the lengths were checked above.
+        Isa::Neon => unsafe { super::neon::bounds_open(lb, th, out) },
+        _ => scalar::bounds_open(lb, th, out),
+    }
+}
+
 /// Sealed element types of samples: `f32`, and `u8` (pixels, widened exactly).
 pub trait Element:
     Copy + Send + Sync + PartialEq + std::fmt::Debug + 'static + sealed::Sealed

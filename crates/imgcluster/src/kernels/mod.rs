@@ -10,6 +10,8 @@
 //!   best with the columns in an [`AlignedF32`];
 //! * [`fast_sq_distances`], [`le_mask16`] — OpenCV mode's shortlist arithmetic in `f64`
 //!   (the same IEEE operations on every ISA, only wider);
+//! * [`bounds_shift`], [`bounds_open`] — fast mode's per-sample lower bounds, decayed by
+//!   the centers' drifts and scanned for the ones that may still hold the nearest center;
 //! * [`Element`] — the sample types (`f32`, `u8`) the kernels read directly.
 //!
 //! [`scalar`] holds the reference implementations, always compiled. The SIMD versions
@@ -28,7 +30,7 @@ mod x86;
 
 pub use aligned::AlignedF32;
 pub use dispatch::{
-    add_rows_u8, add_u8, dot16, dot16_gather, dot16_panel, dot16_select, fast_shortlist16,
-    fast_sq_distances, isa, isa_name, l2sq_opencv, l2sq_opencv_u8, le_mask16, near_min_mask16,
-    sub_rows_u8, sub_u8, Element, Isa, SparseU8, ISA_NAMES, ISA_VARIABLE,
+    add_rows_u8, add_u8, bounds_open, bounds_shift, dot16, dot16_gather, dot16_panel, dot16_select,
+    fast_shortlist16, fast_sq_distances, isa, isa_name, l2sq_opencv, l2sq_opencv_u8, le_mask16,
+    near_min_mask16, sub_rows_u8, sub_u8, Element, Isa, SparseU8, ISA_NAMES, ISA_VARIABLE,
 };

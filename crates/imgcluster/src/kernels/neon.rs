@@ -996,3 +996,55 @@ mod tests {
         }
     }
 }
+
+/// `scalar::bounds_shift` with NEON: four bounds at a time, the same `f32` operations
+/// (separate multiply and subtract, no fused step).
+#[target_feature(enable = "neon")]
+pub unsafe fn bounds_shift(lb: &mut [f32], drift: &[f32], th: f32) -> usize {
+    let n = lb.len().min(drift.len());
+    let (pl, pd) = (lb.as_mut_ptr(), drift.as_ptr());
+    let (shrink, tiny) = (
+        vdupq_n_f32(super::scalar::BOUND_SHRINK),
+        vdupq_n_f32(f32::MIN_POSITIVE),
+    );
+    let t = vdupq_n_f32(th);
+    let mut open = vdupq_n_u32(0);
+    let mut j = 0;
+    while j + 4 <= n {
+        let v = vsubq_f32(vld1q_f32(pl.add(j)), vld1q_f32(pd.add(j)));
+        let v = vsubq_f32(vmulq_f32(v, shrink), tiny);
+        vst1q_f32(pl.add(j), v);
+        // Not greater (NaN included): one per open lane.
+        open = vaddq_u32(open, vshrq_n_u32::<31>(vmvnq_u32(vcgtq_f32(v, t))));
+        j += 4;
+    }
+    vaddvq_u32(open) as usize + super::scalar::bounds_shift(&mut lb[j..n], &drift[j..n], th)
+}
+
+/// `scalar::bounds_open` with NEON: a mask of four comparisons at a time, its set bits
+/// written in order.
+#[target_feature(enable = "neon")]
+pub unsafe fn bounds_open(lb: &[f32], th: f32, out: &mut [usize]) -> usize {
+    let len = lb.len();
+    let (pl, po) = (lb.as_ptr(), out.as_mut_ptr());
+    let t = vdupq_n_f32(th);
+    let bits: [u32; 4] = [1, 2, 4, 8];
+    let bits = vld1q_u32(bits.as_ptr());
+    let mut n = 0;
+    let mut j = 0;
+    while j + 4 <= len {
+        let open = vmvnq_u32(vcgtq_f32(vld1q_f32(pl.add(j)), t));
+        let mut m = vaddvq_u32(vandq_u32(open, bits));
+        while m != 0 {
+            *po.add(n) = j + m.trailing_zeros() as usize;
+            n += 1;
+            m &= m - 1;
+        }
+        j += 4;
+    }
+    let tail = super::scalar::bounds_open(&lb[j..], th, &mut out[n..]);
+    for o in &mut out[n..n + tail] {
+        *o += j;
+    }
+    n + tail
+}

@@ -524,6 +524,48 @@ pub fn fast_shortlist16(
     (min, le_mask16(lo, cutoff(min)))
 }
 
+/// `v` is not above `th`: at most `th`, or either is NaN (an unknown bound stays open).
+#[inline(always)]
+pub fn not_above(v: f32, th: f32) -> bool {
+    v.partial_cmp(&th) != Some(std::cmp::Ordering::Greater)
+}
+
+/// `1 − 2⁻²³`: multiplying a positive normal `f32` by it and rounding gives at most the
+/// value one unit in the last place below it (see [`bounds_shift`]).
+pub const BOUND_SHRINK: f32 = 1.0 - f32::EPSILON;
+
+/// One iteration of decaying lower bounds: every `lb[j]` becomes
+/// `((lb[j] − drift[j]) · (1 − 2⁻²³)) − 2⁻¹²⁶`, each operation rounded to nearest in `f32`;
+/// returns how many of the new values are not above `th` (NaN counts, as unknown).
+///
+/// The result never exceeds the exact `lb[j] − drift[j]`: the difference is rounded by at
+/// most half a unit in its last place, the product takes off at least a whole unit when the
+/// difference is a positive normal number, the subtraction of the smallest normal number
+/// covers the subnormal ones, and values at or below zero bound any distance from below.
+/// So a lower bound on a distance minus an upper bound on how far the center moved stays a
+/// lower bound, however many iterations it is carried. Plain IEEE operations, so every
+/// vectorisation gives the same bits.
+pub fn bounds_shift(lb: &mut [f32], drift: &[f32], th: f32) -> usize {
+    let mut open = 0;
+    for (l, &d) in lb.iter_mut().zip(drift) {
+        let v = ((*l - d) * BOUND_SHRINK) - f32::MIN_POSITIVE;
+        *l = v;
+        open += usize::from(not_above(v, th));
+    }
+    open
+}
+
+/// Writes to the front of `out` the indices `j`, ascending, whose `lb[j]` is not above
+/// `th` (NaN included), and returns how many; `out` must hold `lb.len()` values.
+pub fn bounds_open(lb: &[f32], th: f32, out: &mut [usize]) -> usize {
+    let mut n = 0;
+    for (j, &l) in lb.iter().enumerate() {
+        out[n] = j;
+        n += usize::from(not_above(l, th));
+    }
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -681,3 +723,4 @@ mod tests {
         l2sq_opencv(&[1.0], &[1.0, 2.0]);
     }
 }
+

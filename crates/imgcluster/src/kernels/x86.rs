@@ -189,8 +189,17 @@ unsafe fn tile<const MR: usize, const NR: usize>(
     }
 }
 
-/// `scalar::dot16_panel`: tiles of 2 rows × 3 columns, with smaller tiles at the edges.
-/// `stride` must be a multiple of 16.
+/// Rows per block of the blocked products: as many (a multiple of `multiple`, at least one
+/// multiple) as fit in `budget` bytes, so that a block of rows stays in the L1 or near
+/// cache while each group of columns is read from L2 once per block, not once per tile.
+#[inline]
+fn row_block(stride: usize, multiple: usize, budget: usize) -> usize {
+    let rows = budget / (stride * 4).max(1);
+    (rows / multiple * multiple).max(multiple)
+}
+
+/// `scalar::dot16_panel`: tiles of 2 rows × 3 columns (smaller at the edges), columns in
+/// the outer loop over a block of rows that stays in L1. `stride` must be a multiple of 16.
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn dot16_panel(
     rows: &[f32],
@@ -203,54 +212,36 @@ pub unsafe fn dot16_panel(
     debug_assert_eq!(stride % 16, 0);
     let (pr, pc, po) = (rows.as_ptr(), cols.as_ptr(), out.as_mut_ptr());
     let row = |r: usize| pr.add(r * stride);
-    let two = |r: usize| [row(r), row(r + 1)];
-    let mut r = 0;
-    while r + 2 <= n_rows {
+    let block = row_block(stride, 2, 24 * 1024);
+    let mut r0 = 0;
+    while r0 < n_rows {
+        let r1 = (r0 + block).min(n_rows);
         let mut c = 0;
         while c + 3 <= n_cols {
-            tile::<2, 3>(
-                two(r),
-                pc.add(c * stride),
-                stride,
-                po.add(r * n_cols + c),
-                n_cols,
-            );
+            let (pcc, mut r) = (pc.add(c * stride), r0);
+            while r + 2 <= r1 {
+                let o = po.add(r * n_cols + c);
+                tile::<2, 3>([row(r), row(r + 1)], pcc, stride, o, n_cols);
+                r += 2;
+            }
+            if r < r1 {
+                tile::<1, 3>([row(r)], pcc, stride, po.add(r * n_cols + c), n_cols);
+            }
             c += 3;
         }
         while c < n_cols {
-            tile::<2, 1>(
-                two(r),
-                pc.add(c * stride),
-                stride,
-                po.add(r * n_cols + c),
-                n_cols,
-            );
+            let (pcc, mut r) = (pc.add(c * stride), r0);
+            while r + 2 <= r1 {
+                let o = po.add(r * n_cols + c);
+                tile::<2, 1>([row(r), row(r + 1)], pcc, stride, o, n_cols);
+                r += 2;
+            }
+            if r < r1 {
+                tile::<1, 1>([row(r)], pcc, stride, po.add(r * n_cols + c), n_cols);
+            }
             c += 1;
         }
-        r += 2;
-    }
-    if r < n_rows {
-        let mut c = 0;
-        while c + 4 <= n_cols {
-            tile::<1, 4>(
-                [row(r)],
-                pc.add(c * stride),
-                stride,
-                po.add(r * n_cols + c),
-                n_cols,
-            );
-            c += 4;
-        }
-        while c < n_cols {
-            tile::<1, 1>(
-                [row(r)],
-                pc.add(c * stride),
-                stride,
-                po.add(r * n_cols + c),
-                n_cols,
-            );
-            c += 1;
-        }
+        r0 = r1;
     }
 }
 
@@ -424,34 +415,8 @@ unsafe fn tile512<const MR: usize, const NR: usize>(
     }
 }
 
-/// One band of `MR` consecutive rows of [`dot16_panel_512`]: tiles of `MR × 6`
-/// columns, then one narrower tile for the remaining columns.
-#[inline]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn band512<const MR: usize>(
-    rows: *const f32,
-    cols: *const f32,
-    n_cols: usize,
-    stride: usize,
-    out: *mut f32,
-) {
-    let mut c = 0;
-    while c + 6 <= n_cols {
-        tile512::<MR, 6>(rows, cols.add(c * stride), stride, out.add(c), n_cols);
-        c += 6;
-    }
-    let (pc, po) = (cols.add(c * stride), out.add(c));
-    match n_cols - c {
-        1 => tile512::<MR, 1>(rows, pc, stride, po, n_cols),
-        2 => tile512::<MR, 2>(rows, pc, stride, po, n_cols),
-        3 => tile512::<MR, 3>(rows, pc, stride, po, n_cols),
-        4 => tile512::<MR, 4>(rows, pc, stride, po, n_cols),
-        5 => tile512::<MR, 5>(rows, pc, stride, po, n_cols),
-        _ => {}
-    }
-}
-
-/// `scalar::dot16_panel` with AVX-512F: tiles of 4 rows × 6 columns (24 accumulators).
+/// `scalar::dot16_panel` with AVX-512F: tiles of 4 rows × 6 columns (24 accumulators),
+/// smaller at the edges, columns in the outer loop over a block of rows that stays in L1.
 /// `stride` must be a multiple of 16.
 #[target_feature(enable = "avx512f,avx2,fma")]
 pub unsafe fn dot16_panel_512(
@@ -464,17 +429,50 @@ pub unsafe fn dot16_panel_512(
 ) {
     debug_assert_eq!(stride % 16, 0);
     let (pr, pc, po) = (rows.as_ptr(), cols.as_ptr(), out.as_mut_ptr());
-    let mut r = 0;
-    while r + 4 <= n_rows {
-        band512::<4>(pr.add(r * stride), pc, n_cols, stride, po.add(r * n_cols));
-        r += 4;
+    let block = row_block(stride, 4, 48 * 1024);
+    let mut r0 = 0;
+    while r0 < n_rows {
+        let r1 = (r0 + block).min(n_rows);
+        let mut c = 0;
+        while c < n_cols {
+            let w = (n_cols - c).min(6);
+            let (pcc, mut r) = (pc.add(c * stride), r0);
+            while r < r1 {
+                let h = (r1 - r).min(4);
+                let (prr, o) = (pr.add(r * stride), po.add(r * n_cols + c));
+                match (h, w) {
+                    (4, 6) => tile512::<4, 6>(prr, pcc, stride, o, n_cols),
+                    (4, _) => edge512::<4>(prr, pcc, w, stride, o, n_cols),
+                    (3, _) => edge512::<3>(prr, pcc, w, stride, o, n_cols),
+                    (2, _) => edge512::<2>(prr, pcc, w, stride, o, n_cols),
+                    _ => edge512::<1>(prr, pcc, w, stride, o, n_cols),
+                }
+                r += h;
+            }
+            c += w;
+        }
+        r0 = r1;
     }
-    let (prr, por) = (pr.add(r * stride), po.add(r * n_cols));
-    match n_rows - r {
-        1 => band512::<1>(prr, pc, n_cols, stride, por),
-        2 => band512::<2>(prr, pc, n_cols, stride, por),
-        3 => band512::<3>(prr, pc, n_cols, stride, por),
-        _ => {}
+}
+
+/// A tile of `MR` rows × `w ≤ 6` columns of [`dot16_panel_512`].
+#[inline]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn edge512<const MR: usize>(
+    rows: *const f32,
+    cols: *const f32,
+    w: usize,
+    stride: usize,
+    out: *mut f32,
+    out_stride: usize,
+) {
+    match w {
+        1 => tile512::<MR, 1>(rows, cols, stride, out, out_stride),
+        2 => tile512::<MR, 2>(rows, cols, stride, out, out_stride),
+        3 => tile512::<MR, 3>(rows, cols, stride, out, out_stride),
+        4 => tile512::<MR, 4>(rows, cols, stride, out, out_stride),
+        5 => tile512::<MR, 5>(rows, cols, stride, out, out_stride),
+        _ => tile512::<MR, 6>(rows, cols, stride, out, out_stride),
     }
 }
 
@@ -1017,4 +1015,59 @@ unsafe fn rows_tail<const SUB: bool>(
             s.wrapping_add(acc)
         };
     }
+}
+
+/// `scalar::bounds_shift` with AVX2: eight bounds at a time, the same `f32` operations.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn bounds_shift(lb: &mut [f32], drift: &[f32], th: f32) -> usize {
+    let n = lb.len().min(drift.len());
+    let (pl, pd) = (lb.as_mut_ptr(), drift.as_ptr());
+    let (shrink, tiny) = (
+        _mm256_set1_ps(super::scalar::BOUND_SHRINK),
+        _mm256_set1_ps(f32::MIN_POSITIVE),
+    );
+    let t = _mm256_set1_ps(th);
+    let mut open = 0;
+    let mut j = 0;
+    while j + 8 <= n {
+        let v = _mm256_sub_ps(_mm256_loadu_ps(pl.add(j)), _mm256_loadu_ps(pd.add(j)));
+        let v = _mm256_sub_ps(_mm256_mul_ps(v, shrink), tiny);
+        _mm256_storeu_ps(pl.add(j), v);
+        // Not greater, unordered: NaN counts as open.
+        let m = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_NGT_UQ>(v, t));
+        open += m.count_ones() as usize;
+        j += 8;
+    }
+    open + super::scalar::bounds_shift(&mut lb[j..n], &drift[j..n], th)
+}
+
+/// `scalar::bounds_open` with AVX2: for eight bounds at a time, the positions of the open
+/// ones moved to the front by a permutation from [`PACK8`] and stored whole, then the
+/// count advanced by their number: no branch per bound.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn bounds_open(lb: &[f32], th: f32, out: &mut [usize]) -> usize {
+    let len = lb.len();
+    debug_assert!(out.len() >= len);
+    let (pl, po) = (lb.as_ptr(), out.as_mut_ptr());
+    let t = _mm256_set1_ps(th);
+    let mut n = 0;
+    let mut j = 0;
+    // `n ≤ j`, so the eight values stored at `n` stay within `out[..len]`.
+    while j + 8 <= len {
+        let v = _mm256_loadu_ps(pl.add(j));
+        let m = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_NGT_UQ>(v, t)) as usize;
+        let pos = _mm_loadl_epi64(PACK8.as_ptr().add(m) as *const __m128i);
+        let base = _mm256_set1_epi64x(j as i64);
+        let lo = _mm256_add_epi64(_mm256_cvtepu8_epi64(pos), base);
+        let hi = _mm256_add_epi64(_mm256_cvtepu8_epi64(_mm_srli_si128::<4>(pos)), base);
+        _mm256_storeu_si256(po.add(n) as *mut __m256i, lo);
+        _mm256_storeu_si256(po.add(n + 4) as *mut __m256i, hi);
+        n += m.count_ones() as usize;
+        j += 8;
+    }
+    let tail = super::scalar::bounds_open(&lb[j..], th, &mut out[n..]);
+    for o in &mut out[n..n + tail] {
+        *o += j;
+    }
+    n + tail
 }

@@ -27,15 +27,15 @@ pub(super) mod distributed;
 use rayon::prelude::*;
 
 use super::lloyd::{Samples, CHUNK};
-use super::margin::{true_dist_upper, DotMargin};
+use super::margin::{f32_above, f32_below, true_dist_upper, DotMargin};
 use super::params::{CheckedKMeansParams, Init};
 use super::sums::ByteSums;
 use super::{init, KMeansError, KMeansFit};
-use crate::kernels::{dot16, dot16_panel, dot16_select, Element};
+use crate::kernels::{bounds_open, bounds_shift, dot16, dot16_panel, dot16_select, Element};
 use crate::CvRng;
 
 /// One chunk of the per-sample state: index, labels, upper bounds, lower bounds.
-type ChunkItem<'a> = (usize, ((&'a mut [u32], &'a mut [f64]), &'a mut [f64]));
+type ChunkItem<'a> = (usize, ((&'a mut [u32], &'a mut [f64]), &'a mut [f32]));
 
 /// Rows per call of the blocked kernel.
 const BATCH: usize = 32;
@@ -65,12 +65,12 @@ fn group_size(n: usize, k: usize) -> usize {
 
 /// An upper bound on the bytes a fast-mode fit keeps per data set of `n` samples, whatever `k`:
 /// labels and previous labels (`u32`), upper bound, squared norm and norm (`f64`) per sample,
-/// and the lower bounds ([`group_size`] keeps them within [`MAX_BOUNDS`] values, at least one
-/// per sample).
+/// and the lower bounds (`f32`; [`group_size`] keeps them within [`MAX_BOUNDS`] values, at
+/// least one per sample).
 pub(crate) fn state_bytes(n: usize) -> u64 {
     let n = n as u64;
     n.saturating_mul(4 + 4 + 8 + 8 + 8)
-        .saturating_add(n.max(MAX_BOUNDS as u64).saturating_mul(8))
+        .saturating_add(n.max(MAX_BOUNDS as u64).saturating_mul(4))
 }
 
 /// Each non-empty cluster's center as its coordinate sums divided by its count, in
@@ -314,7 +314,7 @@ struct State {
     centers: Vec<f32>,
     labels: Vec<u32>,
     upper: Vec<f64>,
-    lower: Vec<f64>,
+    lower: Vec<f32>,
     int_sums: ByteSums,
     f_sums: Vec<f64>,
     /// Samples of positive weight in each cluster (a cluster without any is empty).
@@ -330,7 +330,8 @@ struct Prepared {
     cmax: f64,
     ccmax: f64,
     drift: Vec<f64>,
-    gdrift: Vec<f64>,
+    /// Per group, the largest drift of its centers, rounded up to `f32` (the bounds' type).
+    gdrift: Vec<f32>,
 }
 
 impl<'a, T: Element> Engine<'a, T> {
@@ -382,9 +383,11 @@ impl<'a, T: Element> Engine<'a, T> {
         let gs = self.gsize;
         let gdrift = (0..self.groups)
             .map(|g| {
-                drift[g * gs..((g + 1) * gs).min(k)]
-                    .iter()
-                    .fold(0.0_f64, |m, &d| m.max(d))
+                f32_above(
+                    drift[g * gs..((g + 1) * gs).min(k)]
+                        .iter()
+                        .fold(0.0_f64, |m, &d| m.max(d)),
+                )
             })
             .collect();
         Prepared {
@@ -564,17 +567,28 @@ impl<'a, T: Element> Engine<'a, T> {
         start: usize,
         labels: &mut [u32],
         upper: &mut [f64],
-        lower: &mut [f64],
+        lower: &mut [f32],
         bounded: bool,
     ) -> usize {
         let (k, stride, groups, gs) = (self.k, self.stride, self.groups, self.gsize);
         let mut xf = vec![0.0_f32; stride];
         let mut t = vec![0.0_f64; k];
-        let mut alive = Vec::with_capacity(groups);
+        let mut alive = vec![0_usize; groups];
         let mut cand = Vec::with_capacity(k);
         let mut dots = vec![0.0_f32; k];
         let mut changed = 0;
         let mut todo = Vec::new();
+        // The centers of the open groups but `a`.
+        let centers_of = |alive: &[usize], a: usize, cand: &mut Vec<usize>| {
+            cand.clear();
+            if gs == 1 {
+                cand.extend(alive.iter().copied().filter(|&j| j != a));
+            } else {
+                for &g in alive {
+                    cand.extend((g * gs..((g + 1) * gs).min(k)).filter(|&j| j != a));
+                }
+            }
+        };
         for off in 0..labels.len() {
             if !(bounded && upper[off].is_finite()) {
                 todo.push(off);
@@ -586,54 +600,36 @@ impl<'a, T: Element> Engine<'a, T> {
             let e = self.dm.err(xn, prep.cmax, xx, prep.ccmax);
             let lb = &mut lower[off * groups..(off + 1) * groups];
             let mut u = upper[off] + prep.drift[a];
-            let thr = |u: f64| (u * u + 2.0 * e).sqrt() * (1.0 + 1e-9);
-            let mut th = thr(u);
-            let mut open = 0_usize;
-            for (l, &d) in lb.iter_mut().zip(&prep.gdrift) {
-                *l -= d;
-                open += usize::from(*l <= th || l.is_nan());
-            }
+            // A group may hold the label only if its bound is not above this.
+            let thr = |u: f64| f32_above((u * u + 2.0 * e).sqrt() * (1.0 + 1e-9));
+            let open = bounds_shift(lb, &prep.gdrift, thr(u));
             if open == 0 {
                 upper[off] = u;
                 continue;
             }
             T::widen(self.samples.row(i), &mut xf);
-            let centers_of = |alive: &[usize], cand: &mut Vec<usize>| {
-                cand.clear();
-                for &g in alive {
-                    cand.extend((g * gs..((g + 1) * gs).min(k)).filter(|&j| j != a));
-                }
-            };
-            alive.clear();
-            if open * gs < 4 {
+            let n_alive = if open * gs < 4 {
                 // The own center and the (at most three) others still open fit in one
                 // pass of independent chains of `dot16_select`: as fast as the own
                 // distance alone.
-                alive.extend((0..groups).filter(|&g| lb[g] <= th));
-                centers_of(&alive, &mut cand);
+                let n = bounds_open(lb, thr(u), &mut alive);
+                centers_of(&alive[..n], a, &mut cand);
                 cand.push(a);
                 dot16_select(&xf, &prep.cpack, &cand, stride, &mut dots);
                 cand.pop();
                 t[a] = (xx + prep.cc[a]) - 2.0 * f64::from(dots[cand.len()]);
+                n
             } else {
                 // The own distance first: the tighter upper bound closes more groups.
                 t[a] = (xx + prep.cc[a])
                     - 2.0 * f64::from(dot16(&xf, &prep.cpack[a * stride..(a + 1) * stride]));
                 u = (t[a] + e).max(0.0).sqrt() * (1.0 + 1e-9);
-                th = thr(u);
-                // Branch-free compaction: which groups stay open is data-dependent,
-                // so a branch per group would mostly mispredict.
-                alive.resize(groups, 0);
-                let mut n = 0;
-                for (g, &l) in lb.iter().enumerate() {
-                    alive[n] = g;
-                    n += usize::from(l <= th);
-                }
-                alive.truncate(n);
-                centers_of(&alive, &mut cand);
+                let n = bounds_open(lb, thr(u), &mut alive);
+                centers_of(&alive[..n], a, &mut cand);
                 dot16_select(&xf, &prep.cpack, &cand, stride, &mut dots);
-            }
-            if alive.is_empty() {
+                n
+            };
+            if n_alive == 0 {
                 upper[off] = (t[a] + e).max(0.0).sqrt() * (1.0 + 1e-9);
                 continue;
             }
@@ -645,24 +641,40 @@ impl<'a, T: Element> Engine<'a, T> {
                     best_t = t[j];
                 }
             }
-            let lower_of = |tj: f64| (tj - e).max(0.0).sqrt() * (1.0 - 1e-9);
-            for &g in &alive {
-                let mut m = f64::INFINITY;
-                for (j, &tj) in t
-                    .iter()
-                    .enumerate()
-                    .take(((g + 1) * gs).min(k))
-                    .skip(g * gs)
-                {
-                    if j != best {
-                        m = m.min(lower_of(tj));
-                    }
+            let lower_of = |tj: f64| f32_below((tj - e).max(0.0).sqrt() * (1.0 - 1e-9));
+            if gs == 1 {
+                // One bound per center: the computed ones and the old label's, but the
+                // label's own, whose group has no other center (+∞).
+                for &j in &cand {
+                    lb[j] = lower_of(t[j]);
                 }
-                lb[g] = m;
+                if best != a {
+                    lb[a] = lower_of(t[a]);
+                }
+                lb[best] = f32::INFINITY;
+            } else {
+                // `lower_of` is non-decreasing, so the lower bound of a group is that of
+                // its smallest `d̃²`: one square root per group.
+                for &g in &alive[..n_alive] {
+                    let mut m = f64::INFINITY;
+                    for (j, &tj) in t
+                        .iter()
+                        .enumerate()
+                        .take(((g + 1) * gs).min(k))
+                        .skip(g * gs)
+                    {
+                        if j != best {
+                            m = m.min(tj);
+                        }
+                    }
+                    lb[g] = lower_of(m);
+                }
+                if best != a {
+                    let ga = a / gs;
+                    lb[ga] = lb[ga].min(lower_of(t[a]));
+                }
             }
             if best != a {
-                let ga = a / gs;
-                lb[ga] = lb[ga].min(lower_of(t[a]));
                 labels[off] = best as u32;
                 changed += 1;
             }
@@ -673,7 +685,6 @@ impl<'a, T: Element> Engine<'a, T> {
         }
         let mut panel = vec![0.0_f32; BATCH.min(todo.len()) * stride];
         let mut dots = vec![0.0_f32; BATCH.min(todo.len()) * k];
-        let gs = self.gsize;
         for batch in todo.chunks(BATCH) {
             for (b, &off) in batch.iter().enumerate() {
                 T::widen(self.samples.row(start + off), &mut panel[b * stride..]);
@@ -692,11 +703,26 @@ impl<'a, T: Element> Engine<'a, T> {
                     }
                 }
                 let lb = &mut lower[off * groups..(off + 1) * groups];
-                lb.fill(f64::INFINITY);
-                for (j, &tj) in t.iter().enumerate() {
-                    if j != best {
-                        let g = &mut lb[j / gs];
-                        *g = g.min((tj - e).max(0.0).sqrt() * (1.0 - 1e-9));
+                let lower_of = |tj: f64| f32_below((tj - e).max(0.0).sqrt() * (1.0 - 1e-9));
+                if gs == 1 {
+                    for (l, &tj) in lb.iter_mut().zip(&t) {
+                        *l = lower_of(tj);
+                    }
+                    lb[best] = f32::INFINITY;
+                } else {
+                    for (g, l) in lb.iter_mut().enumerate() {
+                        let mut m = f64::INFINITY;
+                        for (j, &tj) in t
+                            .iter()
+                            .enumerate()
+                            .take(((g + 1) * gs).min(k))
+                            .skip(g * gs)
+                        {
+                            if j != best {
+                                m = m.min(tj);
+                            }
+                        }
+                        *l = lower_of(m);
                     }
                 }
                 if labels[off] != best as u32 || !bounded {
@@ -843,7 +869,7 @@ mod tests {
                 n * groups <= MAX_BOUNDS.max(n),
                 "n {n} k {k}: {groups} groups"
             );
-            assert!((n * groups * 8) as u64 <= state_bytes(n), "n {n} k {k}");
+            assert!((n * groups * 4) as u64 <= state_bytes(n), "n {n} k {k}");
         }
         assert_eq!(group_size(1_000_000, 256), GROUP);
         assert_eq!(group_size(100_000_000, 256), 256);

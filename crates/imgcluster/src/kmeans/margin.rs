@@ -10,6 +10,8 @@
 //! All constants are rounded generously; a looser margin only costs a few extra
 //! distance computations, never a different label.
 
+use crate::kernels::scalar::BOUND_SHRINK;
+
 /// Unit roundoff of `f32`.
 const U32: f64 = 1.0 / 16_777_216.0;
 
@@ -195,10 +197,61 @@ pub(crate) fn true_dist_lower(a: &[f32], b: &[f32]) -> f64 {
     s.sqrt() * (1.0 - SLACK)
 }
 
+/// An `f32` at most `x` (`x ≥ 0`, a lower bound kept in `f32`), within three units in the
+/// last place: `x` rounded to nearest (at most `f32::MAX`), times `1 − 2⁻²³`, minus the
+/// smallest normal number (see [`kernels::bounds_shift`](crate::kernels::bounds_shift) for
+/// why each step stays below). No branch, so a loop of them vectorises.
+#[inline]
+pub(crate) fn f32_below(x: f64) -> f32 {
+    ((x.min(f64::from(f32::MAX)) as f32) * BOUND_SHRINK) - f32::MIN_POSITIVE
+}
+
+/// An `f32` at least `x` (`x ≥ 0`: thresholds and drifts kept in `f32`), within three units
+/// in the last place: `x` rounded to nearest, times `1 + 2⁻²³`, plus the smallest normal
+/// number (the mirror of [`f32_below`]; beyond `f32::MAX` it is `+∞`).
+#[inline]
+pub(crate) fn f32_above(x: f64) -> f32 {
+    ((x as f32) * (1.0 + f32::EPSILON)) + f32::MIN_POSITIVE
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::kernels::{dot16, l2sq_opencv};
+
+    #[test]
+    fn f32_bounds_round_the_right_way() {
+        let mut xs = vec![
+            0.0,
+            1e-310,
+            1e-45,
+            1e-40,
+            1.1754943508222875e-38,
+            0.1,
+            1.0,
+            2.0,
+        ];
+        xs.extend([3.0e38, f64::from(f32::MAX), 1e39, f64::INFINITY]);
+        let mut v = 0.37_f64;
+        for _ in 0..10_000 {
+            v = (v * 7.31 + 0.123).fract();
+            xs.push(v * 10f64.powi((v * 80.0) as i32 - 40));
+        }
+        for &x in &xs {
+            let (lo, hi) = (f64::from(f32_below(x)), f64::from(f32_above(x)));
+            assert!(
+                lo <= x && (x == f64::INFINITY || lo < f64::INFINITY),
+                "below {x}: {lo}"
+            );
+            assert!(hi >= x, "above {x}: {hi}");
+            if x > 1e-30 && x < 1e38 {
+                assert!(
+                    lo >= x * (1.0 - 4e-7) && hi <= x * (1.0 + 4e-7),
+                    "{x}: {lo} {hi}"
+                );
+            }
+        }
+    }
 
     fn pseudo(n: usize, seed: u64, scale: f32) -> Vec<f32> {
         let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;

@@ -81,7 +81,17 @@ fn dot16_is_bit_identical_to_the_reference() {
 fn blocked_dot_products_equal_single_pairs() {
     for dims in [1_usize, 15, 16, 17, 63, 400, 784] {
         let stride = dims.div_ceil(16) * 16;
-        for (n_rows, n_cols) in [(0, 3), (1, 1), (2, 3), (3, 4), (5, 7), (33, 10), (4, 0)] {
+        for (n_rows, n_cols) in [
+            (0, 3),
+            (1, 1),
+            (2, 3),
+            (3, 4),
+            (5, 7),
+            (13, 13),
+            (26, 20),
+            (33, 10),
+            (4, 0),
+        ] {
             let pad = |m: usize, seed: u64| {
                 let mut v = vec![0.0_f32; m * stride];
                 for (r, row) in v.chunks_exact_mut(stride).enumerate() {
@@ -123,6 +133,86 @@ fn blocked_dot_products_equal_single_pairs() {
                 for (m, &c) in sel.iter().enumerate() {
                     assert_eq!(picked[m].to_bits(), single(0, c).to_bits());
                 }
+            }
+        }
+    }
+}
+
+/// Bounds with the values that matter at the edges: NaN, ±∞, zero, subnormal, huge.
+fn awkward_bounds(n: usize, seed: u64) -> Vec<f32> {
+    let specials = [
+        f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        0.0,
+        -0.0,
+        1e-40,
+        f32::MAX,
+    ];
+    pseudo(n, seed, 3000.0)
+        .into_iter()
+        .enumerate()
+        .map(|(j, v)| {
+            if j % 5 == 3 {
+                specials[(j / 5) % specials.len()]
+            } else {
+                v
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn bounds_kernels_are_bit_identical_to_the_reference() {
+    for n in SIZES {
+        for th in [0.0_f32, 500.0, f32::INFINITY, f32::NAN] {
+            let lb = awkward_bounds(n, 31);
+            let drift: Vec<f32> = pseudo(n, 32, 50.0).iter().map(|d| d.abs()).collect();
+            let (mut got, mut want) = (lb.clone(), lb.clone());
+            let open = kernels::bounds_shift(&mut got, &drift, th);
+            assert_eq!(
+                open,
+                scalar::bounds_shift(&mut want, &drift, th),
+                "n {n} th {th}"
+            );
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&want), "n {n} th {th}");
+            let (mut a, mut b) = (vec![usize::MAX; n], vec![usize::MAX; n]);
+            let m = kernels::bounds_open(&got, th, &mut a);
+            assert_eq!(m, scalar::bounds_open(&got, th, &mut b), "n {n} th {th}");
+            assert_eq!(a[..m], b[..m], "n {n} th {th}");
+            assert_eq!(m, open, "n {n} th {th}: the count and the indices agree");
+            assert!(a[..m].windows(2).all(|w| w[0] < w[1]));
+            assert!(a[..m].iter().all(|&j| scalar::not_above(got[j], th)));
+        }
+    }
+}
+
+#[test]
+fn a_shifted_bound_never_exceeds_the_exact_difference() {
+    let lb = awkward_bounds(4096, 41);
+    let mut drift: Vec<f32> = pseudo(4096, 42, 2000.0).iter().map(|d| d.abs()).collect();
+    // Differences that land on subnormal numbers and on powers of two.
+    drift[0] = 0.0;
+    let mut lb = lb;
+    lb[0] = 1e-39;
+    lb[1] = 2.0;
+    drift[1] = 1.0;
+    lb[2] = 1.5e-38;
+    drift[2] = 1.4e-38;
+    let mut got = lb.clone();
+    kernels::bounds_shift(&mut got, &drift, 0.0);
+    for j in 0..lb.len() {
+        let exact = f64::from(lb[j]) - f64::from(drift[j]);
+        if exact.is_nan() {
+            assert!(got[j].is_nan(), "j {j}");
+        } else if exact <= 0.0 {
+            // Any bound at or below zero holds for a distance.
+            assert!(got[j] <= 0.0, "j {j}: {} > 0", got[j]);
+        } else {
+            assert!(f64::from(got[j]) <= exact, "j {j}: {} > {exact}", got[j]);
+            if exact > 1e-30 && exact.is_finite() {
+                assert!(f64::from(got[j]) >= exact * (1.0 - 1e-6), "j {j}: loose");
             }
         }
     }
