@@ -28,6 +28,13 @@ pub struct AlignedF32 {
 }
 
 impl AlignedF32 {
+    /// A buffer of `len` zeros.
+    pub fn zeroed(len: usize) -> Self {
+        let mut buf = Self::default();
+        buf.resize_zeroed(len);
+        buf
+    }
+
     /// Makes the buffer `len` values long, all zero.
     pub fn resize_zeroed(&mut self, len: usize) {
         self.lines.clear();
@@ -58,6 +65,20 @@ impl AlignedF32 {
     pub fn as_mut_slice(&mut self) -> &mut [f32] {
         // SAFETY: as in `as_slice`, borrowed mutably through `self`.
         unsafe { std::slice::from_raw_parts_mut(self.lines.as_mut_ptr().cast::<f32>(), self.len) }
+    }
+}
+
+impl std::ops::Deref for AlignedF32 {
+    type Target = [f32];
+
+    fn deref(&self) -> &[f32] {
+        self.as_slice()
+    }
+}
+
+impl std::ops::DerefMut for AlignedF32 {
+    fn deref_mut(&mut self) -> &mut [f32] {
+        self.as_mut_slice()
     }
 }
 

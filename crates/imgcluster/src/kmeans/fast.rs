@@ -31,7 +31,9 @@ use super::margin::{f32_above, f32_below, true_dist_upper, DotMargin};
 use super::params::{CheckedKMeansParams, Init};
 use super::sums::ByteSums;
 use super::{init, KMeansError, KMeansFit};
-use crate::kernels::{bounds_open, bounds_shift, dot16, dot16_panel, dot16_select, Element};
+use crate::kernels::{
+    bounds_open, bounds_shift, dot16, dot16_panel, dot16_select, AlignedF32, Element,
+};
 use crate::CvRng;
 
 /// One chunk of the per-sample state: index, labels, upper bounds, lower bounds.
@@ -325,7 +327,8 @@ struct State {
 
 /// Centers prepared for one assignment pass.
 struct Prepared {
-    cpack: Vec<f32>,
+    /// The centers, each padded to `stride` values, on cache-line boundaries (no split loads).
+    cpack: AlignedF32,
     cc: Vec<f64>,
     cmax: f64,
     ccmax: f64,
@@ -373,7 +376,7 @@ impl<'a, T: Element> Engine<'a, T> {
 
     fn prepare(&self, centers: &[f32], drift: Vec<f64>) -> Prepared {
         let (dims, stride, k) = (self.samples.dims, self.stride, self.k);
-        let mut cpack = vec![0.0_f32; k * stride];
+        let mut cpack = AlignedF32::zeroed(k * stride);
         let mut cc = vec![0.0_f64; k];
         for j in 0..k {
             let c = &centers[j * dims..(j + 1) * dims];
@@ -571,7 +574,7 @@ impl<'a, T: Element> Engine<'a, T> {
         bounded: bool,
     ) -> usize {
         let (k, stride, groups, gs) = (self.k, self.stride, self.groups, self.gsize);
-        let mut xf = vec![0.0_f32; stride];
+        let mut xf = AlignedF32::zeroed(stride);
         let mut t = vec![0.0_f64; k];
         let mut alive = vec![0_usize; groups];
         let mut cand = Vec::with_capacity(k);
@@ -683,7 +686,7 @@ impl<'a, T: Element> Engine<'a, T> {
         if todo.is_empty() {
             return changed;
         }
-        let mut panel = vec![0.0_f32; BATCH.min(todo.len()) * stride];
+        let mut panel = AlignedF32::zeroed(BATCH.min(todo.len()) * stride);
         let mut dots = vec![0.0_f32; BATCH.min(todo.len()) * k];
         for batch in todo.chunks(BATCH) {
             for (b, &off) in batch.iter().enumerate() {
@@ -740,7 +743,7 @@ impl<'a, T: Element> Engine<'a, T> {
         let prep = self.prepare(&st.centers, vec![0.0; self.k]);
         let stride = self.stride;
         let part = |(c, labels): (usize, &[u32])| {
-            let mut xf = vec![0.0_f32; stride];
+            let mut xf = AlignedF32::zeroed(stride);
             let mut s = 0.0_f64;
             for (o, &l) in labels.iter().enumerate() {
                 let i = c * CHUNK + o;
@@ -764,7 +767,7 @@ impl<'a, T: Element> Engine<'a, T> {
         let stride = self.stride;
         let cc: f64 = c.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
         let work = |(ci, chunk): (usize, &mut [f64])| {
-            let mut xf = vec![0.0_f32; stride];
+            let mut xf = AlignedF32::zeroed(stride);
             for (o, d) in chunk.iter_mut().enumerate() {
                 let i = ci * CHUNK + o;
                 T::widen(self.samples.row(i), &mut xf);
