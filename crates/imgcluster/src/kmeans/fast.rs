@@ -13,7 +13,10 @@
 //! `E(x) ≥ |d̃² − d*²|` ([`DotMargin`]), a group whose lower bound `l` satisfies
 //! `l² > u² + 2E` cannot contain the label, so it is skipped; nothing else is.
 //! The result is therefore the labels of plain Lloyd, with most distances never
-//! computed.
+//! computed. The lower bounds are kept in `f32`, rounded down at every step
+//! ([`bounds_shift`](crate::kernels::bounds_shift)), and the threshold rounded up: half
+//! the memory traffic of `f64` bounds, which is most of the cost of a pass once few
+//! distances remain to compute.
 //!
 //! **Centers** are means of exact sums for byte samples: `u32` sums updated from
 //! the samples that changed cluster while `n · 255 < 2^32`, else `f64` sums (exact
