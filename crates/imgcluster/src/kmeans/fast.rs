@@ -22,15 +22,17 @@
 //! the thread count: samples are processed in fixed chunks and only per-sample
 //! results and integer sums (or ordered `f64` sums) are combined.
 
-pub(super) mod distributed;
+pub(crate) mod distributed;
 
 use rayon::prelude::*;
 
 use super::lloyd::{Samples, CHUNK};
 use super::margin::{true_dist_upper, DotMargin};
 use super::params::{CheckedKMeansParams, Init};
+use super::scalable::{self, Scalable};
 use super::sums::ByteSums;
 use super::{init, KMeansError, KMeansFit};
+use crate::collective::SingleProcess;
 use crate::kernels::{dot16, dot16_panel, dot16_select, Element};
 use crate::CvRng;
 
@@ -216,7 +218,7 @@ fn check_weights(params: &CheckedKMeansParams, n: usize) -> Result<(), KMeansErr
     Ok(())
 }
 
-pub(super) fn seed_centers<T: Element>(
+pub(crate) fn seed_centers<T: Element>(
     params: &CheckedKMeansParams,
     samples: Samples<'_, T>,
     attempt: usize,
@@ -290,6 +292,20 @@ fn initial_centers<T: Element>(
             }
         }
         Init::PlusPlus | Init::Labels { .. } => engine.greedy_plus_plus(&mut centers, rng),
+        &Init::Parallel {
+            rounds,
+            oversampling,
+        } => {
+            let s = Scalable {
+                k,
+                rounds,
+                oversampling,
+                weights: engine.weights.values,
+                parallel: engine.parallel,
+            };
+            let rows = distributed::Rows { first: 0, total: n };
+            centers = scalable::centers(&s, samples, rows, rng, &SingleProcess);
+        }
     }
     Ok(centers)
 }

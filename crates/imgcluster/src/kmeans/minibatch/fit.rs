@@ -1,234 +1,17 @@
-//! Mini-batch k-means with the semantics of scikit-learn's `MiniBatchKMeans`.
-//!
-//! Lloyd's algorithm reads every sample on every iteration; on millions of samples most of
-//! that work only confirms what a small random sample already says. Mini-batch k-means
-//! (Sculley 2010) moves the centers after each random batch of samples instead, so it
-//! needs far fewer distance computations, at the price of a slightly worse inertia.
-//!
-//! **What it does, as scikit-learn (1.x) does it.**
-//!
-//! * *Seeding*: `init_size` samples (default `3 · batch_size`, at least `3 · k`, at most N)
-//!   drawn with replacement form a validation set; every attempt seeds centers (as fast mode
-//!   seeds them, [`Init`]) on its own draw of `init_size` samples, and the attempt whose
-//!   centers give the smallest inertia on the validation set is kept.
-//! * *Steps*: `max_iter` epochs are `max_iter · N / batch_size` steps. Each step draws
-//!   `batch_size` samples with replacement, labels them with the current centers, and moves
-//!   each center `c` that got `m` of them to `(count_c · c + Σ x) / (count_c + m)`: a
-//!   learning rate of `m / (count_c + m)` from per-center counts that only grow.
-//! * *Reassignment*: when some count is 0, or after every `10 · k` samples seen, centers
-//!   whose count is below `reassignment_ratio` times the largest move to random samples of
-//!   the batch (at most half a batch of them, the smallest counts first) and take the
-//!   smallest count left among the others.
-//! * *Stopping*: an exponentially weighted average of the batch inertia per sample (weight
-//!   `2 · batch_size / (N + 1)`) that fails to improve on its minimum for
-//!   `max_no_improvement` consecutive steps stops the fit early; so does (when `tol > 0`) a
-//!   squared center change of at most `tol` times the mean variance of the features.
-//! * Finally every sample gets its nearest center and the inertia is summed over all of them.
-//!
-//! **The arithmetic** is fast mode's: `d̃²(x, c) = (‖x‖² + ‖c‖²) − 2·dot16(x, c)` in `f64`,
-//! with [`dot16_panel`] on blocks of rows, ties to the lowest index. Centers and counts are
-//! kept in `f64` and updated in the batch's order. Random draws come from the one [`CvRng`],
-//! and the parallel work (labelling rows, in fixed chunks) only produces per-row results and
-//! sums combined in chunk order, so a seed gives the same result for any thread count.
-//!
-//! **Memory**: one batch of labels and, per chunk of rows being labelled, a panel of
-//! [`BATCH`] rows × K dot products; never a matrix of N × K (or batch × K) distances. It
-//! reads the samples where they are (a memory-mapped file works as well as a `Vec`).
+//! The mini-batch fit: seeding, steps and the final labels, over one process or several.
 
 use rayon::prelude::*;
 
-use super::fit::KMeansFit;
-use super::lloyd::{Samples, CHUNK};
-use super::params::{CheckedKMeansParams, Init, Mode};
-use super::KMeansError;
+use super::params::{CheckedMiniBatchParams, MiniBatchFit, MiniBatchStop};
+use crate::collective::{Collective, SingleProcess};
 use crate::kernels::{dot16_panel, Element};
+use crate::kmeans::fast::distributed::{ordered_sum, Rows};
+use crate::kmeans::lloyd::{Samples, CHUNK};
+use crate::kmeans::{CheckedKMeansParams, Init, KMeansError, KMeansFit, Mode};
 use crate::CvRng;
 
 /// Rows per call of the blocked kernel.
 const BATCH: usize = 32;
-
-/// scikit-learn's `MiniBatchKMeans` settings that [`KMeansParams`](super::KMeansParams) does
-/// not have; [`MiniBatchParams::check`] validates them.
-///
-/// The number of clusters, attempts (`n_init`), epochs (`max_iter`), initialisation and
-/// threads come from the [`CheckedKMeansParams`] given with them, in [`Mode::Fast`].
-///
-/// # Examples
-/// ```
-/// use imgcluster::kmeans::MiniBatchParams;
-/// let mb = MiniBatchParams::new().batch_size(256).check()?;
-/// assert_eq!((mb.batch_size(), mb.max_no_improvement()), (256, Some(10)));
-/// assert!(MiniBatchParams::new().batch_size(0).check().is_err());
-/// # Ok::<(), imgcluster::kmeans::KMeansError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct MiniBatchParams {
-    batch_size: usize,
-    max_no_improvement: Option<usize>,
-    reassignment_ratio: f64,
-    init_size: Option<usize>,
-    tol: f64,
-}
-
-impl Default for MiniBatchParams {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl MiniBatchParams {
-    /// scikit-learn's defaults: batches of 1024, stop after 10 steps without improvement,
-    /// reassignment ratio 0.01, `init_size` of `3 · batch_size`, `tol` 0 (off).
-    pub fn new() -> Self {
-        Self {
-            batch_size: 1024,
-            max_no_improvement: Some(10),
-            reassignment_ratio: 0.01,
-            init_size: None,
-            tol: 0.0,
-        }
-    }
-
-    /// Samples per batch (at least 1; capped at N when fitting).
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size;
-        self
-    }
-
-    /// Consecutive steps without improvement of the smoothed inertia that stop the fit;
-    /// `None` never stops early on inertia.
-    pub fn max_no_improvement(mut self, steps: Option<usize>) -> Self {
-        self.max_no_improvement = steps;
-        self
-    }
-
-    /// Centers with a count below this fraction of the largest count are moved to random
-    /// samples (0 never moves them).
-    pub fn reassignment_ratio(mut self, ratio: f64) -> Self {
-        self.reassignment_ratio = ratio;
-        self
-    }
-
-    /// Samples the seeding draws; `None` is `3 · batch_size` (at least `3 · k`).
-    pub fn init_size(mut self, init_size: Option<usize>) -> Self {
-        self.init_size = init_size;
-        self
-    }
-
-    /// Stop once the squared change of the centers in a step is at most `tol` times the
-    /// mean variance of the features; 0 (the default) turns this off.
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.tol = tol;
-        self
-    }
-
-    /// Validates the settings.
-    ///
-    /// # Errors
-    /// [`KMeansError::InvalidMiniBatch`] naming the setting: a batch size or `init_size` of
-    /// 0, a reassignment ratio or `tol` that is negative or not finite.
-    pub fn check(self) -> Result<CheckedMiniBatchParams, KMeansError> {
-        let invalid =
-            |name: &'static str, reason: String| KMeansError::InvalidMiniBatch { name, reason };
-        if self.batch_size == 0 {
-            return Err(invalid("batch size", "must be at least 1".into()));
-        }
-        if self.init_size == Some(0) {
-            return Err(invalid("init size", "must be at least 1".into()));
-        }
-        if !(self.reassignment_ratio.is_finite() && self.reassignment_ratio >= 0.0) {
-            return Err(invalid(
-                "reassignment ratio",
-                format!("{} is not a finite number >= 0", self.reassignment_ratio),
-            ));
-        }
-        if !(self.tol.is_finite() && self.tol >= 0.0) {
-            return Err(invalid(
-                "tol",
-                format!("{} is not a finite number >= 0", self.tol),
-            ));
-        }
-        Ok(CheckedMiniBatchParams(self))
-    }
-}
-
-/// Validated [`MiniBatchParams`], accepted by [`fit_minibatch`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct CheckedMiniBatchParams(MiniBatchParams);
-
-impl CheckedMiniBatchParams {
-    /// Samples per batch.
-    pub fn batch_size(&self) -> usize {
-        self.0.batch_size
-    }
-
-    /// Steps without improvement that stop the fit, if any.
-    pub fn max_no_improvement(&self) -> Option<usize> {
-        self.0.max_no_improvement
-    }
-
-    /// The reassignment ratio.
-    pub fn reassignment_ratio(&self) -> f64 {
-        self.0.reassignment_ratio
-    }
-
-    /// The seeding sample size asked for (`None`: the default).
-    pub fn init_size(&self) -> Option<usize> {
-        self.0.init_size
-    }
-
-    /// The center-change tolerance (relative to the mean feature variance).
-    pub fn tol(&self) -> f64 {
-        self.0.tol
-    }
-}
-
-/// Why a mini-batch fit stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MiniBatchStop {
-    /// All `max_iter` epochs of steps ran.
-    MaxIter,
-    /// The smoothed inertia did not improve for `max_no_improvement` steps.
-    NoImprovement,
-    /// The centers moved less than `tol` allows.
-    Tol,
-}
-
-impl MiniBatchStop {
-    /// Every reason, in declaration order.
-    pub const ALL: [MiniBatchStop; 3] = [
-        MiniBatchStop::MaxIter,
-        MiniBatchStop::NoImprovement,
-        MiniBatchStop::Tol,
-    ];
-
-    /// `max-iter`, `no-improvement` or `tol`, as reports and model files name it.
-    pub fn name(self) -> &'static str {
-        match self {
-            MiniBatchStop::MaxIter => "max-iter",
-            MiniBatchStop::NoImprovement => "no-improvement",
-            MiniBatchStop::Tol => "tol",
-        }
-    }
-}
-
-/// The result of [`fit_minibatch`]: the fit (labels of every sample and their inertia) and
-/// how far the steps went.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct MiniBatchFit {
-    /// Labels, centers and inertia ([`KMeansFit::compactness`]) over all samples;
-    /// `iterations` is the number of steps, `best_attempt` the seeding kept.
-    pub fit: KMeansFit,
-    /// Batch size used (the one asked for, at most N).
-    pub batch_size: usize,
-    /// Steps (center updates) run.
-    pub steps: usize,
-    /// Epochs those steps make: `⌈steps · batch_size / N⌉`, scikit-learn's `n_iter_`.
-    pub epochs: usize,
-    /// Why the steps stopped.
-    pub stop: MiniBatchStop,
-}
 
 /// Mini-batch k-means on `data` (row-major samples of `dims` values), with scikit-learn's
 /// `MiniBatchKMeans` semantics: each attempt seeds centers on `init_size` random samples and
@@ -242,14 +25,14 @@ pub struct MiniBatchFit {
 ///
 /// From `params`: `k`, attempts (`n_init`), `max_iter` (epochs), the initialisation
 /// ([`Init::Samples`], [`Init::RandomBox`], [`Init::PlusPlus`] on the seeding sample, or
-/// [`Init::Centers`]) and threads; the epsilon is not used (see [`MiniBatchParams::tol`]).
+/// [`Init::Centers`]) and threads; the epsilon is not used (see [`MiniBatchParams::tol`](super::MiniBatchParams::tol)).
 ///
 /// # Errors
 /// [`KMeansError::MiniBatchNeedsFastMode`] for [`Mode::OpenCv`] parameters,
 /// [`KMeansError::InitNotForMiniBatch`] for [`Init::Labels`],
 /// [`KMeansError::WeightsNotForMiniBatch`] for sample weights,
 /// [`KMeansError::InitialCentersLength`] for centers of the wrong size; else as
-/// [`fit`](super::fit).
+/// [`fit`](crate::kmeans::fit).
 ///
 /// # Examples
 /// ```
@@ -273,7 +56,11 @@ pub fn fit_minibatch(
     rng: &mut CvRng,
 ) -> Result<MiniBatchFit, KMeansError> {
     let samples = Samples::new(data, dims, params.k())?;
-    run(params, mb, samples, rng)
+    let rows = Rows {
+        first: 0,
+        total: samples.n,
+    };
+    run(params, mb, samples, rows, rng, &SingleProcess)
 }
 
 /// [`fit_minibatch`] for byte samples (pixels), read directly; the result is that of
@@ -289,7 +76,11 @@ pub fn fit_minibatch_u8(
     rng: &mut CvRng,
 ) -> Result<MiniBatchFit, KMeansError> {
     let samples = Samples::new(data, dims, params.k())?;
-    run(params, mb, samples, rng)
+    let rows = Rows {
+        first: 0,
+        total: samples.n,
+    };
+    run(params, mb, samples, rows, rng, &SingleProcess)
 }
 
 /// Centers packed for the blocked kernel.
@@ -302,7 +93,11 @@ struct Packed {
 
 /// Read-only context of a fit.
 struct Ctx<'a, T> {
+    /// This rank's rows (all of them in one process).
     samples: Samples<'a, T>,
+    /// Where they sit among the rows of all ranks.
+    rows: Rows,
+    comm: &'a dyn Collective,
     k: usize,
     stride: usize,
     parallel: bool,
@@ -323,56 +118,103 @@ impl<T: Element> Ctx<'_, T> {
         Packed { cpack, cc }
     }
 
+    /// Labels the samples `index(start..start + labels.len())` with their nearest center, and
+    /// writes their `max(d̃², 0)` into `terms` if given; returns the sum of those, in order.
+    fn label_rows(
+        &self,
+        index: &(dyn Fn(usize) -> usize + Sync),
+        packed: &Packed,
+        start: usize,
+        labels: &mut [u32],
+        mut terms: Option<&mut [f64]>,
+    ) -> f64 {
+        let (k, stride) = (self.k, self.stride);
+        let rows = BATCH.min(labels.len());
+        let mut panel = vec![0.0_f32; rows * stride];
+        let mut dots = vec![0.0_f32; rows * k];
+        let mut xx = [0.0_f64; BATCH];
+        let mut sum = 0.0_f64;
+        for (b, block) in labels.chunks_mut(BATCH).enumerate() {
+            let first = start + b * BATCH;
+            for (r, norm) in xx.iter_mut().enumerate().take(block.len()) {
+                let x = self.samples.row(index(first + r));
+                let p = &mut panel[r * stride..(r + 1) * stride];
+                T::widen(x, p);
+                *norm = p.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+            }
+            dot16_panel(&panel, block.len(), &packed.cpack, k, stride, &mut dots);
+            for (r, label) in block.iter_mut().enumerate() {
+                let (mut best, mut best_t) = (0, f64::INFINITY);
+                for (j, &d) in dots[r * k..(r + 1) * k].iter().enumerate() {
+                    let t = (xx[r] + packed.cc[j]) - 2.0 * f64::from(d);
+                    if t < best_t {
+                        best = j;
+                        best_t = t;
+                    }
+                }
+                *label = best as u32;
+                let term = best_t.max(0.0);
+                if let Some(t) = terms.as_deref_mut() {
+                    t[b * BATCH + r] = term;
+                }
+                sum += term;
+            }
+        }
+        sum
+    }
+
     /// Labels the samples `index(0..labels.len())` with their nearest center; returns the
-    /// sum of their `max(d̃², 0)`, in chunk order.
+    /// sum of their `max(d̃², 0)` over each chunk of [`CHUNK`] of them, in order.
     fn label(
         &self,
         index: &(dyn Fn(usize) -> usize + Sync),
         packed: &Packed,
         labels: &mut [u32],
-    ) -> f64 {
-        let (k, stride) = (self.k, self.stride);
-        let work = |(c, out): (usize, &mut [u32])| {
-            let rows = BATCH.min(out.len());
-            let mut panel = vec![0.0_f32; rows * stride];
-            let mut dots = vec![0.0_f32; rows * k];
-            let mut xx = [0.0_f64; BATCH];
-            let mut sum = 0.0_f64;
-            for (b, block) in out.chunks_mut(BATCH).enumerate() {
-                let first = c * CHUNK + b * BATCH;
-                for (r, norm) in xx.iter_mut().enumerate().take(block.len()) {
-                    let x = self.samples.row(index(first + r));
-                    let p = &mut panel[r * stride..(r + 1) * stride];
-                    T::widen(x, p);
-                    *norm = p.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
-                }
-                dot16_panel(&panel, block.len(), &packed.cpack, k, stride, &mut dots);
-                for (r, label) in block.iter_mut().enumerate() {
-                    let (mut best, mut best_t) = (0, f64::INFINITY);
-                    for (j, &d) in dots[r * k..(r + 1) * k].iter().enumerate() {
-                        let t = (xx[r] + packed.cc[j]) - 2.0 * f64::from(d);
-                        if t < best_t {
-                            best = j;
-                            best_t = t;
-                        }
-                    }
-                    *label = best as u32;
-                    sum += best_t.max(0.0);
-                }
-            }
-            sum
-        };
-        let parts: Vec<f64> = if self.parallel {
+    ) -> Vec<f64> {
+        let work =
+            |(c, out): (usize, &mut [u32])| self.label_rows(index, packed, c * CHUNK, out, None);
+        if self.parallel {
             labels.par_chunks_mut(CHUNK).enumerate().map(work).collect()
         } else {
             labels.chunks_mut(CHUNK).enumerate().map(work).collect()
+        }
+    }
+
+    /// [`Ctx::label`], keeping each sample's `max(d̃², 0)` in `terms`.
+    fn label_terms(
+        &self,
+        index: &(dyn Fn(usize) -> usize + Sync),
+        packed: &Packed,
+        labels: &mut [u32],
+        terms: &mut [f64],
+    ) {
+        let work = |(c, (out, t)): (usize, (&mut [u32], &mut [f64]))| {
+            self.label_rows(index, packed, c * CHUNK, out, Some(t));
         };
-        parts.iter().sum()
+        if self.parallel {
+            labels
+                .par_chunks_mut(CHUNK)
+                .zip(terms.par_chunks_mut(CHUNK))
+                .enumerate()
+                .for_each(work);
+        } else {
+            labels
+                .chunks_mut(CHUNK)
+                .zip(terms.chunks_mut(CHUNK))
+                .enumerate()
+                .for_each(work);
+        }
+    }
+
+    /// This rank's index of the global sample `g`, if it holds it.
+    fn local(&self, g: usize) -> Option<usize> {
+        g.checked_sub(self.rows.first)
+            .filter(|&i| i < self.samples.n)
     }
 
     /// `count` sample indices drawn uniformly with replacement.
     fn draw(&self, count: usize, rng: &mut CvRng) -> Vec<usize> {
-        let n = self.samples.n as u64;
+        let n = self.rows.total as u64;
         (0..count)
             .map(|_| {
                 let r = (u64::from(rng.next_u32()) << 32) | u64::from(rng.next_u32());
@@ -381,31 +223,59 @@ impl<T: Element> Ctx<'_, T> {
             .collect()
     }
 
-    /// The samples at `indices`, copied in that order.
+    /// The samples at global `indices`, copied in that order, on every rank: each rank sends
+    /// the ones it holds, with their positions.
     fn gather(&self, indices: &[usize]) -> Vec<T> {
-        let mut out = Vec::with_capacity(indices.len() * self.samples.dims);
-        for &i in indices {
-            out.extend_from_slice(self.samples.row(i));
+        let dims = self.samples.dims;
+        let mut out = Vec::with_capacity(indices.len() * dims);
+        if self.comm.size() == 1 {
+            for &i in indices {
+                out.extend_from_slice(self.samples.row(i));
+            }
+            return out;
+        }
+        let mut mine = Vec::new();
+        for (q, &g) in indices.iter().enumerate() {
+            if let Some(i) = self.local(g) {
+                mine.extend((q as u64).to_le_bytes());
+                T::put_le(self.samples.row(i), &mut mine);
+            }
+        }
+        let size = 8 + dims * std::mem::size_of::<T>();
+        let mut placed: Vec<&[u8]> = vec![&[]; indices.len()];
+        let parts = self.comm.allgather(&mine);
+        for part in &parts {
+            for r in part.chunks_exact(size) {
+                let q = u64::from_le_bytes(r[..8].try_into().expect("8 bytes")) as usize;
+                placed[q] = &r[8..];
+            }
+        }
+        for r in placed {
+            T::get_le(r, &mut out);
         }
         out
     }
 
-    /// scikit-learn's `_tolerance`: the mean over features of their variance, in `f64`.
+    /// scikit-learn's `_tolerance`: the mean over features of their variance, in `f64` (sums
+    /// in sample order, continued from rank to rank).
     fn mean_variance(&self) -> f64 {
-        let (n, dims) = (self.samples.n, self.samples.dims);
-        let mut sum = vec![0.0_f64; dims];
-        let mut sq = vec![0.0_f64; dims];
-        for i in 0..n {
-            for ((s, q), &x) in sum.iter_mut().zip(&mut sq).zip(self.samples.row(i)) {
-                let x = f64::from(x.to_f32());
-                *s += x;
-                *q += x * x;
+        let dims = self.samples.dims;
+        let mut acc = vec![0.0_f64; 2 * dims];
+        self.comm.fold_in_rank_order(&mut acc, &mut |acc| {
+            let (sum, sq) = acc.split_at_mut(dims);
+            for i in 0..self.samples.n {
+                for ((s, q), &x) in sum.iter_mut().zip(sq.iter_mut()).zip(self.samples.row(i)) {
+                    let x = f64::from(x.to_f32());
+                    *s += x;
+                    *q += x * x;
+                }
             }
-        }
-        let n = n as f64;
+        });
+        let (sum, sq) = acc.split_at(dims);
+        let n = self.rows.total as f64;
         let total: f64 = sum
             .iter()
-            .zip(&sq)
+            .zip(sq)
             .map(|(&s, &q)| (q / n - (s / n) * (s / n)).max(0.0))
             .sum();
         total / dims as f64
@@ -451,11 +321,15 @@ impl Convergence {
     }
 }
 
-fn run<T: Element>(
+/// The mini-batch fit of the rows of all ranks (this rank's are `samples`, at `rows`; one
+/// process: all of them, with [`SingleProcess`]). The labels are this rank's.
+pub(crate) fn run<T: Element>(
     params: &CheckedKMeansParams,
     mb: &CheckedMiniBatchParams,
     samples: Samples<'_, T>,
+    rows: Rows,
     rng: &mut CvRng,
+    comm: &dyn Collective,
 ) -> Result<MiniBatchFit, KMeansError> {
     if params.mode() != Mode::Fast {
         return Err(KMeansError::MiniBatchNeedsFastMode);
@@ -463,7 +337,7 @@ fn run<T: Element>(
     if params.sample_weight().is_some() {
         return Err(KMeansError::WeightsNotForMiniBatch);
     }
-    let (n, dims, k) = (samples.n, samples.dims, params.k());
+    let (n, dims, k) = (rows.total, samples.dims, params.k());
     match params.init() {
         Init::Labels { .. } => return Err(KMeansError::InitNotForMiniBatch),
         Init::Centers(c) if c.len() != k * dims => {
@@ -482,6 +356,8 @@ fn run<T: Element>(
     threads.install(|| {
         let ctx = Ctx {
             samples,
+            rows,
+            comm,
             k,
             stride: dims.div_ceil(16) * 16,
             parallel,
@@ -493,7 +369,8 @@ fn run<T: Element>(
 }
 
 /// scikit-learn's seeding: each attempt seeds on its own sample, the best on a common
-/// validation sample wins. Returns the centers (`f64`) and the attempt kept.
+/// validation sample wins. Returns the centers (`f64`) and the attempt kept. Over several
+/// ranks, every rank gathers the samples drawn and seeds from them as one process does.
 fn seed<T: Element>(
     params: &CheckedKMeansParams,
     mb: &CheckedMiniBatchParams,
@@ -501,13 +378,27 @@ fn seed<T: Element>(
     batch: usize,
     rng: &mut CvRng,
 ) -> Result<(Vec<f64>, usize), KMeansError> {
-    let (n, dims, k) = (ctx.samples.n, ctx.samples.dims, ctx.k);
+    let (n, dims, k) = (ctx.rows.total, ctx.samples.dims, ctx.k);
     let mut init_size = mb.init_size().unwrap_or(3 * batch);
     if init_size < k {
         init_size = 3 * k;
     }
     let init_size = init_size.min(n);
     let valid_idx = ctx.draw(init_size, rng);
+    let valid = ctx.gather(&valid_idx);
+    let on_valid = Ctx {
+        samples: Samples {
+            data: &valid[..],
+            n: init_size,
+            dims,
+        },
+        rows: Rows {
+            first: 0,
+            total: init_size,
+        },
+        comm: &SingleProcess,
+        ..*ctx
+    };
     let attempts = match params.init() {
         Init::Centers(_) => 1,
         _ => params.attempts(),
@@ -524,10 +415,13 @@ fn seed<T: Element>(
         };
         // The seeding sample may hold fewer distinct rows than k; the centers are then
         // repeated, and the reassignment moves the extra ones.
-        let centers = super::fast::seed_centers(params, sub, attempt, rng, ctx.parallel)?;
+        let centers = crate::kmeans::fast::seed_centers(params, sub, attempt, rng, ctx.parallel)?;
         let centers: Vec<f64> = centers.iter().map(|&v| f64::from(v)).collect();
-        let packed = ctx.pack(&centers);
-        let inertia = ctx.label(&|i| valid_idx[i], &packed, &mut valid_labels);
+        let packed = on_valid.pack(&centers);
+        let inertia: f64 = on_valid
+            .label(&|i| i, &packed, &mut valid_labels)
+            .iter()
+            .sum();
         if best.as_ref().is_none_or(|b| inertia < b.0) {
             best = Some((inertia, centers, attempt));
         }
@@ -536,7 +430,70 @@ fn seed<T: Element>(
     Ok((centers, attempt))
 }
 
-/// The steps, then the labels of every sample.
+/// One batch's per-center sums and counts and each batch sample's `max(d̃², 0)`, over all
+/// ranks: each rank labels the batch samples it holds (`mine`, batch positions in order) and
+/// one sum over the ranks adds them up; exact `u64` sums for byte samples.
+fn batch_sums<T: Element>(
+    ctx: &Ctx<'_, T>,
+    idx: &[usize],
+    packed: &Packed,
+    sums: &mut [f64],
+    members: &mut [f64],
+    terms: &mut [f64],
+) {
+    let (dims, k, batch) = (ctx.samples.dims, ctx.k, idx.len());
+    let first = ctx.rows.first;
+    let mine: Vec<usize> = (0..batch)
+        .filter(|&p| ctx.local(idx[p]).is_some())
+        .collect();
+    let mut labels = vec![0_u32; mine.len()];
+    let mut own = vec![0.0_f64; mine.len()];
+    ctx.label_terms(&|q| idx[mine[q]] - first, packed, &mut labels, &mut own);
+    let at = |q: usize| idx[mine[q]] - first;
+    if let Some(bytes) = T::as_bytes(ctx.samples.data) {
+        let mut msg = vec![0_u64; k * dims + k + batch];
+        for (q, &l) in labels.iter().enumerate() {
+            let (l, i) = (l as usize, at(q));
+            msg[k * dims + l] += 1;
+            for (s, &x) in msg[l * dims..(l + 1) * dims]
+                .iter_mut()
+                .zip(&bytes[i * dims..(i + 1) * dims])
+            {
+                *s += u64::from(x);
+            }
+            msg[k * dims + k + mine[q]] = own[q].to_bits();
+        }
+        ctx.comm.allreduce_sum_u64(&mut msg);
+        for (s, &m) in sums.iter_mut().zip(&msg) {
+            *s = m as f64;
+        }
+        for (c, &m) in members.iter_mut().zip(&msg[k * dims..]) {
+            *c = m as f64;
+        }
+        for (t, &m) in terms.iter_mut().zip(&msg[k * dims + k..]) {
+            *t = f64::from_bits(m);
+        }
+        return;
+    }
+    let mut msg = vec![0.0_f64; k * dims + k + batch];
+    for (q, &l) in labels.iter().enumerate() {
+        let (l, i) = (l as usize, at(q));
+        msg[k * dims + l] += 1.0;
+        for (s, &x) in msg[l * dims..(l + 1) * dims]
+            .iter_mut()
+            .zip(ctx.samples.row(i))
+        {
+            *s += f64::from(x.to_f32());
+        }
+        msg[k * dims + k + mine[q]] = own[q];
+    }
+    ctx.comm.allreduce_sum_f64(&mut msg);
+    sums.copy_from_slice(&msg[..k * dims]);
+    members.copy_from_slice(&msg[k * dims..k * dims + k]);
+    terms.copy_from_slice(&msg[k * dims + k..]);
+}
+
+/// The steps, then the labels of every sample (of this rank).
 fn steps<T: Element>(
     params: &CheckedKMeansParams,
     mb: &CheckedMiniBatchParams,
@@ -546,7 +503,7 @@ fn steps<T: Element>(
     best_attempt: usize,
     rng: &mut CvRng,
 ) -> MiniBatchFit {
-    let (n, dims, k) = (ctx.samples.n, ctx.samples.dims, ctx.k);
+    let (n, dims, k) = (ctx.rows.total, ctx.samples.dims, ctx.k);
     let n_steps = (params.max_iter().saturating_mul(n) / batch).max(1);
     params.sink().start(n_steps);
     let mut conv = Convergence {
@@ -562,7 +519,7 @@ fn steps<T: Element>(
         no_improvement: 0,
     };
     let mut counts = vec![0.0_f64; k];
-    let mut labels = vec![0_u32; batch];
+    let mut terms = vec![0.0_f64; batch];
     let mut sums = vec![0.0_f64; k * dims];
     let mut members = vec![0.0_f64; k];
     let mut old = Vec::new();
@@ -572,7 +529,13 @@ fn steps<T: Element>(
     while step < n_steps {
         let idx = ctx.draw(batch, rng);
         let packed = ctx.pack(&centers);
-        let inertia = ctx.label(&|i| idx[i], &packed, &mut labels);
+        batch_sums(ctx, &idx, &packed, &mut sums, &mut members, &mut terms);
+        // The batch inertia as one process sums it: in order within chunks, then the chunks.
+        let parts: Vec<f64> = terms
+            .chunks(CHUNK)
+            .map(|c| c.iter().fold(0.0, |s, &t| s + t))
+            .collect();
+        let inertia: f64 = parts.iter().sum();
         since_reassign += batch;
         let reassign = counts.contains(&0.0) || since_reassign >= 10 * k;
         if reassign {
@@ -582,18 +545,6 @@ fn steps<T: Element>(
             old.clone_from(&centers);
         }
         // Per-center means of the batch, folded into the running means.
-        sums.fill(0.0);
-        members.fill(0.0);
-        for (&i, &l) in idx.iter().zip(&labels) {
-            let l = l as usize;
-            members[l] += 1.0;
-            for (s, &x) in sums[l * dims..(l + 1) * dims]
-                .iter_mut()
-                .zip(ctx.samples.row(i))
-            {
-                *s += f64::from(x.to_f32());
-            }
-        }
         for j in 0..k {
             if members[j] > 0.0 {
                 let total = counts[j] + members[j];
@@ -634,8 +585,16 @@ fn steps<T: Element>(
         }
     }
     let packed = ctx.pack(&centers);
-    let mut all = vec![0_u32; n];
-    let compactness = ctx.label(&|i| i, &packed, &mut all);
+    // This rank's labels; the inertia of all the rows with one process's chunks: the rows
+    // before this rank's first chunk boundary one by one, then whole chunks.
+    let local = ctx.samples.n;
+    let mut all = vec![0_u32; local];
+    let head = ((CHUNK - ctx.rows.first % CHUNK) % CHUNK).min(local);
+    let (first_rows, rest) = all.split_at_mut(head);
+    let mut head_terms = vec![0.0_f64; head];
+    ctx.label_terms(&|i| i, &packed, first_rows, &mut head_terms);
+    let parts = ctx.label(&|i| head + i, &packed, rest);
+    let compactness = ordered_sum(&head_terms, &parts, ctx.comm);
     params.sink().finish();
     let centers: Vec<f32> = packed
         .cpack
@@ -651,7 +610,7 @@ fn steps<T: Element>(
             compactness,
             iterations: step,
             best_attempt,
-            mode: super::Mode::Fast,
+            mode: Mode::Fast,
         },
         batch_size: batch,
         steps: step,
@@ -685,13 +644,15 @@ fn reassign_small<T: Element>(
     }
     // Distinct batch positions: a partial Fisher-Yates shuffle.
     let mut pos: Vec<usize> = (0..idx.len()).collect();
-    for (t, &j) in small.iter().enumerate() {
+    let mut picked = Vec::with_capacity(small.len());
+    for t in 0..small.len() {
         let r = t + (rng.next_u32() as usize) % (pos.len() - t);
         pos.swap(t, r);
-        for (c, &x) in centers[j * dims..(j + 1) * dims]
-            .iter_mut()
-            .zip(ctx.samples.row(idx[pos[t]]))
-        {
+        picked.push(idx[pos[t]]);
+    }
+    let rows = ctx.gather(&picked);
+    for (&j, row) in small.iter().zip(rows.chunks_exact(dims)) {
+        for (c, &x) in centers[j * dims..(j + 1) * dims].iter_mut().zip(row) {
             *c = f64::from(x.to_f32());
         }
     }
