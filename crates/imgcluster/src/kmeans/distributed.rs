@@ -36,7 +36,7 @@ impl DistributedFit {
 /// with its own rows (`data`, in rank order: rank 0 holds the first rows) and the same
 /// parameters. The result is the fit of one process over all the rows concatenated:
 ///
-/// - byte samples (and `f32` samples that are all bytes, as [`fit`](super::fit) reads them):
+/// - byte samples (and `f32` samples that are all bytes, as [`fit`](fn@super::fit) reads them):
 ///   the same labels, centers, compactness and iterations to the bit, for any number of
 ///   ranks — cluster sums are exact integers, and everything else follows sample order;
 /// - `f32` samples: initial centers and draws as one process's, centers from `f64` sums that
@@ -53,7 +53,7 @@ impl DistributedFit {
 /// [`SingleProcess`]: crate::collective::SingleProcess
 ///
 /// # Errors
-/// As [`fit`](super::fit), with global sample indices, on the rank whose rows are at fault;
+/// As [`fit`](fn@super::fit), with global sample indices, on the rank whose rows are at fault;
 /// every other rank returns [`KMeansError::RankFailed`] naming the first rank that failed,
 /// so that no rank waits for the others. [`KMeansError::NotDistributed`] for OpenCV mode,
 /// initial labels or sample weights; [`KMeansError::EmptyRank`] for a rank without rows.

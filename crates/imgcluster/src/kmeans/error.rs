@@ -73,7 +73,8 @@ pub enum KMeansError {
         col: usize,
     },
     /// [`Init::Samples`](super::Init::Samples), [`Init::Centers`](super::Init::Centers) or
-    /// [`Init::Parallel`](super::Init::Parallel) was asked for in [`Mode::OpenCv`](super::Mode::OpenCv), which OpenCV does not have.
+    /// [`Init::Parallel`](super::Init::Parallel) was asked for in
+    /// [`Mode::OpenCv`](super::Mode::OpenCv), which OpenCV does not have.
     #[error("this initialisation exists only in fast mode")]
     InitNeedsFastMode,
     /// [`Init::Parallel`](super::Init::Parallel) with no rounds or an oversampling factor

@@ -32,7 +32,7 @@ use super::params::{CheckedKMeansParams, Init};
 use super::scalable::{self, Scalable};
 use super::sums::ByteSums;
 use super::{init, KMeansError, KMeansFit};
-use crate::collective::SingleProcess;
+use crate::collective::{Collective, SingleProcess};
 use crate::kernels::{dot16, dot16_panel, dot16_select, Element};
 use crate::CvRng;
 
@@ -296,15 +296,8 @@ fn initial_centers<T: Element>(
             rounds,
             oversampling,
         } => {
-            let s = Scalable {
-                k,
-                rounds,
-                oversampling,
-                weights: engine.weights.values,
-                parallel: engine.parallel,
-            };
-            let rows = distributed::Rows { first: 0, total: n };
-            centers = scalable::centers(&s, samples, rows, rng, &SingleProcess);
+            let rows = distributed::Rows::all(n);
+            centers = engine.scalable(rounds, oversampling, rows, rng, &SingleProcess);
         }
     }
     Ok(centers)
@@ -766,6 +759,26 @@ impl<'a, T: Element> Engine<'a, T> {
         } else {
             out.chunks_mut(CHUNK).enumerate().for_each(work);
         }
+    }
+
+    /// k-means|| centers ([`Init::Parallel`]) of the samples (at `rows` among the ranks of
+    /// `comm`).
+    fn scalable(
+        &self,
+        rounds: usize,
+        oversampling: f64,
+        rows: distributed::Rows,
+        rng: &mut CvRng,
+        comm: &dyn Collective,
+    ) -> Vec<f32> {
+        let s = Scalable {
+            k: self.k,
+            rounds,
+            oversampling,
+            weights: self.weights.values,
+            parallel: self.parallel,
+        };
+        scalable::centers(&s, self.samples, rows, rng, comm)
     }
 
     /// scikit-learn's greedy k-means++: the first center is a random sample; each next

@@ -266,7 +266,7 @@ pub(crate) fn centers<T: Element>(
 ///
 /// # Errors
 ///
-/// The data checks of [`fit`](super::fit) (see
+/// The data checks of [`fit`](fn@super::fit) (see
 /// [`random_box_centers`](super::random_box_centers)).
 ///
 /// # Examples
@@ -294,11 +294,13 @@ pub fn parallel_centers(
         weights: None,
         parallel: false,
     };
-    let rows = Rows {
-        first: 0,
-        total: samples.n,
-    };
-    Ok(centers(&s, samples, rows, rng, &SingleProcess))
+    Ok(centers(
+        &s,
+        samples,
+        Rows::all(samples.n),
+        rng,
+        &SingleProcess,
+    ))
 }
 
 /// `k` centers from the weighted candidate `points`: all of them (the first repeated) when

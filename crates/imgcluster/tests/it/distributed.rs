@@ -57,20 +57,24 @@ fn blobs(n: usize, dims: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
+/// The samples `rows` of `data`.
+fn part(data: Data<'_>, rows: std::ops::Range<usize>) -> Data<'_> {
+    let dims = data.dims();
+    match data {
+        Data::U8 { values, .. } => Data::u8(&values[rows.start * dims..rows.end * dims], dims),
+        Data::F32 { values, .. } => Data::f32(&values[rows.start * dims..rows.end * dims], dims),
+    }
+}
+
 /// The distributed fits of `data` on `p` ranks, put together: labels concatenated.
 fn distributed<'a>(
     params: &imgcluster::kmeans::CheckedKMeansParams,
     data: Data<'a>,
     p: usize,
 ) -> KMeansFit {
-    let (n, dims) = (data.len(), data.dims());
+    let n = data.len();
     let parts: Vec<DistributedFit> = on_ranks(p, n, |rank, rows| {
-        let local = match data {
-            Data::U8 { values, .. } => Data::u8(&values[rows.start * dims..rows.end * dims], dims),
-            Data::F32 { values, .. } => {
-                Data::f32(&values[rows.start * dims..rows.end * dims], dims)
-            }
-        };
+        let local = part(data, rows);
         fit_distributed(params, local, rank).unwrap()
     });
     let mut fit = parts[0].fit.clone();
@@ -86,16 +90,26 @@ fn distributed<'a>(
     fit
 }
 
-fn params(k: usize, init: Init, seed: i32) -> imgcluster::kmeans::CheckedKMeansParams {
+/// Fast mode, 2 attempts, one thread, `term`, from `cv2.setRNGSeed(seed)`.
+fn fast_params(
+    k: usize,
+    init: Init,
+    seed: i32,
+    term: TermCriteria,
+) -> imgcluster::kmeans::CheckedKMeansParams {
     KMeansParams::new(k)
         .mode(Mode::Fast)
         .init(init)
         .attempts(2)
-        .term(TermCriteria::new().max_iter(30).epsilon(0.0))
+        .term(term)
         .threads(Threads::Fixed(1))
         .rng(CvRng::from_set_rng_seed(seed))
         .check()
         .unwrap()
+}
+
+fn params(k: usize, init: Init, seed: i32) -> imgcluster::kmeans::CheckedKMeansParams {
+    fast_params(k, init, seed, TermCriteria::new().max_iter(30).epsilon(0.0))
 }
 
 #[test]
@@ -139,15 +153,7 @@ fn parallel_init_seeds_the_same_centers_on_1_to_4_ranks() {
             rounds,
             oversampling,
         };
-        let params = KMeansParams::new(k)
-            .mode(Mode::Fast)
-            .init(init)
-            .attempts(2)
-            .term(TermCriteria::new().max_iter(1))
-            .threads(Threads::Fixed(1))
-            .rng(CvRng::from_set_rng_seed(k as i32))
-            .check()
-            .unwrap();
+        let params = fast_params(k, init, k as i32, TermCriteria::new().max_iter(1));
         for data in [
             Data::u8(&x, dims),
             Data::f32(&xf, dims),
@@ -302,14 +308,9 @@ fn distributed_minibatch(
     data: Data<'_>,
     p: usize,
 ) -> MiniBatchFit {
-    let (n, dims) = (data.len(), data.dims());
+    let n = data.len();
     let parts: Vec<DistributedMiniBatchFit> = on_ranks(p, n, |rank, rows| {
-        let local = match data {
-            Data::U8 { values, .. } => Data::u8(&values[rows.start * dims..rows.end * dims], dims),
-            Data::F32 { values, .. } => {
-                Data::f32(&values[rows.start * dims..rows.end * dims], dims)
-            }
-        };
+        let local = part(data, rows);
         fit_minibatch_distributed(params, mb, local, rank).unwrap()
     });
     let mut fit = parts[0].fit.clone();
@@ -332,15 +333,7 @@ fn distributed_minibatch(
 }
 
 fn minibatch_params(k: usize, init: Init, seed: i32) -> imgcluster::kmeans::CheckedKMeansParams {
-    KMeansParams::new(k)
-        .mode(Mode::Fast)
-        .init(init)
-        .attempts(2)
-        .term(TermCriteria::new().max_iter(4))
-        .threads(Threads::Fixed(1))
-        .rng(CvRng::from_set_rng_seed(seed))
-        .check()
-        .unwrap()
+    fast_params(k, init, seed, TermCriteria::new().max_iter(4))
 }
 
 #[test]

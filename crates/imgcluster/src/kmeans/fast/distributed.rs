@@ -25,7 +25,6 @@ use crate::collective::{bytes_f64, f64_bytes, Collective};
 use crate::kernels::{dot16, Element};
 use crate::kmeans::lloyd::Samples;
 use crate::kmeans::params::{CheckedKMeansParams, Init};
-use crate::kmeans::scalable::{self, Scalable};
 use crate::kmeans::{init, KMeansError, KMeansFit, Mode};
 use crate::CvRng;
 
@@ -36,6 +35,13 @@ pub(crate) struct Rows {
     pub first: usize,
     /// Rows over all ranks.
     pub total: usize,
+}
+
+impl Rows {
+    /// All the `n` rows, in one process.
+    pub(crate) fn all(n: usize) -> Self {
+        Rows { first: 0, total: n }
+    }
 }
 
 /// Global sums of the last update, kept for the empty-cluster repair.
@@ -117,16 +123,7 @@ fn initial_centers<T: Element>(
         &Init::Parallel {
             rounds,
             oversampling,
-        } => {
-            let s = Scalable {
-                k,
-                rounds,
-                oversampling,
-                weights: None,
-                parallel: engine.parallel,
-            };
-            centers = scalable::centers(&s, engine.samples, rows, rng, comm);
-        }
+        } => centers = engine.scalable(rounds, oversampling, rows, rng, comm),
         Init::Labels { .. } => {
             return Err(KMeansError::NotDistributed {
                 what: "initial labels",

@@ -24,15 +24,16 @@ const BATCH: usize = 32;
 /// result depends on the seed only, never on the thread count.
 ///
 /// From `params`: `k`, attempts (`n_init`), `max_iter` (epochs), the initialisation
-/// ([`Init::Samples`], [`Init::RandomBox`], [`Init::PlusPlus`] on the seeding sample, or
-/// [`Init::Centers`]) and threads; the epsilon is not used (see [`MiniBatchParams::tol`](super::MiniBatchParams::tol)).
+/// ([`Init::Samples`], [`Init::RandomBox`], [`Init::PlusPlus`], [`Init::Parallel`] on the
+/// seeding sample, or [`Init::Centers`]) and threads; the epsilon is not used (see
+/// [`MiniBatchParams::tol`](super::MiniBatchParams::tol)).
 ///
 /// # Errors
 /// [`KMeansError::MiniBatchNeedsFastMode`] for [`Mode::OpenCv`] parameters,
 /// [`KMeansError::InitNotForMiniBatch`] for [`Init::Labels`],
 /// [`KMeansError::WeightsNotForMiniBatch`] for sample weights,
 /// [`KMeansError::InitialCentersLength`] for centers of the wrong size; else as
-/// [`fit`](crate::kmeans::fit).
+/// [`fit`](fn@crate::kmeans::fit).
 ///
 /// # Examples
 /// ```
@@ -56,11 +57,14 @@ pub fn fit_minibatch(
     rng: &mut CvRng,
 ) -> Result<MiniBatchFit, KMeansError> {
     let samples = Samples::new(data, dims, params.k())?;
-    let rows = Rows {
-        first: 0,
-        total: samples.n,
-    };
-    run(params, mb, samples, rows, rng, &SingleProcess)
+    run(
+        params,
+        mb,
+        samples,
+        Rows::all(samples.n),
+        rng,
+        &SingleProcess,
+    )
 }
 
 /// [`fit_minibatch`] for byte samples (pixels), read directly; the result is that of
@@ -76,11 +80,14 @@ pub fn fit_minibatch_u8(
     rng: &mut CvRng,
 ) -> Result<MiniBatchFit, KMeansError> {
     let samples = Samples::new(data, dims, params.k())?;
-    let rows = Rows {
-        first: 0,
-        total: samples.n,
-    };
-    run(params, mb, samples, rows, rng, &SingleProcess)
+    run(
+        params,
+        mb,
+        samples,
+        Rows::all(samples.n),
+        rng,
+        &SingleProcess,
+    )
 }
 
 /// Centers packed for the blocked kernel.
@@ -392,10 +399,7 @@ fn seed<T: Element>(
             n: init_size,
             dims,
         },
-        rows: Rows {
-            first: 0,
-            total: init_size,
-        },
+        rows: Rows::all(init_size),
         comm: &SingleProcess,
         ..*ctx
     };

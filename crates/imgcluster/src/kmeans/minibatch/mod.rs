@@ -9,7 +9,7 @@
 //!
 //! * *Seeding*: `init_size` samples (default `3 · batch_size`, at least `3 · k`, at most N)
 //!   drawn with replacement form a validation set; every attempt seeds centers (as fast mode
-//!   seeds them, [`Init`]) on its own draw of `init_size` samples, and the attempt whose
+//!   seeds them, [`Init`](super::Init)) on its own draw of `init_size` samples, and the attempt whose
 //!   centers give the smallest inertia on the validation set is kept.
 //! * *Steps*: `max_iter` epochs are `max_iter · N / batch_size` steps. Each step draws
 //!   `batch_size` samples with replacement, labels them with the current centers, and moves
@@ -26,13 +26,14 @@
 //! * Finally every sample gets its nearest center and the inertia is summed over all of them.
 //!
 //! **The arithmetic** is fast mode's: `d̃²(x, c) = (‖x‖² + ‖c‖²) − 2·dot16(x, c)` in `f64`,
-//! with [`dot16_panel`] on blocks of rows, ties to the lowest index. Centers and counts are
-//! kept in `f64` and updated in the batch's order. Random draws come from the one [`CvRng`],
-//! and the parallel work (labelling rows, in fixed chunks) only produces per-row results and
-//! sums combined in chunk order, so a seed gives the same result for any thread count.
+//! with [`dot16_panel`](crate::kernels::dot16_panel) on blocks of rows, ties to the lowest
+//! index. Centers and counts are kept in `f64` and updated in the batch's order. Random draws
+//! come from the one [`CvRng`](crate::CvRng), and the parallel work (labelling rows, in fixed
+//! chunks) only produces per-row results and sums combined in chunk order, so a seed gives the
+//! same result for any thread count.
 //!
 //! **Memory**: one batch of labels and, per chunk of rows being labelled, a panel of
-//! [`BATCH`] rows × K dot products; never a matrix of N × K (or batch × K) distances. It
+//! 32 rows × K dot products; never a matrix of N × K (or batch × K) distances. It
 //! reads the samples where they are (a memory-mapped file works as well as a `Vec`).
 //!
 //! **Over several processes** ([`fit_minibatch_distributed`](super::fit_minibatch_distributed))

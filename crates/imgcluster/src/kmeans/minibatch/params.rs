@@ -2,11 +2,13 @@
 
 use crate::kmeans::{KMeansError, KMeansFit};
 
-/// scikit-learn's `MiniBatchKMeans` settings that [`KMeansParams`](crate::kmeans::KMeansParams) does
-/// not have; [`MiniBatchParams::check`] validates them.
+/// scikit-learn's `MiniBatchKMeans` settings that
+/// [`KMeansParams`](crate::kmeans::KMeansParams) does not have; [`MiniBatchParams::check`]
+/// validates them.
 ///
 /// The number of clusters, attempts (`n_init`), epochs (`max_iter`), initialisation and
-/// threads come from the [`CheckedKMeansParams`](crate::kmeans::CheckedKMeansParams) given with them, in [`Mode::Fast`](crate::kmeans::Mode::Fast).
+/// threads come from the [`CheckedKMeansParams`](crate::kmeans::CheckedKMeansParams) given
+/// with them, in [`Mode::Fast`](crate::kmeans::Mode::Fast).
 ///
 /// # Examples
 /// ```
@@ -167,8 +169,8 @@ impl MiniBatchStop {
     }
 }
 
-/// The result of [`fit_minibatch`](super::fit_minibatch): the fit (labels of every sample and their inertia) and
-/// how far the steps went.
+/// The result of [`fit_minibatch`](super::fit_minibatch): the fit (labels of every sample and
+/// their inertia) and how far the steps went.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct MiniBatchFit {
