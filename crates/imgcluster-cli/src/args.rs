@@ -187,6 +187,9 @@ pub enum InitArg {
     Random,
     /// k-means++ (KMEANS_PP_CENTERS).
     Pp,
+    /// k-means|| (Spark's scalable k-means++: 2 rounds of 2K candidates; needs --mode fast).
+    #[value(alias = "kmeans||")]
+    Parallel,
 }
 
 /// Which k-means to run.
@@ -295,9 +298,11 @@ pub struct ClassifyArgs {
     #[arg(long)]
     pub json: bool,
     /// Run as one rank of an MPI job (`mpirun -n P imgcluster classify --distributed …`, a
-    /// binary built with `--features mpi`): fast-mode k-means of one u8 or f32 .npy --data,
-    /// each rank mapping only its own rows (or its own file, with `{rank}` in the name);
-    /// labels and centers as one process would find them. Rank 0 prints the report.
+    /// binary built with `--features mpi`): fast-mode k-means (Lloyd or --algorithm
+    /// minibatch) of one u8 or f32 .npy --data, each rank mapping only its own rows (or its
+    /// own file, with `{rank}` in the name); labels and centers as one process would find
+    /// them. --labels-out is written by all ranks into one file, replaced only when every
+    /// rank succeeded. Rank 0 prints the report.
     #[arg(long)]
     pub distributed: bool,
 }

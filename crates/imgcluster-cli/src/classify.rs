@@ -89,6 +89,10 @@ fn config(a: &ClassifyArgs) -> Result<Config> {
         (None, ModeArg::Fast, None) if tutorial => Init::Samples,
         (None, _, Some(InitArg::Random)) => Init::RandomBox,
         (None, _, Some(InitArg::Pp)) => Init::PlusPlus,
+        (None, ModeArg::Fast, Some(InitArg::Parallel)) => Init::parallel(),
+        (None, ModeArg::Opencv, Some(InitArg::Parallel)) => {
+            anyhow::bail!("--init parallel (k-means||) needs --mode fast")
+        }
         (None, _, None) if tutorial => Init::RandomBox,
         (None, _, None) => Init::PlusPlus,
     };

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
+use imgcluster::collective::Collective;
 
 /// Temporary files and created folders of a commit in progress; a signal removes them
 /// before exiting.
@@ -260,20 +261,7 @@ impl Outputs {
             let target = write_through(path)?;
             let dir = parent_dir(&target);
             create_dirs(dir, created).with_context(|| format!("writing {}", path.display()))?;
-            let mut builder = tempfile::Builder::new();
-            builder.prefix(".imgcluster-").suffix(".part");
-            let mut tmp = builder.tempfile_in(dir).with_context(|| {
-                format!(
-                    "writing {}: cannot create a file in {}",
-                    path.display(),
-                    dir.display()
-                )
-            })?;
-            track(tmp.path(), true);
-            let permissions = match std::fs::metadata(&target) {
-                Ok(m) if m.is_file() => Some(m.permissions()),
-                _ => default_permissions(),
-            };
+            let (mut tmp, permissions) = temp_beside(path, &target)?;
             let written = tmp
                 .write_all(bytes)
                 .and_then(|()| tmp.as_file().sync_all())
@@ -301,6 +289,31 @@ impl Outputs {
         }
         Ok(())
     }
+}
+
+/// A new temporary file (tracked for the signal cleanup) in the folder of `target`, the file
+/// that writing `path` replaces, and the permissions it must get: the target's, or a new
+/// file's.
+fn temp_beside(
+    path: &Path,
+    target: &Path,
+) -> Result<(tempfile::NamedTempFile, Option<std::fs::Permissions>)> {
+    let dir = parent_dir(target);
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".imgcluster-").suffix(".part");
+    let tmp = builder.tempfile_in(dir).with_context(|| {
+        format!(
+            "writing {}: cannot create a file in {}",
+            path.display(),
+            dir.display()
+        )
+    })?;
+    track(tmp.path(), true);
+    let permissions = match std::fs::metadata(target) {
+        Ok(m) if m.is_file() => Some(m.permissions()),
+        _ => default_permissions(),
+    };
+    Ok((tmp, permissions))
 }
 
 /// The permissions of a new file: rw for everyone, less the process umask (as `open(2)`).
@@ -402,6 +415,176 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     one.commit()
 }
 
+/// Every rank's outcome of a local step, agreed through `comm`: this rank's own error
+/// (named with its rank), or the first failed rank's message, or the value when no rank
+/// failed. Every rank returns `Ok` or every rank returns an error, so none waits for ever.
+#[cfg_attr(not(any(feature = "mpi", test)), allow(dead_code))]
+pub fn agree<T>(comm: &dyn Collective, local: Result<T>) -> Result<T> {
+    let msg = match &local {
+        Ok(_) => Vec::new(),
+        Err(e) => format!("{e:#}").into_bytes(),
+    };
+    let all = comm.allgather(&msg);
+    let rank = comm.rank();
+    let value = local.with_context(|| format!("rank {rank}"))?;
+    match all.iter().enumerate().find(|(_, m)| !m.is_empty()) {
+        Some((r, m)) => bail!("rank {r} failed: {}", String::from_utf8_lossy(m)),
+        None => Ok(value),
+    }
+}
+
+/// Writes one file from the parts of every rank of a distributed run, all or nothing, as
+/// [`Outputs::commit`] writes one process's files: rank 0 creates a temporary file beside
+/// `path` holding `head` and sized to `len` bytes; every rank writes its `part` at `offset`
+/// (a positioned write: no rank waits for another) and syncs it; once every rank has
+/// written, rank 0 renames the file over `path`. If any rank fails, the temporary file is
+/// removed and `path` is left as it was. Every rank returns the same outcome.
+#[cfg_attr(not(any(feature = "mpi", test)), allow(dead_code))]
+pub fn write_parts(
+    comm: &dyn Collective,
+    path: &Path,
+    head: &[u8],
+    len: u64,
+    offset: u64,
+    part: &[u8],
+) -> Result<()> {
+    let writing = || format!("writing {}", path.display());
+    let made = match comm.rank() {
+        0 => stage_sized(path, head, len).map(Some),
+        _ => Ok(None),
+    };
+    let staged = agree(comm, made)?;
+    let name = staged
+        .as_ref()
+        .map(|s| path_bytes(&s.tmp))
+        .unwrap_or_default();
+    let tmp = bytes_path(&comm.allgather(&name)[0]);
+    let written = (|| -> Result<()> {
+        let end = offset.checked_add(part.len() as u64).filter(|&e| e <= len);
+        if end.is_none() {
+            bail!(
+                "a part of {} bytes at {offset} ends past the file's {len} bytes",
+                part.len()
+            );
+        }
+        let f = std::fs::OpenOptions::new().write(true).open(&tmp)?;
+        write_at(&f, part, offset)?;
+        f.sync_data()?;
+        Ok(())
+    })()
+    .with_context(writing);
+    let written = agree(comm, written);
+    let renamed = match staged {
+        Some(s) => s.finish(written.is_ok()).with_context(writing),
+        None => Ok(()),
+    };
+    written?;
+    agree(comm, renamed)
+}
+
+/// Rank 0's temporary file of [`write_parts`] and the folders made for it.
+struct Sized {
+    tmp: tempfile::TempPath,
+    target: PathBuf,
+    created: Vec<PathBuf>,
+}
+
+impl Sized {
+    /// Renames the file over its target when `keep`, else removes it and the folders made.
+    fn finish(self, keep: bool) -> Result<()> {
+        let at = self.tmp.to_path_buf();
+        let result = if keep {
+            self.tmp
+                .persist(&self.target)
+                .map_err(|e| anyhow::Error::from(e.error))
+        } else {
+            drop(self.tmp);
+            Ok(())
+        };
+        track(&at, false);
+        if !keep || result.is_err() {
+            for d in self.created.iter().rev() {
+                let _ = std::fs::remove_dir(d);
+            }
+        }
+        for d in &self.created {
+            track(d, false);
+        }
+        result
+    }
+}
+
+/// A temporary file beside `path`'s target with `head` and `len` bytes in all.
+fn stage_sized(path: &Path, head: &[u8], len: u64) -> Result<Sized> {
+    if is_special(path) {
+        bail!(
+            "writing {}: a distributed run writes through a temporary file and a rename, which \
+             a special file cannot take",
+            path.display()
+        );
+    }
+    let target = write_through(path)?;
+    let mut created = Vec::new();
+    let made = create_dirs(parent_dir(&target), &mut created)
+        .and_then(|()| temp_beside(path, &target))
+        .and_then(|(mut tmp, permissions)| {
+            tmp.write_all(head)
+                .and_then(|()| tmp.as_file().set_len(len))
+                .and_then(|()| match permissions {
+                    Some(p) => tmp.as_file().set_permissions(p),
+                    None => Ok(()),
+                })
+                .with_context(|| format!("writing {}", path.display()))?;
+            Ok(tmp.into_temp_path())
+        });
+    match made {
+        Ok(tmp) => Ok(Sized {
+            tmp,
+            target,
+            created,
+        }),
+        Err(e) => {
+            for d in created.iter().rev() {
+                let _ = std::fs::remove_dir(d);
+                track(d, false);
+            }
+            Err(e)
+        }
+    }
+}
+
+#[cfg(unix)]
+fn write_at(f: &std::fs::File, bytes: &[u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(f, bytes, offset)
+}
+
+#[cfg(not(unix))]
+fn write_at(mut f: &std::fs::File, bytes: &[u8], offset: u64) -> std::io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    f.seek(SeekFrom::Start(offset))?;
+    f.write_all(bytes)
+}
+
+#[cfg(unix)]
+fn path_bytes(p: &Path) -> Vec<u8> {
+    std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()).to_vec()
+}
+
+#[cfg(unix)]
+fn bytes_path(b: &[u8]) -> PathBuf {
+    PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b))
+}
+
+#[cfg(not(unix))]
+fn path_bytes(p: &Path) -> Vec<u8> {
+    p.to_string_lossy().into_owned().into_bytes()
+}
+
+#[cfg(not(unix))]
+fn bytes_path(b: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(b).into_owned())
+}
+
 /// The process umask (read without changing it, from /proc; 0o022 when unknown).
 #[cfg(unix)]
 fn umask() -> u32 {
@@ -413,4 +596,78 @@ fn umask() -> u32 {
                 .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
         })
         .unwrap_or(0o022)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use imgcluster::collective::ThreadRank;
+
+    /// `write_parts` on 3 thread ranks, rank `r` writing `[r; 2 + r]` after the 4-byte head;
+    /// `skew` moves rank 1's part past the end. Returns every rank's outcome.
+    fn three_ranks(path: &Path, skew: u64) -> Vec<Result<()>> {
+        let ranks = ThreadRank::group(3);
+        std::thread::scope(|s| {
+            let all: Vec<_> = ranks
+                .iter()
+                .map(|comm| {
+                    s.spawn(move || {
+                        let r = comm.rank();
+                        let offset = [4, 6, 9][r] + if r == 1 { skew } else { 0 };
+                        write_parts(comm, path, b"HEAD", 13, offset, &vec![r as u8; 2 + r])
+                    })
+                })
+                .collect();
+            all.into_iter().map(|h| h.join().unwrap()).collect()
+        })
+    }
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".part"))
+            .collect()
+    }
+
+    #[test]
+    fn ranks_write_one_file_in_place_of_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/labels.npy");
+        for r in three_ranks(&path, 0) {
+            r.unwrap();
+        }
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            b"HEAD\0\0\x01\x01\x01\x02\x02\x02\x02"
+        );
+        assert!(leftovers(&dir.path().join("sub")).is_empty());
+    }
+
+    #[test]
+    fn a_failed_rank_leaves_the_target_as_it_was_and_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("labels.npy");
+        std::fs::write(&path, b"before").unwrap();
+        let outcomes = three_ranks(&path, 100);
+        let errors: Vec<String> = outcomes
+            .into_iter()
+            .map(|r| format!("{:#}", r.unwrap_err()))
+            .collect();
+        assert!(errors[1].starts_with("rank 1: writing "), "{}", errors[1]);
+        assert!(
+            errors[1].contains("ends past the file's 13 bytes"),
+            "{}",
+            errors[1]
+        );
+        for e in [&errors[0], &errors[2]] {
+            assert!(e.starts_with("rank 1 failed: writing "), "{e}");
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), b"before");
+        assert!(leftovers(dir.path()).is_empty());
+        // A folder made for the output goes too.
+        let new = dir.path().join("new/labels.npy");
+        assert!(three_ranks(&new, 100).iter().all(Result::is_err));
+        assert!(!dir.path().join("new").exists());
+    }
 }

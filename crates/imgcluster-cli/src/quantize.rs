@@ -35,6 +35,9 @@ fn config(a: &QuantizeArgs) -> Result<Config> {
     let init = match a.init {
         InitArg::Random => Init::RandomBox,
         InitArg::Pp => Init::PlusPlus,
+        InitArg::Parallel => {
+            bail!("--init parallel (k-means||) is for classify --mode fast; quantize runs OpenCV's k-means")
+        }
     };
     let kmeans = KMeansParams::new(a.k as usize)
         .term(

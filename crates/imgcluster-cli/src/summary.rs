@@ -15,6 +15,7 @@ pub fn init_name(init: &Init) -> &'static str {
         Init::RandomBox | Init::Samples => "random",
         Init::PlusPlus => "pp",
         Init::Centers(_) => "centers",
+        Init::Parallel { .. } => "parallel",
         _ => "labels",
     }
 }

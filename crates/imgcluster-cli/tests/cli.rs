@@ -3295,3 +3295,50 @@ fn distributed_without_the_mpi_feature_says_how_to_build_it() {
         .failure()
         .stderr(predicate::str::contains("--distributed needs --mode fast"));
 }
+
+/// `--init parallel` (or `kmeans||`): k-means|| in fast mode, refused where OpenCV's k-means runs.
+#[test]
+fn init_parallel_is_kmeans_parallel_in_fast_mode_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("x.npy");
+    let values: Vec<u8> = (0..300_u32).map(|i| (i % 3 * 80 + i % 7) as u8).collect();
+    std::fs::write(
+        &data,
+        imgcluster::dataset::npy::encode_u8(&[150, 2], &values),
+    )
+    .unwrap();
+    let run = |init: &str| {
+        let out = bin()
+            .args([
+                "classify", "--mode", "fast", "-k", "3", "--seed", "4", "--json",
+            ])
+            .args(["--init", init, "--data"])
+            .arg(&data)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        json_of(&out)
+    };
+    let v = run("parallel");
+    assert_eq!(v["init"], "parallel");
+    assert_eq!(v["compactness"], run("kmeans||")["compactness"]);
+    bin()
+        .args(["classify", "-k", "3", "--init", "parallel", "--data"])
+        .arg(&data)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "--init parallel (k-means||) needs --mode fast",
+        ));
+    let png = dir.path().join("in.png");
+    std::fs::write(&png, encode_gray8(4, 4, &[0; 16]).unwrap()).unwrap();
+    bin()
+        .args(["quantize", "--init", "parallel", "-o"])
+        .arg(dir.path().join("out.png"))
+        .arg(&png)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("quantize runs OpenCV's k-means"));
+}

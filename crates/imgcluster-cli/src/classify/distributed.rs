@@ -1,21 +1,20 @@
 //! `classify --distributed`: one rank of an MPI job (the `mpi` feature). Each rank maps its
-//! own rows of the `.npy` (or its own shard file), the library's distributed fast mode
-//! (`kmeans::fit_distributed`) runs over an MPI implementation of its `Collective` seam,
-//! every rank writes its labels in place into one `.npy`, and rank 0 writes the centers and
-//! prints the report with every rank's timings and the communication volume.
+//! own rows of the `.npy` (or its own shard file), the library's distributed fast mode or
+//! mini-batch k-means (`kmeans::fit_distributed`, `kmeans::fit_minibatch_distributed`) runs
+//! over an MPI implementation of its `Collective` seam, the ranks write their labels into
+//! one temporary `.npy` that rank 0 renames over `--labels-out` once all have written
+//! (`output::write_parts`), and rank 0 writes the centers and prints the report with every
+//! rank's timings and the communication volume.
 
 use anyhow::{bail, Result};
 
 use super::Config;
-use crate::args::{AlgorithmArg, ClassifyArgs, ModeArg};
+use crate::args::{ClassifyArgs, ModeArg};
 
 /// The options a distributed run cannot honour, named as the user typed them.
 fn refuse_unsupported(cfg: &Config, a: &ClassifyArgs) -> Result<()> {
     if a.mode != ModeArg::Fast {
         bail!("--distributed needs --mode fast");
-    }
-    if a.algorithm != AlgorithmArg::Lloyd {
-        bail!("--distributed runs Lloyd's iterations (--algorithm lloyd), not mini-batch");
     }
     if cfg.source.data.is_none() {
         bail!("--distributed needs --data FILE.npy (each rank maps its own rows)");
@@ -58,8 +57,7 @@ pub(super) use with_mpi::run;
 
 #[cfg(feature = "mpi")]
 mod with_mpi {
-    use std::fs::OpenOptions;
-    use std::io::{Seek, SeekFrom, Write};
+    use std::io::Write;
     use std::path::PathBuf;
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::time::Instant;
@@ -67,7 +65,10 @@ mod with_mpi {
     use anyhow::{bail, Context, Result};
     use imgcluster::collective::Collective;
     use imgcluster::dataset::{npy, open_mapped, open_mapped_part, MappedNpy, MappedValues};
-    use imgcluster::kmeans::{fit_distributed, Data, DistributedFit, KMeansError};
+    use imgcluster::kmeans::{
+        fit_distributed, fit_minibatch_distributed, Data, DistributedFit, DistributedMiniBatchFit,
+        KMeansError, KMeansFit,
+    };
     use imgcluster::CvRng;
     use mpi::collective::SystemOperation;
     use mpi::datatype::PartitionMut;
@@ -79,7 +80,7 @@ mod with_mpi {
     use super::super::Config;
     use super::refuse_unsupported;
     use crate::args::ClassifyArgs;
-    use crate::output::{self, Outputs};
+    use crate::output::{self, agree, Outputs};
     use crate::run::ms;
 
     /// `MPI_COMM_WORLD`, with what went through it counted.
@@ -194,22 +195,6 @@ mod with_mpi {
         }
     }
 
-    /// Every rank's outcome of a local step: this rank's own error (named with its rank), or
-    /// the first failed rank's message, or the value when no rank failed.
-    fn agree<T>(comm: &Mpi, local: Result<T>) -> Result<T> {
-        let msg = match &local {
-            Ok(_) => Vec::new(),
-            Err(e) => format!("{e:#}").into_bytes(),
-        };
-        let all = comm.allgather(&msg);
-        let rank = comm.rank();
-        let value = local.with_context(|| format!("rank {rank}"))?;
-        match all.iter().enumerate().find(|(_, m)| !m.is_empty()) {
-            Some((r, m)) => bail!("rank {r} failed: {}", String::from_utf8_lossy(m)),
-            None => Ok(value),
-        }
-    }
-
     /// This rank's rows: its own file when the name holds `{rank}`, else its share of the one.
     fn map_rows(data: &std::path::Path, rank: usize, size: usize) -> Result<(PathBuf, MappedNpy)> {
         let name = data.to_string_lossy();
@@ -233,34 +218,60 @@ mod with_mpi {
         Ok((path, mapped))
     }
 
-    /// Writes this rank's labels into `path` at their place: rank 0 writes the header and
-    /// sizes the file, then every rank its own rows.
-    fn write_labels(comm: &Mpi, path: &std::path::Path, d: &DistributedFit) -> Result<()> {
-        let header = npy::header_i32(&[d.total_rows]);
-        let sized = if comm.rank() == 0 {
-            (|| -> std::io::Result<()> {
-                let mut f = std::fs::File::create(path)?;
-                f.write_all(&header)?;
-                f.set_len((header.len() + 4 * d.total_rows) as u64)
-            })()
+    /// The fit of this rank: Lloyd's iterations or mini-batch steps.
+    enum Fitted {
+        Lloyd(DistributedFit),
+        MiniBatch(DistributedMiniBatchFit),
+    }
+
+    impl Fitted {
+        fn fit(&self) -> &KMeansFit {
+            match self {
+                Fitted::Lloyd(d) => &d.fit,
+                Fitted::MiniBatch(d) => &d.fit.fit,
+            }
+        }
+
+        /// Global index of this rank's first row, and rows over all ranks.
+        fn rows(&self) -> (usize, usize) {
+            match self {
+                Fitted::Lloyd(d) => (d.first_row, d.total_rows),
+                Fitted::MiniBatch(d) => (d.first_row, d.total_rows),
+            }
+        }
+
+        /// Values sent per iteration (or step), and what they are.
+        fn communication(&self) -> (usize, &'static str) {
+            match self {
+                Fitted::Lloyd(d) => (
+                    d.values_per_iteration(),
+                    "per iteration, one sum over the ranks of K*D cluster sums, K counts and the \
+                     changed-label count",
+                ),
+                Fitted::MiniBatch(d) => (
+                    d.values_per_step(),
+                    "per step, one sum over the ranks of the batch's K*D cluster sums, K counts \
+                     and one distance per batch sample",
+                ),
+            }
+        }
+    }
+
+    /// Writes every rank's labels into one `.npy` at `path`, all or nothing: each rank its
+    /// rows at their place in a temporary file that rank 0 renames over `path`.
+    fn write_labels(comm: &Mpi, path: &std::path::Path, d: &Fitted) -> Result<()> {
+        let (first, total) = d.rows();
+        let header = npy::header_i32(&[total]);
+        let bytes: Vec<u8> = d
+            .fit()
+            .labels
+            .iter()
+            .flat_map(|&l| (l as i32).to_le_bytes())
+            .collect();
+        let len = (header.len() + 4 * total) as u64;
+        let offset = (header.len() + 4 * first) as u64;
+        output::write_parts(comm, path, &header, len, offset, &bytes)
             .with_context(|| format!("--labels-out {}", path.display()))
-        } else {
-            Ok(())
-        };
-        agree(comm, sized)?;
-        let written = (|| -> std::io::Result<()> {
-            let mut f = OpenOptions::new().write(true).open(path)?;
-            f.seek(SeekFrom::Start((header.len() + 4 * d.first_row) as u64))?;
-            let bytes: Vec<u8> = d
-                .fit
-                .labels
-                .iter()
-                .flat_map(|&l| (l as i32).to_le_bytes())
-                .collect();
-            f.write_all(&bytes)
-        })()
-        .with_context(|| format!("--labels-out {}", path.display()));
-        agree(comm, written)
     }
 
     pub(in crate::classify) fn run(
@@ -306,7 +317,12 @@ mod with_mpi {
         );
         // The library fails on every rank or on none; the ranks at fault say why, and every
         // rank passes their message on (mpirun may stop a rank before it prints).
-        let d = match fit_distributed(&params, data, &comm) {
+        let fitted = match &cfg.minibatch {
+            None => fit_distributed(&params, data, &comm).map(Fitted::Lloyd),
+            Some(mb) => fit_minibatch_distributed(&params, &mb.clone().check()?, data, &comm)
+                .map(Fitted::MiniBatch),
+        };
+        let d = match fitted {
             Ok(d) => d,
             Err(e) => {
                 let own = match e {
@@ -339,7 +355,7 @@ mod with_mpi {
         // Every rank's figures, for rank 0's report.
         let mine = [
             mapped.first_row() as f64,
-            d.fit.labels.len() as f64,
+            d.fit().labels.len() as f64,
             load_ms,
             fit_ms,
             collective_ms,
@@ -362,25 +378,31 @@ mod with_mpi {
         if rank == 0
             && let Some(p) = &cfg.centers_out
         {
-            outputs.add(p, npy::encode_f32(&[d.fit.k, d.fit.dims], &d.fit.centers));
+            outputs.add(
+                p,
+                npy::encode_f32(&[d.fit().k, d.fit().dims], &d.fit().centers),
+            );
         }
-        let fit = &d.fit;
-        let per_iteration = d.values_per_iteration();
-        let report = json!({
+        let fit = d.fit();
+        let total_rows = d.rows().1;
+        let (per_iteration, what) = d.communication();
+        let mut report = json!({
             "distributed": true,
             "ranks": size,
             "source": data_arg.display().to_string(),
-            "n_samples": d.total_rows,
+            "n_samples": total_rows,
             "dims": fit.dims,
             "k": fit.k,
             "mode": "fast",
+            "algorithm": "lloyd",
+            "init": crate::summary::init_name(params.init()),
             "iterations": fit.iterations,
             "best_attempt": fit.best_attempt + 1,
             "compactness": fit.compactness,
             "communication": {
                 "values_per_iteration": per_iteration,
                 "bytes_per_iteration": per_iteration * 8,
-                "what": "one sum over the ranks of K*D cluster sums, K counts and the changed-label count",
+                "what": what,
             },
             "per_rank": ranks.iter().enumerate().map(|(r, v)| json!({
                 "rank": r,
@@ -396,10 +418,21 @@ mod with_mpi {
             })).collect::<Vec<_>>(),
             "timings_ms": { "total": ms(t0) },
         });
+        if let Fitted::MiniBatch(m) = &d {
+            report["algorithm"] = json!("minibatch");
+            report["batch_size"] = json!(m.fit.batch_size);
+            report["steps"] = json!(m.fit.steps);
+            report["epochs"] = json!(m.fit.epochs);
+            report["stop"] = json!(m.fit.stop.name());
+            report["communication"] = json!({
+                "values_per_step": per_iteration,
+                "bytes_per_step": per_iteration * 8,
+                "what": what,
+            });
+        }
         if rank != 0 {
             return Ok(());
         }
-        let mut report = report;
         if let Some(p) = &cfg.labels_out {
             report["labels_out"] = json!(p.display().to_string());
         }
@@ -411,17 +444,21 @@ mod with_mpi {
             w,
             "Data: {} ({} rows x {} values over {size} ranks)",
             data_arg.display(),
-            d.total_rows,
+            total_rows,
             fit.dims
         )?;
+        let (algorithm, unit) = match &d {
+            Fitted::Lloyd(_) => ("fast", "iteration"),
+            Fitted::MiniBatch(_) => ("mini-batch", "step"),
+        };
         writeln!(
             w,
-            "k-means (fast, distributed): K={}, {} iterations, compactness {}",
+            "k-means ({algorithm}, distributed): K={}, {} {unit}s, compactness {}",
             fit.k, fit.iterations, fit.compactness
         )?;
         writeln!(
             w,
-            "Per iteration each rank sends {per_iteration} values ({} bytes)",
+            "Per {unit} each rank sends {per_iteration} values ({} bytes)",
             per_iteration * 8
         )?;
         for (r, v) in ranks.iter().enumerate() {

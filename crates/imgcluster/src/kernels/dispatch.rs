@@ -1004,6 +1004,10 @@ pub trait Element:
     const IS_U8: bool;
     /// The values as bytes, for `u8`; `None` for `f32`.
     fn as_bytes(x: &[Self]) -> Option<&[u8]>;
+    /// Appends the values' little-endian bytes to `out` (to send samples to other processes).
+    fn put_le(x: &[Self], out: &mut Vec<u8>);
+    /// Appends the values of little-endian `bytes` written by [`Element::put_le`] to `out`.
+    fn get_le(bytes: &[u8], out: &mut Vec<Self>);
 }
 
 mod sealed {
@@ -1017,6 +1021,16 @@ impl Element for f32 {
     #[inline]
     fn as_bytes(_: &[f32]) -> Option<&[u8]> {
         None
+    }
+    fn put_le(x: &[f32], out: &mut Vec<u8>) {
+        out.extend(x.iter().flat_map(|v| v.to_le_bytes()));
+    }
+    fn get_le(bytes: &[u8], out: &mut Vec<f32>) {
+        out.extend(
+            bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))),
+        );
     }
     #[inline]
     fn to_f32(self) -> f32 {
@@ -1050,6 +1064,12 @@ impl Element for u8 {
     #[inline]
     fn as_bytes(x: &[u8]) -> Option<&[u8]> {
         Some(x)
+    }
+    fn put_le(x: &[u8], out: &mut Vec<u8>) {
+        out.extend_from_slice(x);
+    }
+    fn get_le(bytes: &[u8], out: &mut Vec<u8>) {
+        out.extend_from_slice(bytes);
     }
     #[inline]
     fn to_f32(self) -> f32 {

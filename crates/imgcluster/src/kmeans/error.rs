@@ -72,10 +72,24 @@ pub enum KMeansError {
         /// Feature index within the sample.
         col: usize,
     },
-    /// [`Init::Samples`](super::Init::Samples) or [`Init::Centers`](super::Init::Centers)
-    /// was asked for in [`Mode::OpenCv`](super::Mode::OpenCv), which OpenCV does not have.
+    /// [`Init::Samples`](super::Init::Samples), [`Init::Centers`](super::Init::Centers) or
+    /// [`Init::Parallel`](super::Init::Parallel) was asked for in
+    /// [`Mode::OpenCv`](super::Mode::OpenCv), which OpenCV does not have.
     #[error("this initialisation exists only in fast mode")]
     InitNeedsFastMode,
+    /// [`Init::Parallel`](super::Init::Parallel) with no rounds or an oversampling factor
+    /// that is not a finite positive number.
+    #[error(
+        "k-means|| needs at least 1 round and a finite oversampling factor > 0 (got {rounds} \
+         rounds, factor {})",
+        crate::error::show_f64(*.oversampling)
+    )]
+    InvalidParallelInit {
+        /// The rounds asked for.
+        rounds: usize,
+        /// The oversampling factor asked for.
+        oversampling: f64,
+    },
     /// A given initial center value is NaN or infinite.
     #[error("initial center value {index} is NaN or infinite")]
     NonFiniteCenter {

@@ -25,15 +25,17 @@
 //! the thread count: samples are processed in fixed chunks and only per-sample
 //! results and integer sums (or ordered `f64` sums) are combined.
 
-pub(super) mod distributed;
+pub(crate) mod distributed;
 
 use rayon::prelude::*;
 
 use super::lloyd::{Samples, CHUNK};
 use super::margin::{f32_above, f32_below, true_dist_upper, DotMargin};
 use super::params::{CheckedKMeansParams, Init};
+use super::scalable::{self, Scalable};
 use super::sums::ByteSums;
 use super::{init, KMeansError, KMeansFit};
+use crate::collective::{Collective, SingleProcess};
 use crate::kernels::{
     bounds_open, bounds_shift, dot16, dot16_panel, dot16_select, AlignedF32, Element,
 };
@@ -221,7 +223,7 @@ fn check_weights(params: &CheckedKMeansParams, n: usize) -> Result<(), KMeansErr
     Ok(())
 }
 
-pub(super) fn seed_centers<T: Element>(
+pub(crate) fn seed_centers<T: Element>(
     params: &CheckedKMeansParams,
     samples: Samples<'_, T>,
     attempt: usize,
@@ -295,6 +297,13 @@ fn initial_centers<T: Element>(
             }
         }
         Init::PlusPlus | Init::Labels { .. } => engine.greedy_plus_plus(&mut centers, rng),
+        &Init::Parallel {
+            rounds,
+            oversampling,
+        } => {
+            let rows = distributed::Rows::all(n);
+            centers = engine.scalable(rounds, oversampling, rows, rng, &SingleProcess);
+        }
     }
     Ok(centers)
 }
@@ -782,6 +791,26 @@ impl<'a, T: Element> Engine<'a, T> {
         } else {
             out.chunks_mut(CHUNK).enumerate().for_each(work);
         }
+    }
+
+    /// k-means|| centers ([`Init::Parallel`]) of the samples (at `rows` among the ranks of
+    /// `comm`).
+    fn scalable(
+        &self,
+        rounds: usize,
+        oversampling: f64,
+        rows: distributed::Rows,
+        rng: &mut CvRng,
+        comm: &dyn Collective,
+    ) -> Vec<f32> {
+        let s = Scalable {
+            k: self.k,
+            rounds,
+            oversampling,
+            weights: self.weights.values,
+            parallel: self.parallel,
+        };
+        scalable::centers(&s, self.samples, rows, rng, comm)
     }
 
     /// scikit-learn's greedy k-means++: the first center is a random sample; each next

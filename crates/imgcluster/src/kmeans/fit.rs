@@ -399,7 +399,9 @@ fn run<T: Element>(
         Init::RandomBox => (None, Reseed::RandomBox),
         Init::PlusPlus => (None, Reseed::PlusPlus),
         Init::Labels { labels, reseed } => (Some(labels.as_slice()), *reseed),
-        Init::Samples | Init::Centers(_) => return Err(KMeansError::InitNeedsFastMode),
+        Init::Samples | Init::Centers(_) | Init::Parallel { .. } => {
+            return Err(KMeansError::InitNeedsFastMode)
+        }
     };
     if let Some(labels) = initial_labels {
         ws.labels.copy_from_slice(labels);

@@ -50,10 +50,13 @@ mod nearest;
 mod opencv;
 mod params;
 mod progress;
+mod scalable;
 mod sums;
 
 pub use data::Data;
-pub use distributed::{fit_distributed, DistributedFit};
+pub use distributed::{
+    fit_distributed, fit_minibatch_distributed, DistributedFit, DistributedMiniBatchFit,
+};
 pub use error::KMeansError;
 pub(crate) use fast::state_bytes;
 pub use fit::{fit, fit_reference, fit_u8, fit_with, KMeansFit, Workspace};
@@ -65,3 +68,4 @@ pub use minibatch::{
 pub use nearest::NearestCenter;
 pub use params::{CheckedKMeansParams, Init, KMeansParams, Mode, Reseed, TermCriteria};
 pub use progress::FitProgress;
+pub use scalable::parallel_centers;

@@ -168,7 +168,9 @@ pub(crate) fn run<T: Element>(
         Init::RandomBox => (None, Reseed::RandomBox),
         Init::PlusPlus => (None, Reseed::PlusPlus),
         Init::Labels { labels, reseed } => (Some(labels.as_slice()), *reseed),
-        Init::Samples | Init::Centers(_) => return Err(KMeansError::InitNeedsFastMode),
+        Init::Samples | Init::Centers(_) | Init::Parallel { .. } => {
+            return Err(KMeansError::InitNeedsFastMode)
+        }
     };
     let stride = dims.div_ceil(16) * 16;
     let bbox = || {

@@ -152,6 +152,19 @@ pub enum Init {
     Samples,
     /// [`Mode::Fast`] only: these `k × dims` centers (row-major) for every attempt.
     Centers(Vec<f32>),
+    /// [`Mode::Fast`] only: k-means|| (Bahmani et al. 2012, Spark MLlib's `k-means||`), the
+    /// scalable k-means++: `rounds` rounds each draw about `oversampling · k` candidates at
+    /// once, with probability proportional to their squared distance to the candidates so
+    /// far; the candidates, weighted by the samples nearest to them, are then reduced to
+    /// `k` centers by a weighted k-means++ and Lloyd iterations. Over distributed data it
+    /// takes `rounds` + 1 rounds of collectives where k-means++ takes `k`, and it gives the
+    /// same centers for any number of ranks. [`Init::parallel`] has Spark's defaults.
+    Parallel {
+        /// Oversampling rounds (at least 1; Spark's `initializationSteps`).
+        rounds: usize,
+        /// Candidates expected per round, as a multiple of `k` (finite, positive).
+        oversampling: f64,
+    },
 }
 
 impl Init {
@@ -161,6 +174,22 @@ impl Init {
         Init::Labels {
             labels,
             reseed: Reseed::RandomBox,
+        }
+    }
+
+    /// [`Init::Parallel`] with Spark MLlib's defaults: 2 rounds of `2·k` expected
+    /// candidates each.
+    ///
+    /// # Examples
+    /// ```
+    /// use imgcluster::kmeans::Init;
+    ///
+    /// assert_eq!(Init::parallel(), Init::Parallel { rounds: 2, oversampling: 2.0 });
+    /// ```
+    pub fn parallel() -> Self {
+        Init::Parallel {
+            rounds: super::scalable::DEFAULT_ROUNDS,
+            oversampling: super::scalable::DEFAULT_OVERSAMPLING,
         }
     }
 }
@@ -296,8 +325,10 @@ impl KMeansParams {
     /// * [`KMeansError::InvalidEpsilon`] if the epsilon is NaN, or its square (after
     ///   clamping to `>= 0`) is not below `f64::MAX` (OpenCV would then stop before assigning any label);
     /// * [`KMeansError::InitialLabelOutOfRange`] if an initial label is `>= k`;
-    /// * [`KMeansError::InitNeedsFastMode`] for [`Init::Samples`] or [`Init::Centers`]
-    ///   in [`Mode::OpenCv`];
+    /// * [`KMeansError::InitNeedsFastMode`] for [`Init::Samples`], [`Init::Centers`] or
+    ///   [`Init::Parallel`] in [`Mode::OpenCv`];
+    /// * [`KMeansError::InvalidParallelInit`] for [`Init::Parallel`] with 0 rounds or an
+    ///   oversampling factor that is not a finite positive number;
     /// * [`KMeansError::NonFiniteCenter`] if a given initial center value is not finite;
     /// * [`KMeansError::WeightsNeedFastMode`] for sample weights in [`Mode::OpenCv`],
     ///   [`KMeansError::InvalidWeight`] for a negative or non-finite weight,
@@ -320,8 +351,24 @@ impl KMeansParams {
         if self.attempts == 0 {
             return Err(KMeansError::ZeroAttempts);
         }
-        if self.mode == Mode::OpenCv && matches!(self.init, Init::Samples | Init::Centers(_)) {
+        if self.mode == Mode::OpenCv
+            && matches!(
+                self.init,
+                Init::Samples | Init::Centers(_) | Init::Parallel { .. }
+            )
+        {
             return Err(KMeansError::InitNeedsFastMode);
+        }
+        if let Init::Parallel {
+            rounds,
+            oversampling,
+        } = self.init
+            && (rounds == 0 || !(oversampling.is_finite() && oversampling > 0.0))
+        {
+            return Err(KMeansError::InvalidParallelInit {
+                rounds,
+                oversampling,
+            });
         }
         if let Init::Centers(c) = &self.init
             && let Some(index) = c.iter().position(|v| !v.is_finite())
@@ -555,6 +602,13 @@ mod tests {
         assert_eq!(p.mode, Mode::OpenCv);
         assert_eq!(Init::default(), Init::RandomBox);
         assert_eq!(Reseed::default(), Reseed::RandomBox);
+        assert_eq!(
+            Init::parallel(),
+            Init::Parallel {
+                rounds: 2,
+                oversampling: 2.0
+            }
+        );
         assert_eq!(TermCriteria::default(), TermCriteria::new());
     }
 
@@ -587,6 +641,26 @@ mod tests {
                 .unwrap_err(),
             KMeansError::NonFiniteCenter { index: 0 }
         );
+        assert_eq!(
+            KMeansParams::new(2)
+                .init(Init::parallel())
+                .check()
+                .unwrap_err(),
+            KMeansError::InitNeedsFastMode
+        );
+        for (rounds, oversampling) in [(0, 2.0), (2, 0.0), (2, f64::NAN), (2, f64::INFINITY)] {
+            assert!(matches!(
+                KMeansParams::new(2)
+                    .mode(Mode::Fast)
+                    .init(Init::Parallel {
+                        rounds,
+                        oversampling
+                    })
+                    .check()
+                    .unwrap_err(),
+                KMeansError::InvalidParallelInit { .. }
+            ));
+        }
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub enum InitKind {
     Samples,
     /// Given initial centers.
     Centers,
+    /// k-means|| (Spark MLlib's scalable k-means++).
+    Parallel,
 }
 
 impl InitKind {
@@ -60,11 +62,12 @@ impl InitKind {
             Init::PlusPlus => InitKind::PlusPlus,
             Init::Samples => InitKind::Samples,
             Init::Centers(_) => InitKind::Centers,
-            _ => InitKind::Labels,
+            Init::Parallel { .. } => InitKind::Parallel,
+            Init::Labels { .. } => InitKind::Labels,
         }
     }
 
-    /// `random`, `pp`, `labels`, `samples` or `centers`.
+    /// `random`, `pp`, `labels`, `samples`, `centers` or `parallel`.
     pub fn name(self) -> &'static str {
         match self {
             InitKind::RandomBox => "random",
@@ -72,6 +75,7 @@ impl InitKind {
             InitKind::Labels => "labels",
             InitKind::Samples => "samples",
             InitKind::Centers => "centers",
+            InitKind::Parallel => "parallel",
         }
     }
 }

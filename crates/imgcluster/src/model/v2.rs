@@ -461,18 +461,17 @@ pub(super) fn read(bytes: &[u8]) -> Result<FittedPipeline, ModelError> {
         ..Stages::pixels(d.input.dtype.kind(), image_shape, d.input.dims)
     };
     let k = d.kmeans;
-    let init = ["random", "pp", "labels", "samples", "centers"]
-        .iter()
-        .zip([
-            InitKind::RandomBox,
-            InitKind::PlusPlus,
-            InitKind::Labels,
-            InitKind::Samples,
-            InitKind::Centers,
-        ])
-        .find(|(n, _)| **n == k.init)
-        .map(|(_, i)| i)
-        .ok_or_else(|| invalid(format!("kmeans.init \"{}\" is unknown", k.init)))?;
+    let init = [
+        InitKind::RandomBox,
+        InitKind::PlusPlus,
+        InitKind::Labels,
+        InitKind::Samples,
+        InitKind::Centers,
+        InitKind::Parallel,
+    ]
+    .into_iter()
+    .find(|i| i.name() == k.init)
+    .ok_or_else(|| invalid(format!("kmeans.init \"{}\" is unknown", k.init)))?;
     let mode = [Mode::OpenCv, Mode::Fast]
         .into_iter()
         .find(|m| m.name() == k.mode)

@@ -371,6 +371,7 @@ fn param_facts(o: &ScoredFit) -> Vec<Fact> {
         Init::PlusPlus => "k-means++ (KMEANS_PP_CENTERS)",
         Init::Samples => "random samples",
         Init::Centers(_) => "given centers",
+        Init::Parallel { .. } => "k-means|| (scalable k-means++)",
         _ => "initial labels",
     };
     vec![

@@ -1,7 +1,9 @@
 //! Engine invariants in both modes (opencv and fast), on random data: labels in range, no
 //! NaN center, the reported compactness equals the recomputed one, the same seed gives the
 //! same output, 1, 2 and 8 threads agree, and at least K clusters are non-empty whenever
-//! there are at least K distinct points.
+//! there are at least K distinct points (random, k-means++ and, in fast mode, k-means||
+//! initialisations). On clustered data, k-means|| seeds K distinct centers and its fits are
+//! as compact as k-means++'s.
 
 use imgcluster::kmeans::{self, Init, KMeansFit, KMeansParams, Mode, TermCriteria};
 use imgcluster::{CvRng, Threads};
@@ -23,7 +25,8 @@ struct Case {
     dims: usize,
     k: usize,
     mode: Mode,
-    plus_plus: bool,
+    /// 0: random, 1: k-means++, 2: k-means|| (k-means++ in OpenCV mode).
+    init: u8,
     seed: i32,
 }
 
@@ -38,25 +41,26 @@ fn case() -> impl Strategy<Value = Case> {
                 proptest::collection::vec(0..=levels, n * dims),
                 1usize..=n.min(8),
                 any::<bool>(),
-                any::<bool>(),
+                0u8..3,
                 any::<i32>(),
             )
         })
-        .prop_map(|(dims, raw, k, fast, plus_plus, seed)| Case {
+        .prop_map(|(dims, raw, k, fast, init, seed)| Case {
             data: raw.into_iter().map(f32::from).collect(),
             dims,
             k,
             mode: if fast { Mode::Fast } else { Mode::OpenCv },
-            plus_plus,
+            init,
             seed,
         })
 }
 
 fn fit(c: &Case, threads: Threads) -> KMeansFit {
-    let init = match (c.mode, c.plus_plus) {
-        (_, true) => Init::PlusPlus,
-        (Mode::OpenCv, false) => Init::RandomBox,
-        (_, false) => Init::Samples,
+    let init = match (c.mode, c.init) {
+        (Mode::Fast, 2) => Init::parallel(),
+        (_, 1 | 2) => Init::PlusPlus,
+        (Mode::OpenCv, _) => Init::RandomBox,
+        (_, _) => Init::Samples,
     };
     let params = KMeansParams::new(c.k)
         .mode(c.mode)
@@ -133,5 +137,66 @@ proptest! {
             used[l as usize] = true;
         }
         prop_assert!(used.iter().all(|&u| u), "{:?} in {:?} mode", used, c.mode);
+    }
+}
+
+/// `k` well separated blobs of `per` points in `dims` dimensions (byte values).
+fn clustered() -> impl Strategy<Value = (Vec<u8>, usize, usize)> {
+    (2usize..12, 1usize..6, 20usize..60, any::<u64>()).prop_map(|(k, dims, per, seed)| {
+        let mut x = seed | 1;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        // Blob centers 20 apart in the first coordinate, the points within ±4 of them.
+        let data = (0..k * per)
+            .flat_map(|i| {
+                let mut row: Vec<u8> = (0..dims).map(|_| 96 + (next() % 9) as u8).collect();
+                row[0] = (6 + 20 * (i % k) + (next() % 9) as usize) as u8;
+                row
+            })
+            .collect();
+        (data, dims, k)
+    })
+}
+
+fn fit_bytes(data: &[u8], dims: usize, k: usize, init: Init) -> KMeansFit {
+    KMeansParams::new(k)
+        .mode(Mode::Fast)
+        .init(init)
+        .attempts(1)
+        .term(TermCriteria::new().max_iter(100).epsilon(0.0))
+        .threads(Threads::Fixed(1))
+        .check()
+        .unwrap()
+        .fit(kmeans::Data::u8(data, dims))
+        .unwrap()
+}
+
+proptest! {
+    #![proptest_config(pinned(48))]
+
+    #[test]
+    fn parallel_init_gives_k_distinct_centers_and_plus_plus_compactness(
+        (data, dims, k) in clustered()
+    ) {
+        let wide: Vec<f32> = data.iter().map(|&b| f32::from(b)).collect();
+        let seeds = kmeans::parallel_centers(&wide, dims, k, &mut CvRng::from_set_rng_seed(5))
+            .unwrap();
+        let mut rows: Vec<Vec<u32>> = seeds
+            .chunks_exact(dims)
+            .map(|c| c.iter().map(|v| v.to_bits()).collect())
+            .collect();
+        rows.sort();
+        rows.dedup();
+        prop_assert_eq!(rows.len(), k);
+        let par = fit_bytes(&data, dims, k, Init::parallel());
+        let pp = fit_bytes(&data, dims, k, Init::PlusPlus);
+        prop_assert!(
+            par.compactness <= 1.1 * pp.compactness,
+            "k-means|| {} vs k-means++ {}", par.compactness, pp.compactness
+        );
     }
 }

@@ -37,6 +37,13 @@ pub(crate) struct Rows {
     pub total: usize,
 }
 
+impl Rows {
+    /// All the `n` rows, in one process.
+    pub(crate) fn all(n: usize) -> Self {
+        Rows { first: 0, total: n }
+    }
+}
+
 /// Global sums of the last update, kept for the empty-cluster repair.
 struct Global {
     /// Byte samples: exact coordinate sums.
@@ -113,6 +120,10 @@ fn initial_centers<T: Element>(
             centers = rows_of(engine.samples, rows, &chosen, comm);
         }
         Init::PlusPlus => engine.plus_plus_distributed(&mut centers, rows, rng, comm),
+        &Init::Parallel {
+            rounds,
+            oversampling,
+        } => centers = engine.scalable(rounds, oversampling, rows, rng, comm),
         Init::Labels { .. } => {
             return Err(KMeansError::NotDistributed {
                 what: "initial labels",
@@ -160,7 +171,7 @@ fn bounding_box<T: Element>(samples: Samples<'_, T>, comm: &dyn Collective) -> V
 /// The rows of global indices `which`, as `f32` (`which.len() × dims`), on every rank: the
 /// owner of each contributes its bits to an integer sum, the others zeros, so the values
 /// arrive exactly (signed zeros included).
-fn rows_of<T: Element>(
+pub(crate) fn rows_of<T: Element>(
     samples: Samples<'_, T>,
     rows: Rows,
     which: &[usize],
@@ -429,9 +440,8 @@ impl<T: Element> Engine<'_, T> {
         };
         let n = self.samples.n;
         let head = ((CHUNK - rows.first % CHUNK) % CHUNK).min(n);
-        let mut msg = vec![head as f64];
         let mut xf = vec![0.0_f32; stride];
-        msg.extend((0..head).map(|i| term(i, &mut xf)));
+        let terms: Vec<f64> = (0..head).map(|i| term(i, &mut xf)).collect();
         let part = |c: usize| {
             let mut xf = vec![0.0_f32; stride];
             let mut s = 0.0_f64;
@@ -441,25 +451,12 @@ impl<T: Element> Engine<'_, T> {
             s
         };
         let chunks = (n - head).div_ceil(CHUNK);
-        if self.parallel {
-            msg.par_extend((0..chunks).into_par_iter().map(part));
+        let parts: Vec<f64> = if self.parallel {
+            (0..chunks).into_par_iter().map(part).collect()
         } else {
-            msg.extend((0..chunks).map(part));
-        }
-        let mut parts: Vec<f64> = Vec::new();
-        let mut open: Option<f64> = None;
-        for bytes in comm.allgather(&f64_bytes(&msg)) {
-            let v = bytes_f64(&bytes);
-            let head = v[0] as usize;
-            for &t in &v[1..1 + head] {
-                open = Some(open.unwrap_or(0.0) + t);
-            }
-            for &p in &v[1 + head..] {
-                parts.extend(open.replace(p));
-            }
-        }
-        parts.extend(open);
-        parts.iter().sum()
+            (0..chunks).map(part).collect()
+        };
+        ordered_sum(&terms, &parts, comm)
     }
 
     /// [`Engine::greedy_plus_plus`] over all the rows, drawing the same centers: the
@@ -542,6 +539,31 @@ impl<T: Element> Engine<'_, T> {
             std::mem::swap(&mut closest, &mut best_d);
         }
     }
+}
+
+/// A sum over the samples of all ranks with one process's rounding: each chunk of
+/// [`CHUNK`] samples summed in order, then the chunks' sums in order. This rank sends the
+/// terms of its rows before its first chunk boundary (`head`, which continue the previous
+/// rank's last chunk) and the sums of the chunks it starts (`parts`).
+pub(crate) fn ordered_sum(head: &[f64], parts: &[f64], comm: &dyn Collective) -> f64 {
+    let mut msg = Vec::with_capacity(1 + head.len() + parts.len());
+    msg.push(head.len() as f64);
+    msg.extend_from_slice(head);
+    msg.extend_from_slice(parts);
+    let mut sums: Vec<f64> = Vec::new();
+    let mut open: Option<f64> = None;
+    for bytes in comm.allgather(&f64_bytes(&msg)) {
+        let v = bytes_f64(&bytes);
+        let head = v[0] as usize;
+        for &t in &v[1..1 + head] {
+            open = Some(open.unwrap_or(0.0) + t);
+        }
+        for &p in &v[1 + head..] {
+            sums.extend(open.replace(p));
+        }
+    }
+    sums.extend(open);
+    sums.iter().sum()
 }
 
 /// The global sums of one update and the global count of changed labels that came with them.
