@@ -429,7 +429,7 @@ pub unsafe fn dot16_panel_512(
 ) {
     debug_assert_eq!(stride % 16, 0);
     let (pr, pc, po) = (rows.as_ptr(), cols.as_ptr(), out.as_mut_ptr());
-    let block = row_block(stride, 4, 48 * 1024);
+    let block = row_block(stride, 4, 32 * 1024);
     let mut r0 = 0;
     while r0 < n_rows {
         let r1 = (r0 + block).min(n_rows);
