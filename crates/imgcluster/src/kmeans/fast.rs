@@ -671,18 +671,7 @@ impl<'a, T: Element> Engine<'a, T> {
                 // `lower_of` is non-decreasing, so the lower bound of a group is that of
                 // its smallest `d̃²`: one square root per group.
                 for &g in &alive[..n_alive] {
-                    let mut m = f64::INFINITY;
-                    for (j, &tj) in t
-                        .iter()
-                        .enumerate()
-                        .take(((g + 1) * gs).min(k))
-                        .skip(g * gs)
-                    {
-                        if j != best {
-                            m = m.min(tj);
-                        }
-                    }
-                    lb[g] = lower_of(m);
+                    lb[g] = lower_of(group_min(&t, g, gs, best));
                 }
                 if best != a {
                     let ga = a / gs;
@@ -726,18 +715,7 @@ impl<'a, T: Element> Engine<'a, T> {
                     lb[best] = f32::INFINITY;
                 } else {
                     for (g, l) in lb.iter_mut().enumerate() {
-                        let mut m = f64::INFINITY;
-                        for (j, &tj) in t
-                            .iter()
-                            .enumerate()
-                            .take(((g + 1) * gs).min(k))
-                            .skip(g * gs)
-                        {
-                            if j != best {
-                                m = m.min(tj);
-                            }
-                        }
-                        *l = lower_of(m);
+                        *l = lower_of(group_min(&t, g, gs, best));
                     }
                 }
                 if labels[off] != best as u32 || !bounded {
@@ -869,6 +847,14 @@ impl<'a, T: Element> Engine<'a, T> {
     }
 }
 
+/// The smallest `d̃²` in `t` of group `g`'s centers (`gs` a group) but `best`; +∞ for none.
+fn group_min(t: &[f64], g: usize, gs: usize, best: usize) -> f64 {
+    let end = ((g + 1) * gs).min(t.len());
+    (g * gs..end)
+        .filter(|&j| j != best)
+        .fold(f64::INFINITY, |m, j| m.min(t[j]))
+}
+
 /// How far each of the `k` centers moved from `old` (an upper bound of the true
 /// distance), and the largest of those moves.
 fn drifts(centers: &[f32], old: &[f32], k: usize, dims: usize) -> (Vec<f64>, f64) {
@@ -908,5 +894,50 @@ mod tests {
         }
         assert_eq!(group_size(1_000_000, 256), GROUP);
         assert_eq!(group_size(100_000_000, 256), 256);
+    }
+
+    /// Grouped bounds (Yinyang, used when one bound per center would not fit) and a single
+    /// bound (Hamerly) skip other distances than one bound per center (Elkan), never to
+    /// another label: every group size gives the same fit.
+    #[test]
+    fn every_group_size_gives_the_same_fit() {
+        use super::super::params::{KMeansParams, Mode, TermCriteria};
+        let (n, dims, k) = (600, 37, 13);
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let data: Vec<u8> = (0..n * dims)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Ten loose blobs, so that labels keep changing for several iterations.
+                ((i / dims % 10) as u64 * 20 + (x >> 58)) as u8
+            })
+            .collect();
+        let params = KMeansParams::new(k)
+            .mode(Mode::Fast)
+            .term(TermCriteria::new().max_iter(50).epsilon(0.0))
+            .check()
+            .unwrap();
+        let samples = Samples::new(&data, dims, k).unwrap();
+        let start: Vec<f32> = (0..k)
+            .flat_map(|j| {
+                data[j * 41 * dims..(j * 41 + 1) * dims]
+                    .iter()
+                    .map(|&v| f32::from(v))
+            })
+            .collect();
+        let fit = |gs: usize| {
+            let mut engine = Engine::new(samples, k, false, None);
+            engine.gsize = gs;
+            engine.groups = k.div_ceil(gs);
+            let mut st = engine.state(start.clone());
+            let iters = engine.lloyd(&mut st, &params);
+            (st.labels, st.centers, iters)
+        };
+        let elkan = fit(1);
+        assert!(elkan.2 > 2, "the fit should take a few iterations");
+        for gs in [2, 3, 5, k] {
+            assert_eq!(fit(gs), elkan, "group size {gs}");
+        }
     }
 }
