@@ -185,18 +185,7 @@ pub(crate) fn fit<T: Element>(
         let mut st = engine.state(centers);
         let iterations = engine.lloyd(&mut st, params);
         let inertia = engine.inertia(&st);
-        if best.as_ref().is_none_or(|b| inertia < b.compactness) {
-            best = Some(KMeansFit {
-                labels: st.labels,
-                centers: st.centers,
-                k,
-                dims,
-                compactness: inertia,
-                iterations,
-                best_attempt: attempt,
-                mode: super::Mode::Fast,
-            });
-        }
+        engine.keep_best(&mut best, st, inertia, iterations, attempt);
     }
     best.ok_or(KMeansError::DistanceOverflow)
 }
@@ -369,6 +358,30 @@ impl<'a, T: Element> Engine<'a, T> {
                 && (samples.n as u64) * 255 <= u64::from(u32::MAX),
             parallel,
             weights: Weights::new(weights),
+        }
+    }
+
+    /// Keeps the attempt's fit in `best` if its inertia is the smallest so far (the first
+    /// attempt on ties).
+    fn keep_best(
+        &self,
+        best: &mut Option<KMeansFit>,
+        st: State,
+        inertia: f64,
+        iterations: usize,
+        attempt: usize,
+    ) {
+        if best.as_ref().is_none_or(|b| inertia < b.compactness) {
+            *best = Some(KMeansFit {
+                labels: st.labels,
+                centers: st.centers,
+                k: self.k,
+                dims: self.samples.dims,
+                compactness: inertia,
+                iterations,
+                best_attempt: attempt,
+                mode: super::Mode::Fast,
+            });
         }
     }
 

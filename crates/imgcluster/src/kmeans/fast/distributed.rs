@@ -25,7 +25,7 @@ use crate::collective::{bytes_f64, f64_bytes, Collective};
 use crate::kernels::{dot16, Element};
 use crate::kmeans::lloyd::Samples;
 use crate::kmeans::params::{CheckedKMeansParams, Init};
-use crate::kmeans::{init, KMeansError, KMeansFit, Mode};
+use crate::kmeans::{init, KMeansError, KMeansFit};
 use crate::CvRng;
 
 /// Where this rank's rows sit among all the rows.
@@ -63,7 +63,7 @@ pub(crate) fn fit<T: Element>(
     parallel: bool,
     comm: &dyn Collective,
 ) -> Result<KMeansFit, KMeansError> {
-    let (dims, k) = (samples.dims, params.k());
+    let k = params.k();
     let engine = Engine::new(samples, k, parallel, None);
     let mut best: Option<KMeansFit> = None;
     for attempt in 0..params.attempts() {
@@ -71,18 +71,7 @@ pub(crate) fn fit<T: Element>(
         let mut st = engine.state(centers);
         let iterations = engine.lloyd_distributed(&mut st, params, rows, comm);
         let inertia = engine.inertia_distributed(&st, rows, comm);
-        if best.as_ref().is_none_or(|b| inertia < b.compactness) {
-            best = Some(KMeansFit {
-                labels: st.labels,
-                centers: st.centers,
-                k,
-                dims,
-                compactness: inertia,
-                iterations,
-                best_attempt: attempt,
-                mode: Mode::Fast,
-            });
-        }
+        engine.keep_best(&mut best, st, inertia, iterations, attempt);
     }
     best.ok_or(KMeansError::DistanceOverflow)
 }

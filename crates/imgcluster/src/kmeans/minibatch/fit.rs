@@ -56,6 +56,17 @@ pub fn fit_minibatch(
     dims: usize,
     rng: &mut CvRng,
 ) -> Result<MiniBatchFit, KMeansError> {
+    one_process(params, mb, data, dims, rng)
+}
+
+/// [`run`] on all of `data` in this process.
+fn one_process<T: Element>(
+    params: &CheckedKMeansParams,
+    mb: &CheckedMiniBatchParams,
+    data: &[T],
+    dims: usize,
+    rng: &mut CvRng,
+) -> Result<MiniBatchFit, KMeansError> {
     let samples = Samples::new(data, dims, params.k())?;
     run(
         params,
@@ -79,15 +90,7 @@ pub fn fit_minibatch_u8(
     dims: usize,
     rng: &mut CvRng,
 ) -> Result<MiniBatchFit, KMeansError> {
-    let samples = Samples::new(data, dims, params.k())?;
-    run(
-        params,
-        mb,
-        samples,
-        Rows::all(samples.n),
-        rng,
-        &SingleProcess,
-    )
+    one_process(params, mb, data, dims, rng)
 }
 
 /// Centers packed for the blocked kernel.
